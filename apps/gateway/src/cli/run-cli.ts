@@ -1,0 +1,85 @@
+import { isCodedError } from '@camgate/bits';
+import { GatewayErrorCode, errors } from '../errors.js';
+import { VERSION } from '../version.js';
+import type { CliIo } from './io.js';
+import { SERVE_USAGE, serveCommand } from './serve-command.js';
+
+interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+const notYet =
+  (name: string) =>
+  (args: string[], io: CliIo): Promise<number> => {
+    if (args.includes('--help') || args.includes('-h')) {
+      io.stdout.write(COMMANDS[name]?.usage ?? '');
+      return Promise.resolve(0);
+    }
+    return Promise.reject(errors.notImplemented(name));
+  };
+
+const COMMANDS: Record<string, Command> = {
+  serve: { summary: 'run the gateway (HTTP server)', usage: SERVE_USAGE, run: serveCommand },
+  probe: {
+    summary: 'connect to an RTSP URL and describe its tracks (not available yet)',
+    usage:
+      'Usage: camgate probe <rtsp-url>\n\nConnects to a camera and prints its tracks as JSON. Not available in this build yet.\n',
+    run: notYet('probe'),
+  },
+  camsim: {
+    summary: 'run the simulated camera, an RTSP server (not available yet)',
+    usage: 'Usage: camgate camsim [options]\n\nRuns a simulated RTSP camera. Not available in this build yet.\n',
+    run: notYet('camsim'),
+  },
+};
+
+export const USAGE = `Usage: camgate <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, command]) => `  ${name.padEnd(8)} ${command.summary}`)
+  .join('\n')}
+  help     show help for a command
+
+Options:
+  -h, --help     show this help
+  -v, --version  print the version
+
+Run 'camgate <command> --help' for a command's options.
+`;
+
+/** Exit codes: 0 success, 1 failure, 2 bad usage or configuration. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help') {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (first === '-v' || first === '--version') {
+    io.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (first === 'help') {
+    const topic = rest[0];
+    const command = topic === undefined ? undefined : COMMANDS[topic];
+    io.stdout.write(command?.usage ?? USAGE);
+    return topic === undefined || command !== undefined ? 0 : 2;
+  }
+  const command = COMMANDS[first];
+  if (command === undefined) {
+    io.stderr.write(`camgate: unknown command '${first}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (isCodedError(err)) {
+      io.stderr.write(`camgate ${first}: ${err.message} [${err.code}]\n`);
+      return err.code === GatewayErrorCode.USAGE || err.code === GatewayErrorCode.INVALID_CONFIG ? 2 : 1;
+    }
+    io.stderr.write(`camgate ${first}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,81 @@
+import { access, constants, mkdir } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { configFromEnv, configFromFile, resolveConfig, type ConfigInput } from '../config.js';
+import { errors } from '../errors.js';
+import { buildServer } from '../http/server.js';
+import { createLogger } from '../logger.js';
+import type { CliIo } from './io.js';
+
+export const SERVE_USAGE = `Usage: camgate serve [options]
+
+Runs the gateway's HTTP server.
+
+Options:
+  -p, --port <port>        HTTP port; 0 picks a free one   (default 8080, env CAMGATE_PORT)
+      --host <host>        interface to listen on         (default localhost, env CAMGATE_HOST)
+      --data-dir <dir>     state directory                (default ./data, env CAMGATE_DATA_DIR)
+      --log-level <level>  fatal, error, warn, info, debug, trace or silent
+                                                          (default info, env CAMGATE_LOG_LEVEL)
+      --config <file>      JSON file with any of: port, host, dataDir, logLevel
+                                                          (env CAMGATE_CONFIG)
+  -h, --help               show this help
+
+Precedence: command-line flags, then environment, then config file, then defaults.
+`;
+
+/** Parses `serve` flags into config settings. */
+export function parseServeArgs(args: string[]): { input: ConfigInput; configFile: string | undefined; help: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw errors.usage(`${(err as Error).message}\n\n${SERVE_USAGE}`);
+  }
+  const input: ConfigInput = {};
+  if (values.port !== undefined) input.port = values.port;
+  if (values.host !== undefined) input.host = values.host;
+  if (values['data-dir'] !== undefined) input.dataDir = values['data-dir'];
+  if (values['log-level'] !== undefined) input.logLevel = values['log-level'];
+  return { input, configFile: values.config, help: values.help === true };
+}
+
+export async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  const { input, configFile, help } = parseServeArgs(args);
+  if (help) {
+    io.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  const file = configFile ?? io.env['CAMGATE_CONFIG'];
+  const config = resolveConfig(file === undefined ? {} : configFromFile(file), configFromEnv(io.env), input);
+
+  await mkdir(config.dataDir, { recursive: true });
+  try {
+    await access(config.dataDir, constants.W_OK);
+  } catch {
+    throw errors.invalidConfig('dataDir', `${config.dataDir} is not writable`);
+  }
+
+  const logger = createLogger(config.logLevel);
+  const app = buildServer({ logger });
+  await app.listen({ host: config.host, port: config.port });
+
+  await new Promise<void>((resolve) => {
+    if (io.stop.aborted) resolve();
+    else io.stop.addEventListener('abort', () => resolve(), { once: true });
+  });
+  logger.info('shutting down');
+  await app.close();
+  return 0;
+}

@@ -1,0 +1,59 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, configFromEnv, configFromFile, resolveConfig } from './config.js';
+import { GatewayErrorCode } from './errors.js';
+
+function tempFile(content: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'camgate-config-')), 'camgate.json');
+  writeFileSync(path, content);
+  return path;
+}
+
+describe('gateway configuration', () => {
+  it('defaults to localhost:8080 and ./data', () => {
+    expect(resolveConfig()).toEqual({ ...DEFAULT_CONFIG, dataDir: resolve('./data') });
+  });
+
+  it('applies file < environment < flags', () => {
+    const file = configFromFile(tempFile('{"port": 9000, "host": "0.0.0.0", "logLevel": "debug"}'));
+    const env = configFromEnv({ CAMGATE_PORT: '9100', CAMGATE_HOST: '', CAMGATE_DATA_DIR: '/var/lib/camgate' });
+    const flags = { port: '9200' };
+    expect(resolveConfig(file, env, flags)).toEqual({
+      host: '0.0.0.0', // the empty CAMGATE_HOST is ignored
+      port: 9200,
+      dataDir: '/var/lib/camgate',
+      logLevel: 'debug',
+    });
+  });
+
+  it.each([
+    ['port', { port: 'http' }],
+    ['port', { port: 70_000 }],
+    ['port', { port: '8080x' }],
+    ['host', { host: 'user@host' }],
+    ['logLevel', { logLevel: 'verbose' }],
+  ])('names the invalid field (%s) with CAMGATE_ERR_INVALID_CONFIG', (field, input) => {
+    expect(() => resolveConfig(input)).toThrow(
+      expect.objectContaining({ code: GatewayErrorCode.INVALID_CONFIG, message: expect.stringContaining(field) }),
+    );
+  });
+
+  it.each([
+    ['an unknown key (a typo)', '{"prot": 1}'],
+    ['invalid JSON', '{port: 1}'],
+    ['a JSON array', '[1]'],
+    ['a nested value', '{"port": {"value": 1}}'],
+  ])('rejects a config file with %s', (_name, content) => {
+    expect(() => configFromFile(tempFile(content))).toThrow(
+      expect.objectContaining({ code: GatewayErrorCode.INVALID_CONFIG }),
+    );
+  });
+
+  it('rejects a missing config file', () => {
+    expect(() => configFromFile('/nonexistent/camgate.json')).toThrow(
+      expect.objectContaining({ code: GatewayErrorCode.INVALID_CONFIG, message: expect.stringContaining('ENOENT') }),
+    );
+  });
+});

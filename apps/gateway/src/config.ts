@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { errors } from './errors.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface GatewayConfig {
+  /** Interface to listen on. `localhost` (the default) serves this machine only. */
+  host: string;
+  /** HTTP port; 0 picks a free one. */
+  port: number;
+  /** Where camgate keeps its state (camera registry). */
+  dataDir: string;
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_CONFIG: Readonly<GatewayConfig> = {
+  host: 'localhost',
+  port: 8080,
+  dataDir: './data',
+  logLevel: 'info',
+};
+
+/** Settings as strings or booleans, before validation, from one source. */
+export type ConfigInput = Partial<Record<keyof GatewayConfig, string | number | boolean>>;
+
+/** Environment variable for each setting. */
+export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
+  host: 'CAMGATE_HOST',
+  port: 'CAMGATE_PORT',
+  dataDir: 'CAMGATE_DATA_DIR',
+  logLevel: 'CAMGATE_LOG_LEVEL',
+};
+
+const KEYS = Object.keys(DEFAULT_CONFIG) as Array<keyof GatewayConfig>;
+
+/** 1 MiB: a config file is a few hundred bytes; refuse to read something that is not one. */
+const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/** Settings from the environment (`CAMGATE_*`); unset and empty variables are ignored. */
+export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
+  const input: ConfigInput = {};
+  for (const key of KEYS) {
+    const value = env[CONFIG_ENV[key]];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  return input;
+}
+
+/** Settings from a JSON config file. Unknown keys are errors, so a typo is not silently ignored. */
+export function configFromFile(path: string): ConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw errors.invalidConfig(
+      'config file',
+      `${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  if (text.length > MAX_CONFIG_FILE_BYTES) throw errors.invalidConfig('config file', `${path} is larger than 1 MiB`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw errors.invalidConfig('config file', `${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw errors.invalidConfig('config file', `${path} must hold a JSON object`);
+  }
+  const input: ConfigInput = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!KEYS.includes(key as keyof GatewayConfig)) {
+      throw errors.invalidConfig(`"${key}"`, `is not a setting (known: ${KEYS.join(', ')})`);
+    }
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw errors.invalidConfig(`"${key}"`, 'must be a string, number or boolean');
+    }
+    input[key as keyof GatewayConfig] = value;
+  }
+  return input;
+}
+
+/**
+ * Merges settings by precedence, lowest first: defaults, config file,
+ * environment, command-line flags. Validates the result and names the
+ * offending setting in every error.
+ */
+export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
+  const merged: ConfigInput = { ...DEFAULT_CONFIG };
+  for (const layer of layers) Object.assign(merged, layer);
+  return {
+    host: parseHost(merged.host),
+    port: parsePort(merged.port),
+    dataDir: resolve(String(merged.dataDir)),
+    logLevel: parseLogLevel(merged.logLevel),
+  };
+}
+
+function parseHost(value: ConfigInput['host']): string {
+  const host = String(value).trim();
+  if (host === '' || /[\s/@]/.test(host)) throw errors.invalidConfig('host', `"${host}" is not a host name or address`);
+  return host;
+}
+
+function parsePort(value: ConfigInput['port']): number {
+  const port = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw errors.invalidConfig('port', `"${String(value)}" is not a port number (0-65535)`);
+  }
+  return port;
+}
+
+function parseLogLevel(value: ConfigInput['logLevel']): LogLevel {
+  const level = String(value).trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw errors.invalidConfig('logLevel', `"${String(value)}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return level as LogLevel;
+}

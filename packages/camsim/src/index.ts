@@ -1,0 +1,2 @@
+export { CamsimError, CamsimErrorCode } from './errors.js';
+export { RtpClock, type Rational } from './rtp-clock.js';

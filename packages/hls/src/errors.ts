@@ -1,0 +1,9 @@
+import { CodedError } from '@camgate/bits';
+
+export const HlsErrorCode = {
+  /** A playlist attribute name or value cannot be written per RFC 8216 §4.2 (a bug, never viewer input). */
+  INVALID_ATTRIBUTE: 'HLS_INVALID_ATTRIBUTE',
+} as const;
+export type HlsErrorCode = (typeof HlsErrorCode)[keyof typeof HlsErrorCode];
+
+export class HlsError extends CodedError<HlsErrorCode> {}

@@ -1,0 +1,2 @@
+export { RtpError, RtpErrorCode } from './errors.js';
+export { RtpPacket, parseRtpPacket } from './rtp-packet.js';

@@ -1,0 +1,2 @@
+export { RtspError, RtspErrorCode } from './errors.js';
+export { parseSessionHeader, type SessionHeader } from './headers/session.js';

@@ -1,0 +1,1 @@
+export { parseFmtpParameters } from './fmtp.js';

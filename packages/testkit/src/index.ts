@@ -1,0 +1,15 @@
+export { launchChromium, CHROMIUM_FLAGS, type ChromiumSession } from './chromium.js';
+export { TestkitError, TestkitErrorCode } from './errors.js';
+export { getFreePort } from './free-port.js';
+export { startGstRtspServer, type GstMount, type GstRtspServer, type GstRtspServerOptions } from './gst-rtsp-server.js';
+export {
+  gateOnTools,
+  hasTools,
+  interopRequired,
+  requireTools,
+  type SkippableContext,
+  type ToolPaths,
+} from './interop.js';
+export { repoRoot, workspacePackages, type WorkspacePackage } from './repo.js';
+export { runProcess, type ProcessResult, type RunProcessOptions } from './run-process.js';
+export { findTool, lookUpTool, type InteropTool, type ToolLookup } from './tools.js';
