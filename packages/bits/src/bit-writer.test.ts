@@ -1,3 +1,4 @@
+import { fuzzRuns } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BitReader } from './bit-reader.js';
@@ -29,7 +30,7 @@ describe('BitWriter', () => {
     expect([...w.toUint8Array()]).toEqual([0b1001_0000, 0b1011_0000]);
   });
 
-  it('round-trips any sequence of writes through BitReader', () => {
+  it('fuzz: any sequence of writes round-trips through BitReader', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 64 }), (ops) => {
         const w = new BitWriter({ initialBytes: 1 });
@@ -45,6 +46,7 @@ describe('BitWriter', () => {
         }
         expect(r.bitsLeft).toBeLessThan(8);
       }),
+      { numRuns: fuzzRuns() },
     );
   });
 

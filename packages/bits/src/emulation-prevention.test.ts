@@ -1,3 +1,4 @@
+import { fuzzRuns } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addEmulationPrevention, removeEmulationPrevention } from './emulation-prevention.js';
@@ -27,7 +28,7 @@ describe('emulation prevention (H.264 §7.4.1)', () => {
     expect(removeEmulationPrevention(nal)).toBe(nal);
   });
 
-  it('round-trips arbitrary bytes and never leaves a start code in the payload', () => {
+  it('fuzz: arbitrary bytes round-trip and never leave a start code in the payload', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 256 }), (rbsp) => {
         const nal = addEmulationPrevention(rbsp);
@@ -36,14 +37,16 @@ describe('emulation prevention (H.264 §7.4.1)', () => {
           expect(nal[i] === 0 && nal[i + 1] === 0 && (nal[i + 2] as number) <= 2).toBe(false);
         }
       }),
+      { numRuns: fuzzRuns() },
     );
   });
 
-  it('removal never throws on arbitrary input', () => {
+  it('fuzz: removal never throws and never grows the input', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 256 }), (nal) => {
         expect(removeEmulationPrevention(nal).length).toBeLessThanOrEqual(nal.length);
       }),
+      { numRuns: fuzzRuns() },
     );
   });
 });
@@ -63,13 +66,13 @@ function specRemove(nal: Uint8Array): number[] {
 }
 
 describe('emulation prevention removal matches the spec loop', () => {
-  it('on inputs dense in 0x00 and 0x03', () => {
+  it('fuzz: on inputs dense in 0x00 and 0x03', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom(0, 0, 0, 3, 1, 0xff), { maxLength: 128 }), (bytes) => {
         const nal = Uint8Array.from(bytes);
         expect([...removeEmulationPrevention(nal)]).toEqual(specRemove(nal));
       }),
-      { numRuns: 2000 },
+      { numRuns: fuzzRuns() },
     );
   });
 });

@@ -1,4 +1,5 @@
 import { isCodedError } from '@camgate/bits';
+import { fuzzRuns } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RtpErrorCode } from './errors.js';
@@ -105,6 +106,7 @@ describe('parseRtpPacket (RFC 3550 §5.1)', () => {
           expect(isCodedError(err)).toBe(true);
         }
       }),
+      { numRuns: fuzzRuns() },
     );
   });
 });

@@ -1,3 +1,4 @@
+import { fuzzRuns } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseFmtpParameters } from './fmtp.js';
@@ -38,7 +39,7 @@ describe('parseFmtpParameters', () => {
     });
   }
 
-  it('never throws and only yields non-empty lower-case keys', () => {
+  it('fuzz: never throws and only yields non-empty lower-case keys', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), (input) => {
         for (const key of parseFmtpParameters(input).keys()) {
@@ -46,6 +47,7 @@ describe('parseFmtpParameters', () => {
           expect(key).toBe(key.toLowerCase());
         }
       }),
+      { numRuns: fuzzRuns() },
     );
   });
 });

@@ -1,7 +1,7 @@
 import type { Reporter, TestModule } from 'vitest/node';
 
 /**
- * Prints every skipped test with its reason at the end of a run, so that an
+ * Prints every test skipped with a reason (`ctx.skip(note)`) at the end of a run, so that an
  * interop test skipped for a missing tool (ffmpeg, Chromium, GStreamer) is
  * visible in the default reporter's output and not just counted.
  */
@@ -11,9 +11,9 @@ export class SkipSummaryReporter implements Reporter {
     for (const module of testModules) {
       for (const test of module.children.allTests()) {
         const result = test.result();
-        if (result.state !== 'skipped') continue;
-        const reason = result.note ?? 'no reason given';
-        lines.push(`  - ${module.project.name} > ${test.fullName}: ${reason}`);
+        // Tests skipped by a name filter or .skip carry no note; only reasoned skips are listed.
+        if (result.state !== 'skipped' || result.note === undefined) continue;
+        lines.push(`  - ${module.project.name} > ${test.fullName}: ${result.note}`);
       }
     }
     if (lines.length === 0) return;

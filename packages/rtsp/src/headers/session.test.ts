@@ -1,4 +1,5 @@
 import { isCodedError } from '@camgate/bits';
+import { fuzzRuns } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RtspErrorCode } from '../errors.js';
@@ -36,6 +37,7 @@ describe('parseSessionHeader', () => {
           expect(isCodedError(err, RtspErrorCode.INVALID_HEADER)).toBe(true);
         }
       }),
+      { numRuns: fuzzRuns() },
     );
   });
 });
