@@ -9,6 +9,8 @@ export const RtpErrorCode = {
   INVALID_EXTENSION: 'RTP_INVALID_EXTENSION',
   /** The padding count is 0 or larger than the payload. */
   INVALID_PADDING: 'RTP_INVALID_PADDING',
+  /** A caller passed an impossible value (a bug, never network input). */
+  INVALID_ARGUMENT: 'RTP_INVALID_ARGUMENT',
 } as const;
 export type RtpErrorCode = (typeof RtpErrorCode)[keyof typeof RtpErrorCode];
 
