@@ -1,0 +1,306 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
+import type { Authenticator } from '../auth/authenticator.js';
+import { RtspError, RtspErrorCode } from '../errors.js';
+import { parseWwwAuthenticate } from '../headers/www-authenticate.js';
+import { RtspHeaders } from '../message/headers.js';
+import { MessageReader } from '../message/message-reader.js';
+import {
+  REASON_PHRASES,
+  serializeRequest,
+  serializeResponse,
+  type RtspRequest,
+  type RtspResponse,
+} from '../message/message.js';
+import type { SessionLogger } from './logger.js';
+
+/** 16 requests in flight: a session sends one at a time plus keepalives; bounds a camera that never answers. */
+const MAX_PENDING_REQUESTS = 16;
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  secure: boolean;
+  tls?: TlsOptions;
+  userAgent: string;
+  requestTimeoutMs: number;
+  authenticator: Authenticator;
+  logger: SessionLogger;
+  /** An interleaved frame arrived (RTP or RTCP over TCP). */
+  onInterleaved(channel: number, payload: Uint8Array): void;
+  /** Any bytes arrived (for the session's read timeout). */
+  onData(): void;
+  /** The connection failed or closed; it is unusable afterwards. Not called after close(). */
+  onFatal(error: RtspError): void;
+}
+
+interface Pending {
+  method: string;
+  resolve(response: RtspResponse): void;
+  reject(error: RtspError): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * One RTSP control connection (TCP or TLS): sends requests with `CSeq` (exactly
+ * that spelling: go2rtc#7) and `User-Agent` (a camera 401s without it:
+ * go2rtc#235), matches responses by CSeq (tolerating whitespace and a missing
+ * CSeq), retries a 401 through the Authenticator, answers requests the server
+ * sends (OPTIONS, GET_PARAMETER, SET_PARAMETER, ANNOUNCE get 200, others 501),
+ * and passes interleaved frames on.
+ */
+export class RtspConnection {
+  /** The session id, sent with every request once SETUP assigned it. */
+  sessionId: string | undefined;
+  readonly #socket: Socket;
+  readonly #options: ConnectionOptions;
+  readonly #reader: MessageReader;
+  readonly #pending = new Map<number, Pending>();
+  #cseq = 0;
+  #closed = false;
+
+  private constructor(socket: Socket, options: ConnectionOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    this.#reader = new MessageReader({
+      onResponse: (response) => this.#onResponse(response),
+      onRequest: (request) => this.#onServerRequest(request),
+      onInterleaved: (channel, payload) => options.onInterleaved(channel, payload),
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      options.onData();
+      try {
+        this.#reader.feed(chunk);
+      } catch (err) {
+        this.#fail(err instanceof RtspError ? err : new RtspError(RtspErrorCode.INVALID_MESSAGE, String(err)));
+      }
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(socketError(err, options)));
+    socket.on('close', () =>
+      this.#fail(new RtspError(RtspErrorCode.CONNECTION_CLOSED, 'the camera closed the connection')),
+    );
+  }
+
+  /** Opens the connection, or rejects with RTSP_CONNECTION_FAILED / RTSP_TLS_ERROR / RTSP_TIMEOUT. */
+  static open(options: ConnectionOptions): Promise<RtspConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = options.secure
+        ? tlsConnect({ host: options.host, port: options.port, servername: serverName(options.host), ...options.tls })
+        : netConnect({ host: options.host, port: options.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(
+          new RtspError(
+            RtspErrorCode.TIMEOUT,
+            `no connection to ${endpoint(options)} within ${options.requestTimeoutMs} ms`,
+          ),
+        );
+      }, options.requestTimeoutMs);
+      const onError = (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(socketError(err, options));
+      };
+      socket.once('error', onError);
+      socket.once(options.secure ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        resolve(new RtspConnection(socket, options));
+      });
+    });
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#socket.remoteAddress;
+  }
+
+  get localAddress(): string | undefined {
+    return this.#socket.localAddress;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends a request and resolves with its response (any status: the caller
+   * decides). A 401 is answered with credentials and the request resent, as the
+   * Authenticator allows; when it gives up, rejects with its failure.
+   */
+  async request(
+    method: string,
+    uri: string,
+    headers: Record<string, string> = {},
+    body?: Uint8Array,
+  ): Promise<RtspResponse> {
+    for (;;) {
+      const response = await this.#send(method, uri, headers, body, true);
+      if (response.statusCode !== 401) {
+        if (response.statusCode < 400) this.#options.authenticator.onSuccess();
+        return response;
+      }
+      const challenges = parseChallenges(response);
+      if (!this.#options.authenticator.onUnauthorized(challenges)) throw this.#options.authenticator.failure();
+      this.#options.logger.debug({ method, scheme: this.#options.authenticator.scheme }, 'authenticating');
+    }
+  }
+
+  /** Sends a request without waiting for its answer (keepalives: some cameras never reply, gortsplib 8fdc7193). */
+  notify(method: string, uri: string, headers: Record<string, string> = {}): void {
+    this.#send(method, uri, headers, undefined, false).then(
+      (response) => {
+        // A mid-session 401 (expired nonce): prime the authenticator so the next request re-authenticates.
+        if (response.statusCode === 401) this.#options.authenticator.onUnauthorized(parseChallenges(response));
+      },
+      () => undefined,
+    );
+  }
+
+  /** Sends an interleaved frame (RTCP over TCP). */
+  sendInterleaved(channel: number, payload: Uint8Array): void {
+    if (this.#closed) return;
+    const header = Buffer.from([0x24, channel, payload.length >>> 8, payload.length & 0xff]);
+    this.#socket.write(Buffer.concat([header, payload]));
+  }
+
+  /** Closes the connection; pending requests reject with RTSP_CLOSED. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rejectAll(new RtspError(RtspErrorCode.CLOSED, 'the session was closed'));
+    this.#socket.destroy();
+  }
+
+  #send(
+    method: string,
+    uri: string,
+    extra: Record<string, string>,
+    body: Uint8Array | undefined,
+    awaited: boolean,
+  ): Promise<RtspResponse> {
+    if (this.#closed) return Promise.reject(new RtspError(RtspErrorCode.CLOSED, 'the connection is closed'));
+    if (this.#pending.size >= MAX_PENDING_REQUESTS) {
+      // Keepalives the camera never answered pile up: forget the oldest.
+      const [oldest] = this.#pending.keys();
+      if (oldest !== undefined) this.#settle(oldest)?.reject(new RtspError(RtspErrorCode.TIMEOUT, 'no answer'));
+    }
+    const cseq = ++this.#cseq;
+    const headers = new RtspHeaders();
+    headers.set('CSeq', String(cseq));
+    headers.set('User-Agent', this.#options.userAgent);
+    const authorization = this.#options.authenticator.authorization(method, uri);
+    if (authorization !== undefined) headers.set('Authorization', authorization);
+    if (this.sessionId !== undefined) headers.set('Session', this.sessionId);
+    for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+    const bytes = serializeRequest({ method, uri, headers, ...(body === undefined ? {} : { body }) });
+
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { method, resolve, reject, timer: undefined };
+      if (awaited) {
+        pending.timer = setTimeout(() => {
+          this.#settle(cseq);
+          reject(
+            new RtspError(RtspErrorCode.TIMEOUT, `no answer to ${method} within ${this.#options.requestTimeoutMs} ms`),
+          );
+        }, this.#options.requestTimeoutMs);
+      }
+      this.#pending.set(cseq, pending);
+      this.#socket.write(bytes);
+    });
+  }
+
+  #settle(cseq: number): Pending | undefined {
+    const pending = this.#pending.get(cseq);
+    if (pending === undefined) return undefined;
+    this.#pending.delete(cseq);
+    clearTimeout(pending.timer);
+    return pending;
+  }
+
+  #onResponse(response: RtspResponse): void {
+    const raw = response.headers.get('CSeq');
+    // Tolerant matching: trailing whitespace (Longse), or no CSeq at all (gortsplib 7632ae56).
+    let cseq = raw === undefined ? Number.NaN : Number.parseInt(raw.trim(), 10);
+    if (Number.isNaN(cseq)) {
+      const awaited = [...this.#pending.entries()].filter(([, p]) => p.timer !== undefined);
+      if (awaited.length !== 1) return;
+      cseq = (awaited[0] as [number, Pending])[0];
+    }
+    // An unknown CSeq (Tapo C220 answers with the previous one: retina#136) is ignored.
+    this.#settle(cseq)?.resolve(response);
+  }
+
+  #onServerRequest(request: RtspRequest): void {
+    // Servers may send OPTIONS (keepalive probes), GET/SET_PARAMETER and ANNOUNCE mid-stream: never die on them.
+    const known = ['OPTIONS', 'GET_PARAMETER', 'SET_PARAMETER', 'ANNOUNCE'].includes(request.method);
+    const status = known ? 200 : 501;
+    const headers = new RtspHeaders();
+    const cseq = request.headers.get('CSeq');
+    if (cseq !== undefined) headers.set('CSeq', cseq.trim());
+    if (this.sessionId !== undefined) headers.set('Session', this.sessionId);
+    headers.set('User-Agent', this.#options.userAgent);
+    if (!this.#closed)
+      this.#socket.write(serializeResponse({ statusCode: status, reason: REASON_PHRASES[status] ?? '', headers }));
+    this.#options.logger.debug({ method: request.method, status }, 'answered a request from the camera');
+  }
+
+  #rejectAll(error: RtspError): void {
+    for (const cseq of [...this.#pending.keys()]) this.#settle(cseq)?.reject(error);
+  }
+
+  #fail(error: RtspError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rejectAll(error);
+    this.#socket.destroy();
+    this.#options.onFatal(error);
+  }
+}
+
+function parseChallenges(response: RtspResponse) {
+  try {
+    return parseWwwAuthenticate(response.headers.getAll('WWW-Authenticate'));
+  } catch {
+    return [];
+  }
+}
+
+function endpoint(options: { host: string; port: number }): string {
+  return options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
+}
+
+/** SNI only for names, never for IP literals (RFC 6066 §3). */
+function serverName(host: string): string | undefined {
+  return /^[\d.]+$/.test(host) || host.includes(':') ? undefined : host;
+}
+
+/** Turns a socket error into words an operator understands. */
+function socketError(err: NodeJS.ErrnoException, options: { host: string; port: number; secure: boolean }): RtspError {
+  const where = endpoint(options);
+  const code = err.code ?? '';
+  const connectFailures: Record<string, string> = {
+    ECONNREFUSED: `connection refused by ${where} (nothing listens on that port)`,
+    EHOSTUNREACH: `host ${where} is unreachable`,
+    ENETUNREACH: `network of ${where} is unreachable`,
+    ETIMEDOUT: `connection to ${where} timed out`,
+    ENOTFOUND: `host name of ${where} does not resolve`,
+    EAI_AGAIN: `host name of ${where} could not be resolved (DNS)`,
+  };
+  const known = connectFailures[code];
+  if (known !== undefined) return new RtspError(RtspErrorCode.CONNECTION_FAILED, known, { cause: err });
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return new RtspError(RtspErrorCode.CONNECTION_CLOSED, `the camera at ${where} reset the connection`, {
+      cause: err,
+    });
+  }
+  if (
+    options.secure &&
+    (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /certificate|SSL|TLS/i.test(err.message))
+  ) {
+    return new RtspError(RtspErrorCode.TLS_ERROR, `TLS with ${where} failed: ${err.message}`, { cause: err });
+  }
+  return new RtspError(RtspErrorCode.CONNECTION_FAILED, `connection to ${where} failed (${code || err.message})`, {
+    cause: err,
+  });
+}
