@@ -5,8 +5,6 @@ export const GatewayErrorCode = {
   INVALID_CONFIG: 'CAMGATE_ERR_INVALID_CONFIG',
   /** The command line cannot be understood. */
   USAGE: 'CAMGATE_ERR_USAGE',
-  /** The command exists but this build does not provide it yet. */
-  NOT_IMPLEMENTED: 'CAMGATE_ERR_NOT_IMPLEMENTED',
 } as const;
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
 
@@ -17,6 +15,4 @@ export const errors = {
   invalidConfig: (field: string, problem: string) =>
     new GatewayError(GatewayErrorCode.INVALID_CONFIG, `invalid configuration: ${field} ${problem}`),
   usage: (message: string) => new GatewayError(GatewayErrorCode.USAGE, message),
-  notImplemented: (command: string) =>
-    new GatewayError(GatewayErrorCode.NOT_IMPLEMENTED, `camgate ${command} is not available in this build yet`),
 };

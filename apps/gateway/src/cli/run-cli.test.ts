@@ -46,10 +46,18 @@ describe('camgate CLI', () => {
     expect(err()).toContain("unknown command 'serv'");
   });
 
-  it.each([['probe'], ['camsim']])('%s says it is not available yet, with a code', async (command) => {
+  it.each([
+    [['probe'], 'expected one RTSP URL'],
+    [['probe', 'rtsp://a/', 'rtsp://b/'], 'expected one RTSP URL'],
+    [['probe', 'rtsp://a/', '--transport', 'quic'], '--transport'],
+    [['probe', 'rtsp://a/', '--duration', '0'], '--duration'],
+    [['camsim', '--port', 'x'], '--port'],
+    [['camsim', '--user', 'u'], '--user and --password'],
+  ])('%j is a usage error (exit 2)', async (argv, message) => {
     const { io, err } = capture();
-    expect(await runCli([command, 'rtsp://127.0.0.1/x'], io)).toBe(1);
-    expect(err()).toContain(GatewayErrorCode.NOT_IMPLEMENTED);
+    expect(await runCli(argv, io)).toBe(2);
+    expect(err()).toContain(GatewayErrorCode.USAGE);
+    expect(err()).toContain(message);
   });
 
   it('serve rejects an unknown flag with exit code 2 and the usage', async () => {

@@ -1,7 +1,9 @@
 import { isCodedError } from '@camgate/bits';
-import { GatewayErrorCode, errors } from '../errors.js';
+import { GatewayErrorCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { CliIo } from './io.js';
+import { CAMSIM_USAGE, camsimCommand } from './camsim-command.js';
+import { PROBE_USAGE, probeCommand } from './probe-command.js';
 import { SERVE_USAGE, serveCommand } from './serve-command.js';
 
 interface Command {
@@ -10,29 +12,10 @@ interface Command {
   run(args: string[], io: CliIo): Promise<number>;
 }
 
-const notYet =
-  (name: string) =>
-  (args: string[], io: CliIo): Promise<number> => {
-    if (args.includes('--help') || args.includes('-h')) {
-      io.stdout.write(COMMANDS[name]?.usage ?? '');
-      return Promise.resolve(0);
-    }
-    return Promise.reject(errors.notImplemented(name));
-  };
-
 const COMMANDS: Record<string, Command> = {
   serve: { summary: 'run the gateway (HTTP server)', usage: SERVE_USAGE, run: serveCommand },
-  probe: {
-    summary: 'connect to an RTSP URL and describe its tracks (not available yet)',
-    usage:
-      'Usage: camgate probe <rtsp-url>\n\nConnects to a camera and prints its tracks as JSON. Not available in this build yet.\n',
-    run: notYet('probe'),
-  },
-  camsim: {
-    summary: 'run the simulated camera, an RTSP server (not available yet)',
-    usage: 'Usage: camgate camsim [options]\n\nRuns a simulated RTSP camera. Not available in this build yet.\n',
-    run: notYet('camsim'),
-  },
+  probe: { summary: 'connect to an RTSP camera and report its tracks', usage: PROBE_USAGE, run: probeCommand },
+  camsim: { summary: 'run the simulated camera (an RTSP server)', usage: CAMSIM_USAGE, run: camsimCommand },
 };
 
 export const USAGE = `Usage: camgate <command> [options]
