@@ -155,6 +155,29 @@ export class AccessUnitWriter {
   }
 
   /**
+   * Removes the NAL units for which `keep` is false, moving the others together
+   * (a rare repair; the common path never calls it).
+   */
+  compact(keep: (index: number, type: number) => boolean): void {
+    if (this.#nalStart >= 0) this.abortNal();
+    let write = this.#auStart;
+    let kept = 0;
+    for (let i = 0; i < this.#count; i++) {
+      const start = this.#auStart + (this.#offsets[i] as number);
+      const end = i + 1 < this.#count ? this.#auStart + (this.#offsets[i + 1] as number) : this.#pos;
+      const type = this.#types[i] as number;
+      if (!keep(i, type)) continue;
+      if (write !== start) this.#slab.copyWithin(write, start, end);
+      this.#offsets[kept] = write - this.#auStart;
+      this.#types[kept] = type;
+      kept++;
+      write += end - start;
+    }
+    this.#count = kept;
+    this.#pos = write;
+  }
+
+  /**
    * Hands the access unit over: a view on the slab, never written again.
    * Undefined when it is empty or overflowed (then it is discarded).
    */

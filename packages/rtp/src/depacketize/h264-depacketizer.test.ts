@@ -284,3 +284,23 @@ describe('H264Depacketizer (RFC 6184)', () => {
     );
   });
 });
+
+describe('H264Depacketizer access unit normalization', () => {
+  it('keeps one SPS/PPS before the first slice when a server repeats them before every slice (GStreamer)', () => {
+    const c = collector<VideoAccessUnit>();
+    const d = new H264Depacketizer(c.sink);
+    const slice1 = [0x65, 0x88, 0x80, 0x10];
+    const slice2 = [0x65, 0x88, 0x84, 0x21];
+    const packets = [SPS, PPS, slice1, SPS, PPS, slice2];
+    packets.forEach((p, i) => d.push(rtp({ seq: i, ts: 0, marker: i === packets.length - 1 }, p)));
+    expect([...c.units[0]!.data]).toEqual(lengthPrefixed(SPS, PPS, slice1, slice2));
+    expect(c.units[0]!.nals.map((n) => [...n])).toEqual([SPS, PPS, slice1, slice2]);
+  });
+
+  it('keeps the latest of duplicated parameter sets', () => {
+    const c = collector<VideoAccessUnit>();
+    const d = new H264Depacketizer(c.sink);
+    [SPS, PPS, SPS2, PPS, IDR].forEach((p, i) => d.push(rtp({ seq: i, ts: 0, marker: i === 4 }, p)));
+    expect([...c.units[0]!.data]).toEqual(lengthPrefixed(SPS2, PPS, IDR));
+  });
+});

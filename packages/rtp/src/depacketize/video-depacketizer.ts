@@ -191,6 +191,22 @@ export abstract class VideoDepacketizer {
     }
   }
 
+  /** Drops parameter sets after the first slice and all but the last of each type before it. */
+  #normalizeParameterSets(): void {
+    const writer = this.writer;
+    const count = writer.nalCount;
+    let firstPicture = count;
+    for (let i = 0; i < count; i++) {
+      if (this.isPicture(writer.nalType(i))) {
+        firstPicture = i;
+        break;
+      }
+    }
+    const lastBefore = new Map<number, number>();
+    for (let i = 0; i < firstPicture; i++) lastBefore.set(writer.nalType(i), i);
+    writer.compact((index, type) => !this.parameterSetTypes.includes(type) || lastBefore.get(type) === index);
+  }
+
   #endAccessUnit(): void {
     const writer = this.writer;
     if (this.#fragmentOpen) this.#abortFragment();
@@ -204,13 +220,21 @@ export abstract class VideoDepacketizer {
     }
     let picture = false;
     let keyframe = false;
+    let misplaced = false;
     const present = new Set<number>();
     for (let i = 0; i < writer.nalCount; i++) {
       const type = writer.nalType(i);
+      const parameterSet = this.parameterSetTypes.includes(type);
+      // H.264 §7.4.1.2.3 / H.265 §7.4.2.4.4: parameter sets precede the first slice, once each.
+      if (parameterSet && (picture || present.has(type))) misplaced = true;
       if (this.isPicture(type)) picture = true;
       if (this.isRandomAccess(type)) keyframe = true;
       present.add(type);
     }
+    // GStreamer's rtph264pay (config-interval=-1) repeats SPS/PPS before every IDR slice, even
+    // between the slices of one picture; decoders then lose a slice. Keep the last of each type
+    // before the first slice (all of them were already stored).
+    if (misplaced) this.#normalizeParameterSets();
     if (!picture) {
       // Parameter sets and SEI alone: the sets are stored, the rest is dropped.
       writer.discard();

@@ -28,8 +28,6 @@ export interface ConnectionOptions {
   logger: SessionLogger;
   /** An interleaved frame arrived (RTP or RTCP over TCP). */
   onInterleaved(channel: number, payload: Uint8Array): void;
-  /** Any bytes arrived (for the session's read timeout). */
-  onData(): void;
   /** The connection failed or closed; it is unusable afterwards. Not called after close(). */
   onFatal(error: RtspError): void;
 }
@@ -69,7 +67,6 @@ export class RtspConnection {
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
-      options.onData();
       try {
         this.#reader.feed(chunk);
       } catch (err) {

@@ -32,7 +32,7 @@ export interface RtspSessionOptions {
   userAgent?: string;
   /** Time to wait for each response (default 10 s). */
   requestTimeoutMs?: number;
-  /** No data for this long means the session is dead (default 10 s). */
+  /** No RTP or RTCP for this long means the session is dead, even if the camera answers keepalives (default 10 s). */
   readTimeoutMs?: number;
   /** With `auto`, UDP that delivers nothing this long after PLAY is abandoned for TCP (default 3 s). */
   udpFallbackMs?: number;
@@ -242,8 +242,13 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.#state = 'closed';
     if (playing && connection !== undefined && !connection.closed && sessionId !== undefined) {
       // Polite TEARDOWN, bounded: a camera that does not answer is closed anyway.
+      let timer: NodeJS.Timeout | undefined;
       const teardown = connection.request('TEARDOWN', this.#baseUrl).catch(() => undefined);
-      await Promise.race([teardown, delay(Math.min(1_000, this.#options.requestTimeoutMs))]);
+      const deadline = new Promise<void>(
+        (resolve) => (timer = setTimeout(resolve, Math.min(1_000, this.#options.requestTimeoutMs))),
+      );
+      await Promise.race([teardown, deadline]);
+      clearTimeout(timer);
     }
     this.#shutdown();
   }
@@ -310,7 +315,6 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       authenticator: new Authenticator(target.credentials),
       logger: this.#logger,
       onInterleaved: (channel, payload) => this.#onInterleaved(channel, payload),
-      onData: () => (this.#lastDataAt = performance.now()),
       onFatal: (error) => {
         if (connection === this.#connection) this.#fail(error);
       },
@@ -507,6 +511,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   // ---------------------------------------------------------------- running
 
   #onInterleaved(channel: number, payload: Uint8Array): void {
+    this.#lastDataAt = performance.now();
     for (const leg of this.#legs) {
       const channels = leg.channels;
       if (channels === undefined) continue;
@@ -561,7 +566,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     }
     if (now - this.#lastDataAt >= this.#options.readTimeoutMs) {
       this.#fail(
-        new RtspError(RtspErrorCode.TIMEOUT, `no data from the camera for ${this.#options.readTimeoutMs / 1000} s`),
+        new RtspError(RtspErrorCode.TIMEOUT, `no media from the camera for ${this.#options.readTimeoutMs / 1000} s`),
       );
     }
   }
@@ -699,8 +704,4 @@ function asRtspError(err: unknown): RtspError {
   return new RtspError(RtspErrorCode.CONNECTION_FAILED, err instanceof Error ? err.message : String(err), {
     cause: err,
   });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
