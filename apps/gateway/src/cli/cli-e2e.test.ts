@@ -3,8 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { repoRoot, runProcess } from '@camgate/testkit';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { hasTools, repoRoot, requireTools, runProcess, startGstRtspServer, type GstRtspServer } from '@camgate/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../version.js';
 
 /** pnpm itself: the one running this test when started by `pnpm test`, else the one on PATH. */
@@ -55,4 +55,38 @@ describe('camgate from the repository root (built CLI)', () => {
     }
     expect(await exited).toBe(0);
   }, 30_000);
+
+  describe("`pnpm -s camgate probe` against GStreamer's RTSP server (interop)", () => {
+    let server: GstRtspServer | undefined;
+    beforeAll(async () => {
+      if (hasTools('gst-rtsp-server')) server = await startGstRtspServer();
+    });
+    afterAll(async () => {
+      await server?.close();
+    });
+
+    it('prints only the JSON report, with both tracks delivering frames', async (ctx) => {
+      requireTools(ctx, 'gst-rtsp-server');
+      const { command, args } = pnpm(['-s', 'camgate', 'probe', server!.url('h264aac'), '--json', '--duration', '2']);
+      const result = await runProcess(command, args, { cwd: repoRoot, timeoutMs: 60_000 });
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      const report = JSON.parse(result.stdout) as {
+        transport: string;
+        tracks: Array<{ codec: string; frames: number }>;
+      };
+      expect(report.transport).toBe('tcp');
+      expect(report.tracks.map((t) => t.codec)).toEqual(['h264', 'aac']);
+      expect(report.tracks.every((t) => t.frames > 0)).toBe(true);
+    }, 70_000);
+
+    it('exits non-zero with the coded error on stderr for a wrong password', async (ctx) => {
+      requireTools(ctx, 'gst-rtsp-server');
+      const url = server!.authUrl({ user: 'camgate', password: 'not-the-password' });
+      const { command, args } = pnpm(['-s', 'camgate', 'probe', url, '--duration', '1']);
+      const result = await runProcess(command, args, { cwd: repoRoot, timeoutMs: 60_000 });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/\[RTSP_AUTH_FAILED\]\n$/);
+      expect(result.stdout + result.stderr).not.toContain('not-the-password');
+    }, 70_000);
+  });
 });
