@@ -250,6 +250,7 @@ describe('RTSP client vs quirky cameras: protocol', () => {
         const video = await waitForFrames(40, (f) => f.trackId === 0);
         expect(video.length).toBe(40);
         expect(session.stats.errors['RTSP_UNASSIGNED_CHANNEL']).toBeGreaterThanOrEqual(1);
+        expect(session.stats.junkBytes).toBeGreaterThan(0);
       },
     );
   });

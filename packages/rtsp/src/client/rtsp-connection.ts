@@ -108,6 +108,11 @@ export class RtspConnection {
     });
   }
 
+  /** Bytes skipped while resynchronizing the stream (junk between frames). */
+  get junkBytes(): number {
+    return this.#reader.junkBytes;
+  }
+
   get remoteAddress(): string | undefined {
     return this.#socket.remoteAddress;
   }

@@ -117,6 +117,9 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   #target: RtspUrl | undefined;
   readonly #errors: Record<string, number> = {};
   #framesDroppedByReader = 0;
+  #closeEmitted = false;
+  /** Junk counted on connections already closed (redirects, transport switch). */
+  #junkBytes = 0;
   readonly #ssrc = randomBytes(4).readUInt32BE(0);
   readonly #cname = `camgate@${hostname()}`;
 
@@ -155,7 +158,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       dropped: sum('dropped') + this.#framesDroppedByReader,
       errors,
       tracks: tracks.map((t) => ({ ...t, errors: { ...t.errors } })),
-      junkBytes: 0,
+      junkBytes: this.#junkBytes + (this.#connection?.junkBytes ?? 0),
     };
   }
 
@@ -323,7 +326,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       connection.close();
       throw new RtspError(RtspErrorCode.CLOSED, 'the session was closed');
     }
-    this.#connection?.close();
+    this.#retire(this.#connection);
     this.#connection = connection;
     return connection;
   }
@@ -577,7 +580,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.#state = 'connecting';
     this.#logger.warn({}, 'no UDP packets after PLAY, switching to TCP');
     this.#clearTimers();
-    this.#connection?.close();
+    this.#retire(this.#connection);
     this.#connection = undefined;
     for (const leg of this.#legs) leg.udp?.close();
     try {
@@ -603,13 +606,19 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
 
   #fail(error: RtspError): void {
     if (this.#state === 'closed') return;
-    const wasConnecting = this.#state === 'connecting' && this.#playedAt === 0;
+    const duringConnect = this.#state === 'connecting' && this.#playedAt === 0;
     this.#logger.warn({ code: error.code, error: error.message }, 'session failed');
+    this.#release();
     this.#state = 'closed';
-    this.#shutdown();
     // During connect(), the error surfaces as its rejection instead.
-    if (!wasConnecting && this.listenerCount('error') > 0) this.emit('error', error);
-    if (!wasConnecting) this.emit('close');
+    if (!duringConnect && this.listenerCount('error') > 0) this.emit('error', error);
+    this.#emitClose();
+  }
+
+  #retire(connection: RtspConnection | undefined): void {
+    if (connection === undefined) return;
+    this.#junkBytes += connection.junkBytes;
+    connection.close();
   }
 
   /** A method, not a field read, so that TypeScript does not narrow the state across awaits. */
@@ -622,15 +631,24 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.#timers = [];
   }
 
-  /** Releases every socket and timer. */
+  /** Releases every socket and timer, then says `close` (once). */
   #shutdown(): void {
-    const wasOpen = this.#state !== 'closed' || this.#connection !== undefined || this.#timers.length > 0;
+    this.#release();
     this.#state = 'closed';
+    this.#emitClose();
+  }
+
+  #release(): void {
     this.#clearTimers();
-    this.#connection?.close();
+    this.#retire(this.#connection);
     this.#connection = undefined;
     for (const leg of this.#legs) leg.udp?.close();
-    if (wasOpen) this.emit('close');
+  }
+
+  #emitClose(): void {
+    if (this.#closeEmitted) return;
+    this.#closeEmitted = true;
+    this.emit('close');
   }
 }
 
