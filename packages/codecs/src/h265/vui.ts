@@ -1,14 +1,9 @@
 import { type BitReader, isCodedError } from '@camgate/bits';
-import { EXTENDED_SAR, sampleAspectRatio } from '../common/aspect-ratio.js';
+import { readVuiPrefix, type VuiPrefix } from '../common/vui-prefix.js';
 import { CodecsError, CodecsErrorCode } from '../errors.js';
 
 /** The parts of H.265 vui_parameters() (Annex E.2.1) that camgate uses. */
-export interface H265Vui {
-  sampleAspectRatio?: { num: number; den: number };
-  videoFullRange?: boolean;
-  colourPrimaries?: number;
-  transferCharacteristics?: number;
-  matrixCoefficients?: number;
+export interface H265Vui extends VuiPrefix {
   fieldSeq?: boolean;
   timing?: { numUnitsInTick: number; timeScale: number };
 }
@@ -33,32 +28,7 @@ export function parseH265Vui(r: BitReader, maxSubLayersMinus1: number): H265Vui 
 }
 
 function readVui(r: BitReader, vui: H265Vui, maxSubLayersMinus1: number): void {
-  if (r.readFlag()) {
-    const idc = r.readBits(8);
-    if (idc === EXTENDED_SAR) {
-      const num = r.readBits(16);
-      const den = r.readBits(16);
-      if (num > 0 && den > 0) vui.sampleAspectRatio = { num, den };
-    } else {
-      const sar = sampleAspectRatio(idc);
-      if (sar !== undefined) vui.sampleAspectRatio = sar;
-    }
-  }
-  if (r.readFlag()) r.skipBits(1); // overscan_appropriate_flag
-  if (r.readFlag()) {
-    r.skipBits(3); // video_format
-    const fullRange = r.readFlag();
-    let colour: [number, number, number] | undefined;
-    if (r.readFlag()) colour = [r.readBits(8), r.readBits(8), r.readBits(8)];
-    vui.videoFullRange = fullRange;
-    if (colour !== undefined) {
-      [vui.colourPrimaries, vui.transferCharacteristics, vui.matrixCoefficients] = colour;
-    }
-  }
-  if (r.readFlag()) {
-    r.readUE(); // chroma_sample_loc_type_top_field
-    r.readUE(); // chroma_sample_loc_type_bottom_field
-  }
+  readVuiPrefix(r, vui);
   r.skipBits(1); // neutral_chroma_indication_flag
   vui.fieldSeq = r.readFlag();
   r.skipBits(1); // frame_field_info_present_flag

@@ -4,6 +4,7 @@ import {
   h265VideoInfo,
   parseAudioSpecificConfig,
   parseStreamMuxConfig,
+  type AudioSpecificConfig,
   type VideoInfo,
 } from '@camgate/codecs';
 import type { TrackFormat } from '@camgate/sdp';
@@ -70,33 +71,11 @@ export function describeTrack(id: number, format: SupportedFormat): Track {
         { ...optional('vps', format.vps), ...optional('sps', format.sps), ...optional('pps', format.pps) },
         () => 'hvc1',
       );
-    case 'aac': {
-      const asc = parseAudioSpecificConfig(format.config);
-      return {
-        id,
-        kind: 'audio',
-        codec: 'aac',
-        codecString: aacCodecString(asc),
-        clockRate: aacClockRate(format.clockRate, asc.sampleRate, asc.extensionSampleRate),
-        sampleRate: asc.extensionSampleRate ?? asc.sampleRate,
-        channels: asc.channels,
-        config: { audioSpecificConfig: asc.bytes },
-      };
-    }
-    case 'aac-latm': {
+    case 'aac':
+      return aacTrack(id, format.clockRate, parseAudioSpecificConfig(format.config));
+    case 'aac-latm':
       if (format.config === undefined) throw new Error('LATM without out-of-band config');
-      const asc = parseStreamMuxConfig(format.config);
-      return {
-        id,
-        kind: 'audio',
-        codec: 'aac',
-        codecString: aacCodecString(asc),
-        clockRate: aacClockRate(format.clockRate, asc.sampleRate, asc.extensionSampleRate),
-        sampleRate: asc.extensionSampleRate ?? asc.sampleRate,
-        channels: asc.channels,
-        config: { audioSpecificConfig: asc.bytes },
-      };
-    }
+      return aacTrack(id, format.clockRate, parseStreamMuxConfig(format.config));
     case 'pcma':
     case 'pcmu':
       return {
@@ -121,6 +100,19 @@ export function describeTrack(id: number, format: SupportedFormat): Track {
         config: {},
       };
   }
+}
+
+function aacTrack(id: number, rtpmapRate: number, asc: AudioSpecificConfig): Track {
+  return {
+    id,
+    kind: 'audio',
+    codec: 'aac',
+    codecString: aacCodecString(asc),
+    clockRate: aacClockRate(rtpmapRate, asc.sampleRate, asc.extensionSampleRate),
+    sampleRate: asc.extensionSampleRate ?? asc.sampleRate,
+    channels: asc.channels,
+    config: { audioSpecificConfig: asc.bytes },
+  };
 }
 
 /** The track with new parameter sets, its picture size and codec string re-read from the SPS. */
