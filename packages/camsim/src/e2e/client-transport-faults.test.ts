@@ -192,3 +192,43 @@ describe('RTSP client vs quirky cameras: transport and faults', () => {
     await server.close();
   });
 });
+
+describe('RTSP client over UDP: RTCP and odd SETUP answers', () => {
+  it('sends RTCP receiver reports with a report block per track, periodically', async () => {
+    const reports: number[] = [];
+    await withCamsim(
+      {
+        hooks: {
+          rtcp: (data) => {
+            if (data[1] === 201) reports.push((data[0] as number) & 0x1f);
+          },
+        },
+      },
+      { transport: 'udp', receiverReportIntervalMs: 200 },
+      async ({ session, waitForFrames }) => {
+        await session.connect();
+        await waitForFrames(1);
+        await expect
+          .poll(() => reports.filter((blocks) => blocks === 1).length, { timeout: 5_000 })
+          .toBeGreaterThanOrEqual(4);
+      },
+    );
+  });
+
+  it('B16 SETUP answered without a Transport header: requested channels / any camera port assumed', async () => {
+    const dropTransport = (res: { headers: Array<[string, string]> }) => ({
+      ...res,
+      headers: res.headers.filter(([n]) => n !== 'Transport'),
+    });
+    for (const transport of ['tcp', 'udp'] as const) {
+      await withCamsim(
+        { hooks: { response: (res, req) => (req.method === 'SETUP' ? { ...res, ...dropTransport(res) } : res) } },
+        { transport },
+        async ({ session, waitForFrames }) => {
+          await session.connect();
+          await waitForFrames(1, (f) => f.trackId === 0 && f.keyframe);
+        },
+      );
+    }
+  });
+});

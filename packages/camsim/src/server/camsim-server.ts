@@ -69,6 +69,8 @@ export interface CamsimHooks {
   packet?(packet: OutgoingPacket, ctx: HookContext): 'drop' | undefined;
   /** PLAY was answered. */
   playing?(ctx: HookContext): void;
+  /** An RTCP packet from a viewer over UDP (receiver reports, NAT punches). */
+  rtcp?(data: Uint8Array): void;
   /** The client answered a request camsim sent (see HookContext.sendRequest). */
   clientResponse?(response: RtspResponse, ctx: HookContext): void;
 }
@@ -180,7 +182,7 @@ export class CamsimServer {
         resolve();
       });
     });
-    udpRtcp.on('message', () => undefined); // receiver reports from viewers: accepted, not needed
+    udpRtcp.on('message', (data: Buffer) => options.hooks?.rtcp?.(data));
     return server;
   }
 

@@ -36,6 +36,8 @@ export interface RtspSessionOptions {
   readTimeoutMs?: number;
   /** With `auto`, UDP that delivers nothing this long after PLAY is abandoned for TCP (default 3 s). */
   udpFallbackMs?: number;
+  /** RTCP receiver reports over UDP every this many ms (default 5 s). */
+  receiverReportIntervalMs?: number;
   /** TLS options for rtsps:// (certificate checks, CA, ...). */
   tls?: TlsOptions;
   /** Called before every connection (first and after redirects) with the host and port: throw to refuse (SSRF policy). */
@@ -135,6 +137,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       readTimeoutMs: options.readTimeoutMs ?? 10_000,
       udpFallbackMs: options.udpFallbackMs ?? 3_000,
+      receiverReportIntervalMs: options.receiverReportIntervalMs ?? RECEIVER_REPORT_INTERVAL_MS,
       ...(options.tls === undefined ? {} : { tls: options.tls }),
       ...(options.beforeConnect === undefined ? {} : { beforeConnect: options.beforeConnect }),
     };
@@ -542,7 +545,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       }, keepaliveMs),
     );
     if (this.transport === 'udp') {
-      this.#timers.push(setInterval(() => this.#sendReceiverReports(), RECEIVER_REPORT_INTERVAL_MS));
+      this.#timers.push(setInterval(() => this.#sendReceiverReports(), this.#options.receiverReportIntervalMs));
     }
     this.#timers.push(setInterval(() => this.#watchdog(), WATCHDOG_INTERVAL_MS));
   }
