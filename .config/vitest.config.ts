@@ -16,6 +16,11 @@ const workspaces = ['packages', 'apps'].flatMap((dir) =>
 // "camgate-source" condition (see docs/architecture.md), so no build is needed.
 const conditions = ['camgate-source', 'module', 'node', 'development|production'];
 
+// `pnpm fuzz` runs every property a million times: allow 1 ms per input (the
+// same budget as fuzzTimeout() in @camgate/testkit) so no property times out.
+const fuzzRunsFromEnv = Number(process.env['CAMGATE_FUZZ_RUNS']);
+const fuzzBudgetMs = Number.isSafeInteger(fuzzRunsFromEnv) ? fuzzRunsFromEnv : 0;
+
 export default defineConfig({
   root: repoRoot,
   resolve: { conditions },
@@ -32,7 +37,7 @@ export default defineConfig({
     })),
     reporters: ['default', new SkipSummaryReporter()],
     // Interop tests start real servers, browsers and encoders; unit tests are far below this.
-    testTimeout: 20_000,
+    testTimeout: Math.max(20_000, fuzzBudgetMs),
     hookTimeout: 30_000,
     // Every socket, timer and child process must be released: a hanging run is a failure.
     teardownTimeout: 10_000,

@@ -1,6 +1,7 @@
 export { CodecsError, CodecsErrorCode } from './errors.js';
 export { MAX_DPB_FRAMES, MAX_PARAMETER_SET_BYTES, MAX_PICTURE_DIMENSION } from './limits.js';
 
+export { splitAccessUnits } from './nal/access-units.js';
 export { isAnnexB, joinAnnexB, splitAnnexB } from './nal/annexb.js';
 export { joinLengthPrefixed, splitLengthPrefixed } from './nal/length-prefixed.js';
 

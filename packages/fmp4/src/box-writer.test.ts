@@ -30,6 +30,23 @@ describe('BoxWriter', () => {
     expect([...w.finish()]).toEqual([0xab, 0x12, 0x34, 0x02, 0x00, 0x00, 0xff, 0xff, 0xff, 0xfe, 7, 8, 0, 0]);
   });
 
+  it('writes into a given buffer at its own offset, i16 included', () => {
+    const backing = new Uint8Array(12).fill(0xee);
+    const w = new BoxWriter(backing.subarray(4, 10));
+    w.i16(-3);
+    w.u32(0x01020304);
+    expect([...w.finishExact()]).toEqual([0xff, 0xfd, 1, 2, 3, 4]);
+    expect([...backing]).toEqual([0xee, 0xee, 0xee, 0xee, 0xff, 0xfd, 1, 2, 3, 4, 0xee, 0xee]);
+  });
+
+  it('finishExact refuses a buffer that is not exactly full with FMP4_BUFFER_OVERFLOW', () => {
+    const w = new BoxWriter(8);
+    w.u32(1);
+    expect(() => w.finishExact()).toThrow(expect.objectContaining({ code: Fmp4ErrorCode.BUFFER_OVERFLOW }));
+    w.u32(2);
+    expect(w.finishExact()).toHaveLength(8);
+  });
+
   it('refuses to write past its buffer with FMP4_BUFFER_OVERFLOW', () => {
     const w = new BoxWriter(6);
     w.u32(1);

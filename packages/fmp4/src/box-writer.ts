@@ -10,9 +10,10 @@ export class BoxWriter {
   readonly #view: DataView;
   #pos = 0;
 
-  constructor(capacity: number) {
-    this.bytes = new Uint8Array(capacity);
-    this.#view = new DataView(this.bytes.buffer);
+  /** `target`: a buffer size to allocate (zero-filled), or a buffer to write into from its start. */
+  constructor(target: number | Uint8Array) {
+    this.bytes = typeof target === 'number' ? new Uint8Array(target) : target;
+    this.#view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 
   get position(): number {
@@ -48,6 +49,12 @@ export class BoxWriter {
   u16(value: number): void {
     this.#reserve(2);
     this.#view.setUint16(this.#pos, value);
+    this.#pos += 2;
+  }
+
+  i16(value: number): void {
+    this.#reserve(2);
+    this.#view.setInt16(this.#pos, value);
     this.#pos += 2;
   }
 
@@ -108,6 +115,20 @@ export class BoxWriter {
   /** The written bytes (a view, no copy). */
   finish(): Uint8Array {
     return this.bytes.subarray(0, this.#pos);
+  }
+
+  /**
+   * The whole buffer, which must be exactly full: callers size it before writing, so a
+   * difference is a bug in a size computation, reported as FMP4_BUFFER_OVERFLOW.
+   */
+  finishExact(): Uint8Array {
+    if (this.#pos !== this.bytes.length) {
+      throw new Fmp4Error(
+        Fmp4ErrorCode.BUFFER_OVERFLOW,
+        `wrote ${this.#pos} bytes into a buffer sized ${this.bytes.length}: a size computation is wrong`,
+      );
+    }
+    return this.bytes;
   }
 
   #reserve(count: number): void {

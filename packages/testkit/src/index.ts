@@ -11,6 +11,18 @@ export {
   type SkippableContext,
   type ToolPaths,
 } from './interop.js';
+export {
+  codecsMatch,
+  expectFragmentsReadBack,
+  inspectWithMp4box,
+  type Mp4boxFragment,
+  type Mp4boxInspection,
+  type Mp4boxSample,
+  type Mp4boxTraf,
+  type Mp4boxTrack,
+  type Mp4boxTrun,
+  type WrittenFragment,
+} from './mp4box.js';
 export { repoRoot, workspacePackages, type WorkspacePackage } from './repo.js';
 export { runProcess, type ProcessResult, type RunProcessOptions } from './run-process.js';
 export { findTool, lookUpTool, type InteropTool, type ToolLookup } from './tools.js';

@@ -1,13 +1,14 @@
 import { addEmulationPrevention, removeEmulationPrevention } from '@camgate/bits';
 import { bench, describe } from 'vitest';
-import { accessUnits, fixture, packets } from '../test-fixtures.js';
+import { splitAccessUnits } from '../nal/access-units.js';
+import { fixture, packets } from '../test-fixtures.js';
 import { H264DtsExtractor } from './dts-extractor.js';
 import { parseH264Pps } from './pps.js';
 import { parseH264SliceHeader } from './slice-header.js';
 import { parseH264Sps } from './sps.js';
 
 const isType = (type: number) => (nal: Uint8Array) => ((nal[0] as number) & 0x1f) === type;
-const aus = accessUnits(fixture('h264-high-bpyramid.h264'), 'h264');
+const aus = splitAccessUnits(fixture('h264-high-bpyramid.h264'), 'h264');
 const pts = packets('h264-high-bpyramid').map((p) => p.pts);
 const first = aus[0] as Uint8Array[];
 const sps = parseH264Sps(first.find(isType(7)) as Uint8Array);

@@ -2,7 +2,8 @@ import { fuzzRuns, fuzzTimeout } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodecsError, CodecsErrorCode } from '../errors.js';
-import { accessUnits, fixture, packets } from '../test-fixtures.js';
+import { splitAccessUnits } from '../nal/access-units.js';
+import { fixture, packets } from '../test-fixtures.js';
 import { mutated } from '../test-fuzz.js';
 import { writeH264Sps } from '../test-h264-writer.js';
 import { H264DtsExtractor } from './dts-extractor.js';
@@ -12,7 +13,7 @@ const streams = ['h264-baseline', 'h264-main-bf2', 'h264-high-bpyramid', 'h264-h
 const isType = (type: number) => (nal: Uint8Array) => ((nal[0] as number) & 0x1f) === type;
 
 function load(stream: string): { aus: Uint8Array[][]; pts: number[]; dts: number[] } {
-  const aus = accessUnits(fixture(`${stream}.h264`), 'h264');
+  const aus = splitAccessUnits(fixture(`${stream}.h264`), 'h264');
   const p = packets(stream);
   expect(aus).toHaveLength(p.length);
   return { aus, pts: p.map((x) => x.pts), dts: p.map((x) => x.dts) };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accessUnits, fixture, packets } from '../test-fixtures.js';
+import { splitAccessUnits } from '../nal/access-units.js';
+import { fixture, packets } from '../test-fixtures.js';
 import { type SliceFields, type SpsFields, writeH264Pps, writeH264Slice, writeH264Sps } from '../test-h264-writer.js';
 import { H264PocDecoder } from './poc.js';
 import { parseH264Pps } from './pps.js';
@@ -26,7 +27,7 @@ const B = 1;
 describe('H264PocDecoder (H.264 §8.2.1)', () => {
   for (const stream of ['h264-baseline', 'h264-main-bf2', 'h264-high-bpyramid', 'h264-high-1080p']) {
     it(`gives x264's POC, twice the frame's place in presentation order since the IDR: ${stream}`, () => {
-      const aus = accessUnits(fixture(`${stream}.h264`), 'h264');
+      const aus = splitAccessUnits(fixture(`${stream}.h264`), 'h264');
       const first = aus[0] as Uint8Array[];
       const sps = parseH264Sps(first.find((n) => ((n[0] as number) & 0x1f) === 7) as Uint8Array);
       const pps = parseH264Pps(first.find((n) => ((n[0] as number) & 0x1f) === 8) as Uint8Array);

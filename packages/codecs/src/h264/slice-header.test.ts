@@ -3,7 +3,8 @@ import { fuzzRuns, fuzzTimeout } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodecsErrorCode } from '../errors.js';
-import { accessUnits, fixture, packets } from '../test-fixtures.js';
+import { splitAccessUnits } from '../nal/access-units.js';
+import { fixture, packets } from '../test-fixtures.js';
 import { mutated, parsesOrThrowsCoded, randomAfter } from '../test-fuzz.js';
 import { writeH264Pps, writeH264Slice, writeH264Sps } from '../test-h264-writer.js';
 import { parseH264Pps } from './pps.js';
@@ -13,7 +14,7 @@ import { parseH264Sps } from './sps.js';
 const streams = ['h264-baseline', 'h264-main-bf2', 'h264-high-bpyramid', 'h264-high-nob', 'h264-high-1080p'];
 
 function lookupFor(stream: string): { lookup: H264ParameterSetLookup; aus: Uint8Array[][] } {
-  const aus = accessUnits(fixture(`${stream}.h264`), 'h264');
+  const aus = splitAccessUnits(fixture(`${stream}.h264`), 'h264');
   const first = aus[0] as Uint8Array[];
   const sps = parseH264Sps(first.find((n) => ((n[0] as number) & 0x1f) === 7) as Uint8Array);
   const pps = parseH264Pps(first.find((n) => ((n[0] as number) & 0x1f) === 8) as Uint8Array);

@@ -2,7 +2,8 @@ import { fuzzRuns, fuzzTimeout } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodecsError, CodecsErrorCode } from '../errors.js';
-import { accessUnits, fixture, packets } from '../test-fixtures.js';
+import { splitAccessUnits } from '../nal/access-units.js';
+import { fixture, packets } from '../test-fixtures.js';
 import { mutated } from '../test-fuzz.js';
 import { H265DtsExtractor } from './dts-extractor.js';
 
@@ -11,7 +12,7 @@ const pictureType = (au: Uint8Array[]) => typeOf(au.find((nal) => typeOf(nal) <=
 const streams = ['h265-main', 'h265-main10', 'h265-main-nob'];
 
 function load(stream: string): { aus: Uint8Array[][]; pts: number[]; dts: number[] } {
-  const aus = accessUnits(fixture(`${stream}.h265`), 'h265');
+  const aus = splitAccessUnits(fixture(`${stream}.h265`), 'h265');
   const p = packets(stream);
   expect(aus).toHaveLength(p.length);
   return { aus, pts: p.map((x) => x.pts), dts: p.map((x) => x.dts) };

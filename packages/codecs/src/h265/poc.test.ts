@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accessUnits, fixture, packets } from '../test-fixtures.js';
+import { splitAccessUnits } from '../nal/access-units.js';
+import { fixture, packets } from '../test-fixtures.js';
 import { H265PocDecoder } from './poc.js';
 import { parseH265Pps } from './pps.js';
 import { type H265SliceHeader, parseH265SliceHeader } from './slice-header.js';
@@ -10,7 +11,7 @@ const typeOf = (nal: Uint8Array) => ((nal[0] as number) >> 1) & 0x3f;
 describe('H265PocDecoder (H.265 §8.3.1)', () => {
   for (const stream of ['h265-main', 'h265-main10', 'h265-main-nob']) {
     it(`gives x265's POC, the frame's place in presentation order since the IDR: ${stream}`, () => {
-      const aus = accessUnits(fixture(`${stream}.h265`), 'h265');
+      const aus = splitAccessUnits(fixture(`${stream}.h265`), 'h265');
       const first = aus[0] as Uint8Array[];
       const sps = parseH265Sps(first.find((n) => typeOf(n) === 33) as Uint8Array);
       const pps = parseH265Pps(first.find((n) => typeOf(n) === 34) as Uint8Array);

@@ -2,7 +2,8 @@ import { fuzzRuns, fuzzTimeout } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodecsErrorCode } from '../errors.js';
-import { accessUnits, fixture, packets } from '../test-fixtures.js';
+import { splitAccessUnits } from '../nal/access-units.js';
+import { fixture, packets } from '../test-fixtures.js';
 import { mutated, parsesOrThrowsCoded, randomAfter } from '../test-fuzz.js';
 import { parseH265Pps } from './pps.js';
 import { type H265ParameterSetLookup, parseH265SliceHeader } from './slice-header.js';
@@ -11,7 +12,7 @@ import { parseH265Sps } from './sps.js';
 const typeOf = (nal: Uint8Array) => ((nal[0] as number) >> 1) & 0x3f;
 
 function load(stream: string): { lookup: H265ParameterSetLookup; aus: Uint8Array[][] } {
-  const aus = accessUnits(fixture(`${stream}.h265`), 'h265');
+  const aus = splitAccessUnits(fixture(`${stream}.h265`), 'h265');
   const first = aus[0] as Uint8Array[];
   const sps = parseH265Sps(first.find((n) => typeOf(n) === 33) as Uint8Array);
   const pps = parseH265Pps(first.find((n) => typeOf(n) === 34) as Uint8Array);
