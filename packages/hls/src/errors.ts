@@ -3,6 +3,10 @@ import { CodedError } from '@camgate/bits';
 export const HlsErrorCode = {
   /** A playlist attribute name or value cannot be written per RFC 8216 §4.2 (a bug, never viewer input). */
   INVALID_ATTRIBUTE: 'HLS_INVALID_ATTRIBUTE',
+  /** A track cannot be added or changed that way (a bug in the caller). */
+  INVALID_TRACK: 'HLS_INVALID_TRACK',
+  /** The stream was closed. */
+  CLOSED: 'HLS_CLOSED',
 } as const;
 export type HlsErrorCode = (typeof HlsErrorCode)[keyof typeof HlsErrorCode];
 

@@ -1,0 +1,352 @@
+import { renderMediaPlaylist, type RenditionReport } from './playlist/media-playlist.js';
+import { renderMultivariantPlaylist } from './playlist/multivariant-playlist.js';
+import { Segmenter, type SegmenterStats } from './segmenter/segmenter.js';
+import { parseDirectives, rejectsDirectives, satisfies, type PlaylistPosition } from './serve/blocking-request.js';
+import { Waiters } from './serve/waiters.js';
+import type { Rendition } from './store/rendition.js';
+import type { StreamTiming } from './timing/stream-timing.js';
+import type { HlsFrame, HlsResponse, HlsTrack, RenditionName } from './types.js';
+
+export interface HlsStreamOptions {
+  /** Nominal part duration (default 200 ms): made of whole frames. */
+  partDurationMs?: number;
+  /** Configured segment duration (default 2000 ms); the target duration is max(this, first GOP). */
+  segmentDurationMs?: number;
+  /** Complete segments listed (default 7, Apple's minimum of 6 plus the one being built). */
+  segmentCount?: number;
+  /**
+   * First media sequence number. Default: the current Unix time in seconds, so
+   * MSNs never go back across restarts (players asking for an old MSN get the
+   * playlist at once instead of 400 forever: mediamtx#4320), and media names
+   * never repeat (long cache lifetimes stay safe).
+   */
+  startMsn?: number;
+  /** How long a request waits for a stream that has not produced its first parts yet (default 10 s). */
+  readyTimeoutMs?: number;
+  /** Monotonic clock in ms (tests). */
+  now?: () => number;
+}
+
+export interface HlsStreamStats extends SegmenterStats {
+  /** Requests being held (blocking reloads, hinted parts, waiting for the stream to start). */
+  waiting: number;
+  /** Media bytes held in memory (listed and recently removed segments, init segments). */
+  bytesHeld: number;
+}
+
+export const PLAYLIST_NAMES = { multivariant: 'index.m3u8', video: 'video.m3u8', audio: 'audio.m3u8' } as const;
+
+const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+/** Media names never repeat (MSNs grow across restarts), so they may be cached for a year. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * One camera's LL-HLS stream, independent of any HTTP server: frames go in,
+ * and `handle(name, query)` answers every request under the stream's path
+ * with a status, headers and body, holding blocking requests until they can be
+ * answered (rfc8216bis §6.2.5.2), or until 3 x TD (503).
+ */
+export class HlsStream {
+  readonly #segmenter: Segmenter;
+  readonly #waiters: Waiters;
+  readonly #options: Required<Omit<HlsStreamOptions, 'startMsn' | 'now'>>;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, { key: string; text: string }>();
+  #closed = false;
+
+  constructor(options: HlsStreamOptions = {}) {
+    this.#now = options.now ?? (() => performance.now());
+    this.#options = {
+      partDurationMs: options.partDurationMs ?? 200,
+      segmentDurationMs: options.segmentDurationMs ?? 2000,
+      segmentCount: options.segmentCount ?? 7,
+      readyTimeoutMs: options.readyTimeoutMs ?? 10_000,
+    };
+    this.#waiters = new Waiters(this.#now);
+    this.#segmenter = new Segmenter({
+      partDuration: this.#options.partDurationMs / 1000,
+      segmentDuration: this.#options.segmentDurationMs / 1000,
+      segmentCount: this.#options.segmentCount,
+      startMsn: options.startMsn ?? Math.floor(Date.now() / 1000),
+      now: this.#now,
+      onChange: () => this.#waiters.notify(),
+    });
+  }
+
+  /** Sets a track, or replaces its codec configuration (new init segment after a discontinuity). */
+  setTrack(track: HlsTrack): void {
+    this.#segmenter.setTrack(track);
+  }
+
+  push(frame: HlsFrame): void {
+    if (!this.#closed) this.#segmenter.push(frame);
+  }
+
+  /** The following frames come from a new connection: EXT-X-DISCONTINUITY, timelines continue. */
+  markDiscontinuity(): void {
+    this.#segmenter.markDiscontinuity();
+  }
+
+  /** The stream is over: playlists get EXT-X-ENDLIST. */
+  end(): void {
+    this.#segmenter.end();
+  }
+
+  /** Releases every held request (answered 404) and all media; every later request gets 404. */
+  close(): void {
+    this.#closed = true;
+    this.#cache.clear();
+    this.#waiters.releaseAll();
+  }
+
+  /** The fixed numbers and the first parts exist: playlists can be served. */
+  get ready(): boolean {
+    return this.#segmenter.timing !== undefined && this.#segmenter.renditions.every((r) => r.lastPart !== undefined);
+  }
+
+  get timing(): StreamTiming | undefined {
+    return this.#segmenter.timing;
+  }
+
+  get stats(): HlsStreamStats {
+    return {
+      ...this.#segmenter.stats,
+      waiting: this.#waiters.size,
+      bytesHeld: this.#segmenter.renditions.reduce((n, r) => n + r.bytesHeld, 0),
+    };
+  }
+
+  /** Resolves true once ready, false after `timeoutMs` or when closed. */
+  async whenReady(timeoutMs = this.#options.readyTimeoutMs): Promise<boolean> {
+    if (this.ready) return true;
+    if (this.#closed) return false;
+    const timedOut = await this.#waiters.wait(() => this.ready || this.#closed, timeoutMs);
+    return !timedOut && !this.#closed;
+  }
+
+  /** Answers a request for `name` (a file under the stream's path) with the query of its URL. */
+  async handle(name: string, query: URLSearchParams = new URLSearchParams()): Promise<HlsResponse> {
+    if (this.#closed) return notFound();
+    if (name === PLAYLIST_NAMES.multivariant) return this.#multivariant();
+    if (name === PLAYLIST_NAMES.video || name === PLAYLIST_NAMES.audio) {
+      return this.#mediaPlaylist(name === PLAYLIST_NAMES.video ? 'video' : 'audio', query);
+    }
+    return this.#media(name);
+  }
+
+  // ------------------------------------------------------------------ playlists
+
+  async #multivariant(): Promise<HlsResponse> {
+    if (!(await this.whenReady())) return this.#closed ? notFound() : unavailable('the stream has not started', 1);
+    const { video, audio } = this.#segmenter.tracks;
+    const { peak, average } = this.#bandwidth();
+    const text = renderMultivariantPlaylist({
+      codecs: this.#segmenter.codecs,
+      bandwidth: peak,
+      averageBandwidth: average,
+      ...(video === undefined
+        ? {}
+        : {
+            video: {
+              uri: PLAYLIST_NAMES.video,
+              ...optional('width', video.width),
+              ...optional('height', video.height),
+              ...optional('frameRate', video.fps ?? this.#measuredFrameRate()),
+            },
+          }),
+      ...(audio === undefined ? {} : { audio: { uri: PLAYLIST_NAMES.audio, ...optional('channels', audio.channels) } }),
+    });
+    return { status: 200, headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': 'no-cache' }, body: text };
+  }
+
+  async #mediaPlaylist(name: RenditionName, query: URLSearchParams): Promise<HlsResponse> {
+    const rendition = name === 'video' ? this.#segmenter.video : this.#segmenter.audio;
+    if (rendition === undefined) return notFound();
+    const parsed = parseDirectives(query);
+    const blocking = query.has('_HLS_msn');
+    if (!parsed.ok) return badRequest(parsed.reason, this.#failureLifetime(blocking));
+    if (!(await this.whenReady())) return this.#closed ? notFound() : unavailable('the stream has not started', 1);
+    const timing = this.#segmenter.timing as StreamTiming;
+    let directives = parsed.directives;
+    // After EXT-X-ENDLIST, delivery directives are ignored (§6.2.5.2).
+    if (rendition.ended) directives = {};
+    if (directives.msn !== undefined) {
+      const rejected = rejectsDirectives(directives, position(rendition), timing);
+      if (rejected !== undefined) return badRequest(rejected, 4 * timing.targetDuration);
+      if (!satisfies(directives, position(rendition))) {
+        const d = directives;
+        const timedOut = await this.#waiters.wait(
+          () => this.#closed || rendition.ended || satisfies(d, position(rendition)),
+          3 * timing.targetDuration * 1000,
+        );
+        if (this.#closed) return notFound();
+        if (timedOut)
+          return unavailable('the stream stalled (no new part within 3 target durations)', 4 * timing.targetDuration);
+      }
+    }
+    const text = this.#render(rendition, timing, directives.skip);
+    const maxAge = blocking ? 6 * timing.targetDuration : timing.targetDuration / 2;
+    return {
+      status: 200,
+      headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': `max-age=${maxAge}` },
+      body: text,
+    };
+  }
+
+  #render(rendition: Rendition, timing: StreamTiming, skip: 'YES' | 'v2' | undefined): string {
+    const others = this.#segmenter.renditions.filter((r) => r !== rendition);
+    const key = `${rendition.version}:${others.map((r) => r.version).join(',')}`;
+    const cacheKey = `${rendition.name}:${skip ?? ''}`;
+    const cached = this.#cache.get(cacheKey);
+    if (cached?.key === key) return cached.text;
+    const reports: RenditionReport[] = others.flatMap((other) => {
+      const last = other.lastPart;
+      return last === undefined ? [] : [{ uri: PLAYLIST_NAMES[other.name], lastMsn: last.msn, lastPart: last.index }];
+    });
+    const hint = nextPart(rendition);
+    const text = renderMediaPlaylist(rendition, timing, {
+      renditionReports: reports,
+      ...(skip === undefined ? {} : { skip }),
+      ...(hint === undefined ? {} : { hint: { uri: hint.uri } }),
+    });
+    this.#cache.set(cacheKey, { key, text });
+    return text;
+  }
+
+  // ------------------------------------------------------------------ media
+
+  async #media(name: string): Promise<HlsResponse> {
+    const rendition = name.startsWith('video-')
+      ? this.#segmenter.video
+      : name.startsWith('audio-')
+        ? this.#segmenter.audio
+        : undefined;
+    if (rendition === undefined) return notFound();
+    const found = rendition.lookup(name);
+    if (found !== undefined)
+      return mediaResponse(
+        rendition.name,
+        found.kind === 'init'
+          ? found.bytes
+          : found.kind === 'part'
+            ? found.part.bytes
+            : found.segment.parts.map((p) => p.bytes),
+        IMMUTABLE,
+      );
+
+    // The hinted part (EXT-X-PRELOAD-HINT): held until it is complete, then sent whole (§6.2.6).
+    const hint = nextPart(rendition);
+    const timing = this.#segmenter.timing;
+    if (hint?.uri !== name || timing === undefined || rendition.ended) return notFound();
+    const timedOut = await this.#waiters.wait(
+      () => this.#closed || rendition.lookup(name) !== undefined || nextPart(rendition)?.uri !== name,
+      3 * timing.targetDuration * 1000,
+    );
+    const published = this.#closed ? undefined : rendition.lookup(name);
+    if (published?.kind === 'part')
+      return mediaResponse(rendition.name, published.part.bytes, `max-age=${6 * timing.targetDuration}`);
+    // The stream ended or was closed before the part came: 404; stalled: 503.
+    if (!timedOut || this.#closed) return notFound(timing.targetDuration);
+    return unavailable('the stream stalled', timing.targetDuration);
+  }
+
+  #failureLifetime(blocking: boolean): number {
+    const td = this.#segmenter.timing?.targetDuration ?? 1;
+    return blocking ? 4 * td : td;
+  }
+
+  /** Peak and average bit rate of complete segments, video and audio together (bits/s). */
+  #bandwidth(): { peak: number; average: number } {
+    const perMsn = new Map<number, { bytes: number; duration: number }>();
+    let bytes = 0;
+    let duration = 0;
+    for (const rendition of this.#segmenter.renditions) {
+      for (const segment of rendition.segments) {
+        const size = segment.parts.reduce((n, p) => n + p.bytes.length, 0);
+        const length = segment.duration ?? segment.parts.reduce((n, p) => n + p.duration, 0);
+        bytes += size;
+        if (rendition.name === 'video' || this.#segmenter.video === undefined) duration += length;
+        if (segment.duration === undefined) continue;
+        const entry = perMsn.get(segment.msn) ?? { bytes: 0, duration: length };
+        entry.bytes += size;
+        perMsn.set(segment.msn, entry);
+      }
+    }
+    const average = duration > 0 ? (bytes * 8) / duration : 0;
+    let peak = 0;
+    for (const { bytes: b, duration: d } of perMsn.values()) if (d > 0) peak = Math.max(peak, (b * 8) / d);
+    // Before a segment is complete, the peak is estimated from what was seen.
+    return { peak: Math.max(peak, average * 1.25), average };
+  }
+
+  #measuredFrameRate(): number | undefined {
+    const video = this.#segmenter.video;
+    const part = video?.lastPart;
+    const timing = this.#segmenter.timing;
+    if (part === undefined || timing === undefined) return undefined;
+    return Math.round((timing.framesPerPart / timing.videoPart) * 1000) / 1000;
+  }
+}
+
+function position(rendition: Rendition): PlaylistPosition {
+  const last = rendition.segments.at(-1);
+  const lastPart = last?.parts.at(-1);
+  return {
+    lastMsn: last?.msn ?? -1,
+    lastPart: lastPart?.index ?? -1,
+    lastComplete: last?.duration !== undefined,
+    partCount: (msn) => {
+      const segment = rendition.segments.find((s) => s.msn === msn);
+      return segment?.duration === undefined ? undefined : segment.parts.length;
+    },
+  };
+}
+
+/** The part the playlist hints at: the next one to be published, whichever segment it lands in. */
+function nextPart(rendition: Rendition): { uri: string } | undefined {
+  if (rendition.ended || rendition.segments.length === 0) return undefined;
+  return { uri: rendition.nextPartUri };
+}
+
+function mediaResponse(
+  kind: RenditionName,
+  body: Uint8Array | readonly Uint8Array[],
+  cacheControl: string,
+): HlsResponse {
+  return {
+    status: 200,
+    headers: { 'content-type': kind === 'video' ? 'video/mp4' : 'audio/mp4', 'cache-control': cacheControl },
+    body,
+  };
+}
+
+function notFound(maxAge?: number): HlsResponse {
+  return {
+    status: 404,
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': maxAge === undefined ? 'no-cache' : `max-age=${maxAge}`,
+    },
+    body: 'not found\n',
+  };
+}
+
+function badRequest(reason: string, maxAge: number): HlsResponse {
+  return {
+    status: 400,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': `max-age=${maxAge}` },
+    body: `${reason}\n`,
+  };
+}
+
+function unavailable(reason: string, maxAge: number): HlsResponse {
+  return {
+    status: 503,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': `max-age=${maxAge}` },
+    body: `${reason}\n`,
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, V>>);
+}

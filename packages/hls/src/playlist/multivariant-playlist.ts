@@ -1,0 +1,51 @@
+import { attr, formatAttributeList } from './attribute-list.js';
+
+export interface VariantInfo {
+  /** RFC 6381 codec strings of every format the variant and its audio carry (§4.4.6.2: CODECS lists all). */
+  codecs: readonly string[];
+  /** Peak and average segment bit rate, bits/s, video and audio together. */
+  bandwidth: number;
+  averageBandwidth: number;
+  video?: { uri: string; width?: number; height?: number; frameRate?: number };
+  audio?: { uri: string; channels?: number };
+}
+
+/**
+ * The multivariant playlist (§4.4.6): one variant, with audio as an
+ * EXT-X-MEDIA rendition group when the camera has both, INDEPENDENT-SEGMENTS
+ * (segments start with a keyframe), and CODECS, RESOLUTION, FRAME-RATE,
+ * BANDWIDTH and AVERAGE-BANDWIDTH (Apple authoring 9.x).
+ */
+export function renderMultivariantPlaylist(variant: VariantInfo): string {
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:9', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  const { video, audio } = variant;
+  const audioGroup = video !== undefined && audio !== undefined;
+  if (audioGroup) {
+    lines.push(
+      `#EXT-X-MEDIA:${formatAttributeList({
+        TYPE: attr.enumerated('AUDIO'),
+        'GROUP-ID': attr.quoted('audio'),
+        NAME: attr.quoted('audio'),
+        DEFAULT: attr.enumerated('YES'),
+        AUTOSELECT: attr.enumerated('YES'),
+        CHANNELS: audio.channels === undefined ? undefined : attr.quoted(String(audio.channels)),
+        URI: attr.quoted(audio.uri),
+      })}`,
+    );
+  }
+  lines.push(
+    `#EXT-X-STREAM-INF:${formatAttributeList({
+      BANDWIDTH: attr.integer(Math.max(1, Math.round(variant.bandwidth))),
+      'AVERAGE-BANDWIDTH': attr.integer(Math.max(1, Math.round(variant.averageBandwidth))),
+      CODECS: attr.quoted(variant.codecs.join(',')),
+      RESOLUTION:
+        video?.width !== undefined && video.height !== undefined
+          ? attr.resolution(video.width, video.height)
+          : undefined,
+      'FRAME-RATE': video?.frameRate === undefined ? undefined : attr.float(video.frameRate, 3),
+      AUDIO: audioGroup ? attr.quoted('audio') : undefined,
+    })}`,
+  );
+  lines.push((video ?? audio)?.uri ?? '');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,649 @@
+import { codecStringOf, writeFragment, writeInitSegment, type Sample } from '@camgate/fmp4';
+import { HlsError, HlsErrorCode } from '../errors.js';
+import { Rendition, type Segment } from '../store/rendition.js';
+import { computeStreamTiming, type StreamTiming } from '../timing/stream-timing.js';
+import type { HlsFrame, HlsTrack, RenditionName } from '../types.js';
+
+export interface SegmenterOptions {
+  /** Nominal part duration, seconds. */
+  partDuration: number;
+  /** Configured segment duration, seconds. */
+  segmentDuration: number;
+  /** Complete segments kept listed. */
+  segmentCount: number;
+  /** First media sequence number. */
+  startMsn: number;
+  /** Monotonic clock, ms. */
+  now: () => number;
+  /** Called after anything was published (parts, segments, timing). */
+  onChange: () => void;
+}
+
+export interface SegmenterStats {
+  parts: number;
+  segments: number;
+  /** Segments cut without a keyframe because the GOP outgrew the target duration. */
+  forcedCuts: number;
+  discontinuities: number;
+  /** Frames dropped: before the first keyframe, for a track not set up, or going back in time. */
+  droppedFrames: number;
+  /** Parts closed before their nominal length because the next frame would exceed PART-TARGET. */
+  shortParts: number;
+  /** Audio parts published as GAP (no audio arrived for that time). */
+  gapParts: number;
+}
+
+/** Output timelines start at 10 s: room for B-frame DTS before the first PTS and audio around the start. */
+const START_SECONDS = 10;
+/** 1000 samples or 32 MiB per part: far beyond a real part (5-10 frames); bounds a runaway stream. */
+const MAX_PART_SAMPLES = 1000;
+const MAX_PART_BYTES = 32 * 1024 * 1024;
+/** Video boundaries audio may lag behind before its parts are published as GAP (~3 s of 200 ms parts). */
+const MAX_PENDING_BOUNDARIES = 16;
+/** Apple authoring 7.7, rfc8216bis §4.4.3.1: a segment never reaches TD + 0.5 s (round(EXTINF) <= TD). */
+const SEGMENT_OVERSHOOT = 0.5;
+const EPSILON = 1e-9;
+
+interface PendingSample {
+  dts: number;
+  pts: number;
+  keyframe: boolean;
+  wallclock: number;
+  data: Uint8Array;
+}
+
+/** Per-rendition state. */
+class TrackState {
+  readonly rendition: Rendition;
+  track: HlsTrack;
+  initUri: string | undefined;
+  /** The codec configuration changed: the next segment gets a new init segment. */
+  configChanged = false;
+  /** Input ticks + offset = output ticks. */
+  offset = 0;
+  /** Re-map the input timeline at the next frame (start, discontinuity). */
+  rebase = true;
+  /** End of the last packaged sample, output ticks (-1 before any). */
+  lastEnd = -1;
+  lastInputDts: number | undefined;
+  /** Video: the latest frame interval. Audio: the codec's frame duration. In ticks. */
+  cadence = 0;
+  samples: PendingSample[] = [];
+  sampleBytes = 0;
+  fragmentSequence = 0;
+
+  constructor(name: RenditionName, track: HlsTrack, firstPartNumber: number) {
+    this.rendition = new Rendition(name, firstPartNumber);
+    this.track = track;
+  }
+
+  get clockRate(): number {
+    return this.track.clockRate;
+  }
+
+  /** End of what is packaged or pending, output ticks (-1 before any). */
+  get end(): number {
+    const last = this.samples.at(-1);
+    return last === undefined ? this.lastEnd : last.dts + this.cadence;
+  }
+}
+
+/** A video part boundary, which audio follows so both renditions have the same MSNs and part indices. */
+interface Boundary {
+  msn: number;
+  index: number;
+  /** End of the video part on the output timeline, seconds. */
+  end: number;
+  lastOfSegment: boolean;
+  /** The segment this part opens (index 0) follows a discontinuity. */
+  discontinuity: boolean;
+  programDateTime: number;
+}
+
+/**
+ * Cuts frames into LL-HLS parts and segments: one CMAF rendition per track.
+ *
+ * - Video drives the part clock. A part is a whole number of frames and closes
+ *   as soon as its last frame is in (the next one is expected one frame
+ *   interval later), so packaging adds no frame of latency; it always closes
+ *   before a frame that would take it past PART-TARGET.
+ * - A segment starts at a keyframe. A keyframe cuts when the segment reached
+ *   the configured duration, or when one more GOP would not fit TD. A GOP
+ *   longer than TD allows is cut without a keyframe just before TD + 0.5 s and
+ *   counted in `forcedCuts`: TD never changes.
+ * - Audio parts take the frames whose midpoint lies before each video part's
+ *   end, so audio has the same MSNs and part indices; a stretch without audio
+ *   becomes GAP parts.
+ * - Output timelines start at 10 s and never go back: after a discontinuity
+ *   (camera reconnect, configuration change) they resume where they were, the
+ *   segment is flagged EXT-X-DISCONTINUITY, and a changed configuration gets a
+ *   new init segment under a new MAP URI.
+ */
+export class Segmenter {
+  readonly stats: SegmenterStats = {
+    parts: 0,
+    segments: 0,
+    forcedCuts: 0,
+    discontinuities: 0,
+    droppedFrames: 0,
+    shortParts: 0,
+    gapParts: 0,
+  };
+  /** The fixed numbers, once the first GOP was measured. */
+  timing: StreamTiming | undefined;
+  readonly #options: SegmenterOptions;
+  #video: TrackState | undefined;
+  #audio: TrackState | undefined;
+  /** Part numbers, known from the second video frame (or at once for audio-only streams). */
+  #partTiming: StreamTiming | undefined;
+  /** The video frame duration the timing is computed with, seconds. */
+  #videoFrame: number | undefined;
+  #nextMsn: number;
+  #started = false;
+  #ended = false;
+  /** Input seconds + epochOffset = output seconds, for the current epoch. */
+  #epochOffset = 0;
+  /** The next frame of any track fixes the new epoch's offset. */
+  #epochPending = true;
+  /** The next segment follows a discontinuity. */
+  #discontinuityPending = false;
+  #firstGop: number | undefined;
+  #lastGop: number | undefined;
+  #lastKeyframe: number | undefined;
+  #segmentStart = 0;
+  #partStart = 0;
+  #nextSegmentForced = false;
+  /** Output time, seconds, before which audio is dropped (the start of the video). */
+  #audioFloor = 0;
+  readonly #boundaries: Boundary[] = [];
+
+  constructor(options: SegmenterOptions) {
+    this.#options = options;
+    this.#nextMsn = options.startMsn;
+  }
+
+  get video(): Rendition | undefined {
+    return this.#video?.rendition;
+  }
+
+  get audio(): Rendition | undefined {
+    return this.#audio?.rendition;
+  }
+
+  get renditions(): Rendition[] {
+    return [this.#video?.rendition, this.#audio?.rendition].filter((r) => r !== undefined);
+  }
+
+  get tracks(): { video?: HlsTrack; audio?: HlsTrack } {
+    return {
+      ...(this.#video === undefined ? {} : { video: this.#video.track }),
+      ...(this.#audio === undefined ? {} : { audio: this.#audio.track }),
+    };
+  }
+
+  /** RFC 6381 codec strings of the current configurations, video first. */
+  get codecs(): string[] {
+    return [this.#video, this.#audio].filter((s) => s !== undefined).map((s) => codecStringOf(s.track.config));
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Sets a track before the first frames, or replaces its codec configuration
+   * later (in-band parameter-set change): the next segment then follows a
+   * discontinuity and has a new init segment under a new MAP URI.
+   */
+  setTrack(track: HlsTrack): void {
+    const existing = track.kind === 'video' ? this.#video : this.#audio;
+    if (existing === undefined) {
+      if (this.#started)
+        throw new HlsError(HlsErrorCode.INVALID_TRACK, `cannot add a ${track.kind} track to a running stream`);
+      // 64 parts per MSN: part numbers, like MSNs, never repeat across restarts (MSNs count seconds).
+      const state = new TrackState(track.kind, track, this.#options.startMsn * 64);
+      if (track.kind === 'audio') state.cadence = audioFrameTicks(track);
+      if (track.kind === 'video') this.#video = state;
+      else this.#audio = state;
+      return;
+    }
+    if (existing.track.kind !== track.kind || existing.track.clockRate !== track.clockRate) {
+      throw new HlsError(HlsErrorCode.INVALID_TRACK, `the ${track.kind} track cannot change its clock rate`);
+    }
+    existing.track = track;
+    if (track.kind === 'audio') existing.cadence = audioFrameTicks(track);
+    if (existing.initUri !== undefined) {
+      existing.configChanged = true;
+      this.markDiscontinuity();
+    }
+  }
+
+  /** The following frames start a new epoch (camera reconnect): the segment is cut and flagged EXT-X-DISCONTINUITY. */
+  markDiscontinuity(): void {
+    if (!this.#started) return;
+    this.#epochPending = true;
+    this.#discontinuityPending = true;
+    for (const state of [this.#video, this.#audio]) if (state !== undefined) state.rebase = true;
+    // The segment ends with what is in: close video's open part and segment now.
+    const video = this.#video;
+    if (video !== undefined) this.#closeSegment(video, video.end, false);
+    else if (this.#audio !== undefined) this.#closeAudioOnlySegment(this.#audio);
+  }
+
+  push(frame: HlsFrame): void {
+    if (this.#ended) return;
+    const state = frame.kind === 'video' ? this.#video : this.#audio;
+    if (state === undefined) {
+      this.stats.droppedFrames++;
+      return;
+    }
+    if (frame.discontinuity) {
+      // A video (or audio-only) discontinuity cuts the segment. Audio beside video only re-maps its
+      // timeline: cutting there would start the next video segment without a keyframe.
+      if (frame.kind === 'video' || this.#video === undefined) this.markDiscontinuity();
+      else state.rebase = true;
+    }
+    if (frame.kind === 'video') this.#pushVideo(state, frame);
+    else if (this.#video === undefined) this.#pushAudioOnly(state, frame);
+    else this.#pushAudio(state, frame);
+  }
+
+  /** The stream is over: what is pending is published and playlists end (EXT-X-ENDLIST). */
+  end(): void {
+    if (this.#ended) return;
+    if (this.#video !== undefined) this.#closeSegment(this.#video, this.#video.end, false);
+    else if (this.#audio !== undefined) this.#closeAudioOnlySegment(this.#audio);
+    this.#drainAudio(true);
+    this.#ended = true;
+    for (const rendition of this.renditions) {
+      rendition.completeSegment();
+      rendition.ended = true;
+      rendition.version++;
+    }
+    this.#options.onChange();
+  }
+
+  // ------------------------------------------------------------------ timelines
+
+  /** Maps a frame's input time to the output timeline, starting a new epoch if one is pending. */
+  #place(state: TrackState, frame: HlsFrame): number {
+    if (this.#epochPending) {
+      this.#epochPending = false;
+      const ends = [this.#video, this.#audio]
+        .filter((s) => s !== undefined && s.end >= 0)
+        .map((s) => (s as TrackState).end / (s as TrackState).clockRate);
+      const resume = ends.length === 0 ? START_SECONDS : Math.max(...ends);
+      this.#epochOffset = resume - frame.dts / state.clockRate;
+    }
+    if (state.rebase) {
+      state.rebase = false;
+      state.offset = Math.round(this.#epochOffset * state.clockRate);
+      // Never behind what this track packaged already.
+      if (state.end >= 0 && frame.dts + state.offset < state.end) state.offset = state.end - frame.dts;
+      state.lastInputDts = undefined;
+    }
+    return frame.dts + state.offset;
+  }
+
+  // ------------------------------------------------------------------ video
+
+  #pushVideo(v: TrackState, frame: HlsFrame): void {
+    if (!this.#started) {
+      if (!frame.keyframe) {
+        this.stats.droppedFrames++;
+        return;
+      }
+      this.#started = true;
+    }
+    // `actual` is the frame's time on the output timeline; part and segment lengths are measured on it.
+    const actual = this.#place(v, frame);
+    const previous = v.samples.at(-1);
+    let dts = actual;
+    if (previous !== undefined) {
+      // Input going back in time without a discontinuity flag: the output stays monotonic.
+      if (dts <= previous.dts) dts = previous.dts + 1;
+    } else if (v.lastEnd >= 0 && Math.abs(actual - v.lastEnd) < Math.max(v.cadence, 1)) {
+      // A part's last sample lasts one frame interval, estimated when it is published. The next
+      // part starts exactly where it ended, so the sample timeline has no gaps or overlaps of a
+      // few ticks, which stall WebKit (hls.js#9); only this frame moves, by the camera's jitter.
+      dts = v.lastEnd;
+    } else if (v.lastEnd >= 0 && dts < v.lastEnd) {
+      dts = v.lastEnd;
+    }
+    const pts = Math.max(dts, frame.pts + v.offset + (dts - actual));
+    if (v.lastInputDts !== undefined) {
+      const delta = frame.dts - v.lastInputDts;
+      // The frame interval: zero steps and gaps over a second are not cadence.
+      if (delta > 0 && delta <= v.clockRate) v.cadence = delta;
+    }
+    v.lastInputDts = frame.dts;
+    if (frame.keyframe) this.#onKeyframe(v, actual);
+    this.#updateTiming();
+
+    const timing = this.timing;
+    if (v.rendition.openSegment !== undefined && timing !== undefined) {
+      const length = (actual - this.#segmentStart) / v.clockRate;
+      if (frame.keyframe && this.#cutsAtKeyframe(length, timing)) {
+        this.#closeSegment(v, dts, false);
+      } else if (length + v.cadence / v.clockRate >= timing.targetDuration + SEGMENT_OVERSHOOT - EPSILON) {
+        // A GOP longer than TD allows: cut here without a keyframe; TD does not change.
+        this.stats.forcedCuts++;
+        this.#closeSegment(v, dts, true);
+      }
+    }
+    if (v.rendition.openSegment === undefined) this.#openVideoSegment(v, frame, actual);
+
+    const parts = this.#partTiming;
+    if (v.samples.length > 0 && parts !== undefined) {
+      const projected = (dts + v.cadence - (v.samples[0] as PendingSample).dts) / v.clockRate;
+      const full = v.samples.length >= MAX_PART_SAMPLES || v.sampleBytes + frame.data.length > MAX_PART_BYTES;
+      if (projected > parts.partTarget + EPSILON || full) {
+        // Closed before the frame that would take the part past PART-TARGET.
+        this.stats.shortParts++;
+        this.#closeVideoPart(v, dts, false);
+      }
+    }
+    if (v.samples.length === 0) this.#partStart = actual;
+    v.samples.push({ dts, pts, keyframe: frame.keyframe, wallclock: frame.wallclock, data: frame.data });
+    v.sampleBytes += frame.data.length;
+
+    // The part has its frames once the next one, one interval away, would not fit its nominal length.
+    if (parts !== undefined && v.cadence > 0) {
+      const length = (actual + v.cadence - this.#partStart) / v.clockRate;
+      if (length >= parts.videoPart - v.cadence / v.clockRate / 2 - EPSILON)
+        this.#closeVideoPart(v, dts + v.cadence, false);
+    }
+  }
+
+  #onKeyframe(v: TrackState, dts: number): void {
+    if (this.#lastKeyframe !== undefined && dts > this.#lastKeyframe) {
+      this.#lastGop = (dts - this.#lastKeyframe) / v.clockRate;
+      this.#firstGop ??= this.#lastGop;
+    }
+    this.#lastKeyframe = dts;
+  }
+
+  /** A keyframe cuts when the segment reached the configured duration, or when one more GOP would not fit TD. */
+  #cutsAtKeyframe(length: number, timing: StreamTiming): boolean {
+    const video = this.#video as TrackState;
+    if (length >= this.#options.segmentDuration - video.cadence / video.clockRate / 2 - EPSILON) return true;
+    return length + (this.#lastGop ?? length) > timing.targetDuration + EPSILON;
+  }
+
+  #openVideoSegment(v: TrackState, frame: HlsFrame, dts: number): void {
+    const msn = this.#nextMsn++;
+    const discontinuity = this.#discontinuityPending && v.rendition.segments.length > 0;
+    this.#discontinuityPending = false;
+    if (v.initUri === undefined || v.configChanged) this.#writeInit(v, msn);
+    v.rendition.startSegment({
+      msn,
+      discontinuity,
+      initUri: v.initUri as string,
+      programDateTime: frame.wallclock,
+      forced: this.#nextSegmentForced,
+    });
+    this.#nextSegmentForced = false;
+    this.#segmentStart = dts;
+    if (v.rendition.segments.length === 1) this.#audioFloor = dts / v.clockRate;
+    if (discontinuity) this.stats.discontinuities++;
+  }
+
+  /** Publishes the open video part, ending at `end` (output ticks), and hands its boundary to audio. */
+  #closeVideoPart(v: TrackState, end: number, lastOfSegment: boolean): void {
+    const segment = v.rendition.openSegment;
+    if (v.samples.length === 0 || segment === undefined) return;
+    const first = v.samples[0] as PendingSample;
+    const bytes = writeFragment(++v.fragmentSequence, [
+      { id: 1, baseMediaDecodeTime: first.dts, samples: toSamples(v.samples, end) },
+    ]);
+    const part = v.rendition.addPart(
+      (end - first.dts) / v.clockRate,
+      v.samples.some((s) => s.keyframe),
+      bytes,
+    );
+    v.lastEnd = end;
+    v.samples = [];
+    v.sampleBytes = 0;
+    this.stats.parts++;
+    this.#boundaries.push({
+      msn: segment.msn,
+      index: part.index,
+      end: end / v.clockRate,
+      lastOfSegment,
+      discontinuity: segment.discontinuity,
+      programDateTime: segment.programDateTime,
+    });
+    this.#drainAudio(false);
+    this.#options.onChange();
+  }
+
+  /** Ends the open video segment at `end` (output ticks); audio ends its segment at the same boundary. */
+  #closeSegment(v: TrackState, end: number, forced: boolean): void {
+    if (v.rendition.openSegment === undefined) return;
+    if (v.samples.length > 0) {
+      this.#closeVideoPart(v, end, true);
+    } else {
+      // The last part was already closed: the boundary audio follows is the segment's last.
+      const last = this.#boundaries.at(-1);
+      const lastPart = v.rendition.lastPart;
+      if (last !== undefined && last.msn === lastPart?.msn && last.index === lastPart.index) last.lastOfSegment = true;
+      else this.#completeAudioSegmentAfter(lastPart?.msn, lastPart?.index);
+    }
+    if (v.rendition.completeSegment() !== undefined) this.stats.segments++;
+    this.#nextSegmentForced = forced;
+    this.#retain(v.rendition);
+    this.#options.onChange();
+  }
+
+  // ------------------------------------------------------------------ audio with video
+
+  #pushAudio(a: TrackState, frame: HlsFrame): void {
+    if (!this.#started) {
+      // Audio before the first video keyframe has nothing to go with.
+      this.stats.droppedFrames++;
+      return;
+    }
+    const dts = this.#place(a, frame);
+    const half = a.cadence / 2;
+    const previous = a.samples.at(-1);
+    const behind = (previous !== undefined && dts <= previous.dts) || (a.lastEnd >= 0 && dts + half < a.lastEnd);
+    if (behind || (dts + half) / a.clockRate < this.#audioFloor) {
+      // Before the video starts, or overlapping what was packaged already.
+      this.stats.droppedFrames++;
+      return;
+    }
+    a.samples.push({ dts, pts: dts, keyframe: true, wallclock: frame.wallclock, data: frame.data });
+    this.#drainAudio(false);
+  }
+
+  /**
+   * Publishes audio parts for the video boundaries audio has reached: a part
+   * takes the frames whose midpoint lies before the boundary, and can close once
+   * the next frame is certainly beyond it. When audio lags too far (or at the
+   * end), the remaining boundaries are published as they are, GAP if empty.
+   */
+  #drainAudio(final: boolean): void {
+    const a = this.#audio;
+    if (a === undefined || this.#video === undefined) return;
+    const half = a.cadence / 2;
+    while (this.#boundaries.length > 0) {
+      const boundary = this.#boundaries[0] as Boundary;
+      const end = boundary.end * a.clockRate;
+      const last = a.samples.at(-1);
+      // The frame after `last` (continuous audio) has its midpoint at last.dts + 1.5 frames.
+      const reached = last !== undefined && last.dts + a.cadence + half >= end;
+      if (!reached && !final && this.#boundaries.length <= MAX_PENDING_BOUNDARIES) return;
+      this.#boundaries.shift();
+      let count = 0;
+      while (count < a.samples.length && (a.samples[count] as PendingSample).dts + half < end) count++;
+      this.#publishAudioPart(a, boundary, a.samples.splice(0, count));
+    }
+  }
+
+  #publishAudioPart(a: TrackState, boundary: Boundary, samples: PendingSample[]): void {
+    const rendition = a.rendition;
+    if (rendition.openSegment?.msn !== boundary.msn) {
+      rendition.completeSegment();
+      if (a.initUri === undefined || a.configChanged) this.#writeInit(a, boundary.msn);
+      rendition.startSegment({
+        msn: boundary.msn,
+        discontinuity: boundary.discontinuity,
+        initUri: a.initUri as string,
+        programDateTime: samples[0]?.wallclock ?? boundary.programDateTime,
+      });
+    }
+    if (samples.length > 0) {
+      const first = samples[0] as PendingSample;
+      const end = (samples.at(-1) as PendingSample).dts + a.cadence;
+      const bytes = writeFragment(++a.fragmentSequence, [
+        { id: 1, baseMediaDecodeTime: first.dts, samples: toSamples(samples, end) },
+      ]);
+      rendition.addPart((end - first.dts) / a.clockRate, true, bytes);
+      a.lastEnd = end;
+    } else {
+      const start = a.lastEnd >= 0 ? a.lastEnd / a.clockRate : boundary.end;
+      rendition.addGapPart(Math.max(0, boundary.end - start));
+      a.lastEnd = Math.round(boundary.end * a.clockRate);
+      this.stats.gapParts++;
+    }
+    if (boundary.lastOfSegment) {
+      rendition.completeSegment();
+      this.#retain(rendition);
+    }
+    this.#options.onChange();
+  }
+
+  /** Video closed its segment after a part audio already published: audio's segment ends there too. */
+  #completeAudioSegmentAfter(msn: number | undefined, index: number | undefined): void {
+    const audio = this.#audio?.rendition;
+    const last = audio?.lastPart;
+    if (audio?.openSegment !== undefined && last !== undefined && last.msn === msn && last.index === index) {
+      audio.completeSegment();
+      this.#retain(audio);
+    }
+  }
+
+  // ------------------------------------------------------------------ audio only
+
+  #pushAudioOnly(a: TrackState, frame: HlsFrame): void {
+    this.#started = true;
+    const dts = this.#place(a, frame);
+    const previous = a.samples.at(-1);
+    if ((previous !== undefined && dts <= previous.dts) || (a.lastEnd >= 0 && dts < a.lastEnd)) {
+      this.stats.droppedFrames++;
+      return;
+    }
+    this.#updateTiming();
+    if (a.rendition.openSegment === undefined) {
+      const msn = this.#nextMsn++;
+      const discontinuity = this.#discontinuityPending && a.rendition.segments.length > 0;
+      this.#discontinuityPending = false;
+      if (a.initUri === undefined || a.configChanged) this.#writeInit(a, msn);
+      a.rendition.startSegment({ msn, discontinuity, initUri: a.initUri as string, programDateTime: frame.wallclock });
+      if (discontinuity) this.stats.discontinuities++;
+    }
+    a.samples.push({ dts, pts: dts, keyframe: true, wallclock: frame.wallclock, data: frame.data });
+    const parts = this.#partTiming as StreamTiming;
+    if (a.samples.length >= parts.framesPerPart) {
+      const partsPerSegment = Math.max(1, Math.round(this.#options.segmentDuration / parts.videoPart));
+      const lastOfSegment = (a.rendition.openSegment?.parts.length ?? 0) + 1 >= partsPerSegment;
+      this.#closeAudioOnlyPart(a);
+      if (lastOfSegment) this.#closeAudioOnlySegment(a);
+    }
+  }
+
+  #closeAudioOnlyPart(a: TrackState): void {
+    if (a.samples.length === 0 || a.rendition.openSegment === undefined) return;
+    const first = a.samples[0] as PendingSample;
+    const end = a.end;
+    const bytes = writeFragment(++a.fragmentSequence, [
+      { id: 1, baseMediaDecodeTime: first.dts, samples: toSamples(a.samples, end) },
+    ]);
+    a.rendition.addPart((end - first.dts) / a.clockRate, true, bytes);
+    a.lastEnd = end;
+    a.samples = [];
+    this.stats.parts++;
+    this.#options.onChange();
+  }
+
+  #closeAudioOnlySegment(a: TrackState): void {
+    this.#closeAudioOnlyPart(a);
+    if (a.rendition.completeSegment() !== undefined) this.stats.segments++;
+    this.#retain(a.rendition);
+    this.#options.onChange();
+  }
+
+  // ------------------------------------------------------------------ shared
+
+  #writeInit(state: TrackState, msn: number): void {
+    // The MSN in the name keeps init URIs unique across configuration changes and restarts.
+    const uri = `${state.rendition.name}-init-${msn}.mp4`;
+    state.rendition.addInit(uri, writeInitSegment([{ id: 1, timescale: state.clockRate, config: state.track.config }]));
+    state.initUri = uri;
+    state.configChanged = false;
+  }
+
+  /**
+   * Part numbers once the frame duration is known; the target duration once the
+   * first GOP is measured. Both come from ONE set of inputs, fixed here: the
+   * frame duration is taken from the SPS frame rate when the camera signals it
+   * (robust to timestamp jitter), else from the first measured frame interval.
+   */
+  #updateTiming(): void {
+    if (this.timing !== undefined) return;
+    const video = this.#video;
+    const audio = this.#audio;
+    if (video !== undefined && this.#videoFrame === undefined) {
+      const fps = video.track.fps;
+      if (fps !== undefined && fps > 0 && fps <= 300) this.#videoFrame = 1 / fps;
+      else if (video.cadence > 0) this.#videoFrame = video.cadence / video.clockRate;
+      else return;
+    }
+    const inputs = {
+      segmentDuration: this.#options.segmentDuration,
+      partDuration: this.#options.partDuration,
+      ...(this.#videoFrame === undefined ? {} : { videoFrame: this.#videoFrame }),
+      ...(audio === undefined ? {} : { audioFrame: audio.cadence / audio.clockRate }),
+    };
+    this.#partTiming ??= computeStreamTiming(inputs);
+    if (video !== undefined && this.#firstGop === undefined) return;
+    this.timing = computeStreamTiming({
+      ...inputs,
+      ...(this.#firstGop === undefined ? {} : { firstGop: this.#firstGop }),
+    });
+    this.#options.onChange();
+  }
+
+  #retain(rendition: Rendition): void {
+    const downloadableMs = 3 * (this.timing?.targetDuration ?? this.#options.segmentDuration) * 1000;
+    rendition.retain(this.#options.segmentCount, this.#options.now(), downloadableMs);
+  }
+}
+
+/** fMP4 samples from pending frames: each lasts until the next; the last until `end`. */
+function toSamples(pending: readonly PendingSample[], end: number): Sample[] {
+  return pending.map((sample, i) => {
+    const next = i + 1 < pending.length ? (pending[i + 1] as PendingSample).dts : end;
+    return {
+      duration: Math.max(1, next - sample.dts),
+      compositionOffset: sample.pts - sample.dts,
+      sync: sample.keyframe,
+      data: sample.data,
+    };
+  });
+}
+
+/** Samples per audio frame, in the track's clock: AAC 1024 or 960 (frameLengthFlag), otherwise 20 ms. */
+function audioFrameTicks(track: HlsTrack): number {
+  const config = track.config;
+  if (config.codec === 'aac') {
+    const asc = config.audioSpecificConfig;
+    const objectType = (asc[0] ?? 0) >> 3;
+    // GASpecificConfig frameLengthFlag (ISO/IEC 14496-3 §4.4.1), right after the channel configuration.
+    const shortFrames = objectType >= 1 && objectType <= 4 && asc.length >= 2 && ((asc[1] as number) & 0x04) !== 0;
+    return shortFrames ? 960 : 1024;
+  }
+  return Math.round(track.clockRate / 50);
+}
+
+export type { Segment };

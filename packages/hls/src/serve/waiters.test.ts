@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Waiters } from './waiters.js';
+
+describe('Waiters', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('wakes the satisfied waiters on notify, and only them', async () => {
+    vi.useFakeTimers();
+    const waiters = new Waiters(() => Date.now());
+    let value = 0;
+    const a = waiters.wait(() => value >= 1, 1000);
+    const b = waiters.wait(() => value >= 2, 1000);
+    value = 1;
+    waiters.notify();
+    expect(await a).toBe(false);
+    expect(waiters.size).toBe(1);
+    value = 2;
+    waiters.notify();
+    expect(await b).toBe(false);
+    expect(waiters.size).toBe(0);
+  });
+
+  it('times out with one timer, in deadline order', async () => {
+    vi.useFakeTimers();
+    const waiters = new Waiters(() => Date.now());
+    const order: string[] = [];
+    void waiters.wait(() => false, 300).then((t) => order.push(`a ${t}`));
+    void waiters.wait(() => false, 100).then((t) => order.push(`b ${t}`));
+    void waiters.wait(() => false, 200).then((t) => order.push(`c ${t}`));
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(350);
+    expect(order).toEqual(['b true', 'c true', 'a true']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('releaseAll answers everyone and leaves no timer', async () => {
+    vi.useFakeTimers();
+    const waiters = new Waiters(() => Date.now());
+    const all = [waiters.wait(() => false, 1000), waiters.wait(() => false, 1000)];
+    waiters.releaseAll();
+    expect(await Promise.all(all)).toEqual([true, true]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,75 @@
+/** A request held until the stream can answer it. */
+interface Waiter {
+  ready(): boolean;
+  resolve(timedOut: boolean): void;
+  deadline: number;
+}
+
+/**
+ * Requests held by blocking reloads and hinted-part GETs. Wake-ups are event
+ * driven: every publish calls `notify()`, which answers the waiters whose
+ * condition now holds. Deadlines use ONE timer for all waiters (they all wait
+ * the same 3 x TD, so they expire in arrival order), never a timer or a poll
+ * per request.
+ */
+export class Waiters {
+  readonly #waiting: Waiter[] = [];
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  get size(): number {
+    return this.#waiting.length;
+  }
+
+  /** Resolves with false once `ready()` holds, or with true at `timeoutMs`. */
+  wait(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const deadline = this.#now() + timeoutMs;
+      const waiter: Waiter = { ready, resolve, deadline };
+      // Deadlines are usually in arrival order; insert in place otherwise.
+      let at = this.#waiting.length;
+      while (at > 0 && (this.#waiting[at - 1] as Waiter).deadline > deadline) at--;
+      this.#waiting.splice(at, 0, waiter);
+      this.#schedule();
+    });
+  }
+
+  /** Answers every waiter whose condition holds. */
+  notify(): void {
+    let kept = 0;
+    for (const waiter of this.#waiting) {
+      if (waiter.ready()) waiter.resolve(false);
+      else this.#waiting[kept++] = waiter;
+    }
+    this.#waiting.length = kept;
+    this.#schedule();
+  }
+
+  /** Answers every waiter now, as timed out (stream closed). */
+  releaseAll(): void {
+    const all = this.#waiting.splice(0);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const waiter of all) waiter.resolve(true);
+  }
+
+  #schedule(): void {
+    const first = this.#waiting[0];
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (first === undefined) return;
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.deadline - this.#now()));
+  }
+
+  #expire(): void {
+    const now = this.#now();
+    while (this.#waiting.length > 0 && (this.#waiting[0] as Waiter).deadline <= now) {
+      (this.#waiting.shift() as Waiter).resolve(true);
+    }
+    this.#schedule();
+  }
+}
