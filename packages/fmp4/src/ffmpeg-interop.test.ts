@@ -5,11 +5,13 @@ import { requireTools, runProcess, inspectWithMp4box } from '@camgate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFragment } from './fragment.js';
 import { writeInitSegment } from './init-segment.js';
-import { aacTestStream, cutIntoFragments, type EncodedTrack, type TimedSample, videoTestStream } from './test-media.js';
+import { aacTestStream, cutIntoFragments, type TimedSample, videoTestStream } from './test-media.js';
+import type { TrackConfig } from './track-config.js';
 
 /** Tracks of one file: their encoded samples, the part length in samples, and tfdt's origin. */
 interface TrackPlan {
-  track: EncodedTrack;
+  /** A test stream, or any other track (Opus, encoded by the test). */
+  track: { config: TrackConfig; timescale: number; samples: readonly TimedSample[] };
   samplesPerPart: number;
   base: number;
 }

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { HlsStream, type HlsStreamOptions } from './hls-stream.js';
 import { AUDIO_TRACK, PPS, SPS, VIDEO_TRACK, syntheticFrames } from './test-frames.js';
 import { PlaylistHistory, checkMultivariantPlaylist } from './test-playlist-rules.js';
+import { expectPublishedMediaValid } from './test-published-media.js';
 import type { HlsFrame, HlsResponse } from './types.js';
 
 const START = 1000;
@@ -12,6 +13,11 @@ function setup(options: HlsStreamOptions & { audio?: boolean; video?: boolean } 
   const stream = new HlsStream({ startMsn: START, now: () => Date.now(), ...rest });
   if (video) stream.setTrack(VIDEO_TRACK);
   if (audio) stream.setTrack(AUDIO_TRACK);
+  // Whatever the test did, everything the stream still serves must parse in mp4box with the CODECS
+  // of the multivariant playlist, segments must equal their parts, and tfdt must never go back.
+  onTestFinished(async () => {
+    if (stream.ready && (await stream.handle('index.m3u8')).status === 200) await expectPublishedMediaValid(stream);
+  });
   const histories = { video: new PlaylistHistory(), audio: new PlaylistHistory() };
   /** Fetches a playlist and runs the rule checker on it (with the reload history of that rendition). */
   const playlist = async (name: 'video' | 'audio', query = '') => {
@@ -145,11 +151,20 @@ describe('HlsStream', () => {
       expect(stream.timing?.targetDuration).toBe(2);
     });
 
-    it('camera timestamp jitter of +-2 ms: every part stays within PART-TARGET (rule checker)', async () => {
+    it('camera timestamp jitter of +-2 ms: every part stays within PART-TARGET (rule checker), video gapless', async () => {
       const { stream, playlist } = setup();
       push(stream, syntheticFrames({ seconds: 8, jitter: 180 }));
       await playlist('video');
       await playlist('audio');
+      const [video] = await expectPublishedMediaValid(stream);
+      // Each video fragment starts exactly where the previous one ended: no gaps for players to skip.
+      const trafs = video?.readings.flatMap((r) => r.read.fragments.flatMap((f) => f.trafs)) ?? [];
+      expect(trafs.length).toBeGreaterThan(20);
+      for (let i = 1; i < trafs.length; i++) {
+        const prev = trafs[i - 1]!;
+        const duration = prev.truns.reduce((n, t) => n + t.durations.reduce((a, b) => a + b, 0), 0);
+        expect(trafs[i]?.baseMediaDecodeTime).toBe(prev.baseMediaDecodeTime + duration);
+      }
     });
 
     it('29.97 fps (measured; the SPS has no frame rate): parts of 6 frames', () => {

@@ -12,6 +12,14 @@ export {
   type ToolPaths,
 } from './interop.js';
 export {
+  aacTestStream,
+  codecsTestdata,
+  type EncodedTrack,
+  type TestTrackConfig,
+  type TimedSample,
+  videoTestStream,
+} from './media-fixtures.js';
+export {
   codecsMatch,
   expectFragmentsReadBack,
   inspectWithMp4box,

@@ -125,8 +125,9 @@ export function inspectWithMp4box(init: Uint8Array, fragments: readonly Uint8Arr
   try {
     let fileStart = 0;
     for (const part of [init, ...fragments]) {
-      // mp4box keeps the buffers it is given: hand it copies that start at their own offset 0.
-      file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(part.slice().buffer, fileStart));
+      // mp4box keeps the buffers it is given: hand it copies that start at their own offset 0
+      // (new Uint8Array copies; a Node Buffer's slice() would share the pool instead).
+      file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(new Uint8Array(part).buffer, fileStart));
       fileStart += part.length;
     }
     file.flush();
