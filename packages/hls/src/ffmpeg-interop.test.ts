@@ -114,7 +114,9 @@ async function publish(
     await writeFile(join(folder, playlist), res.body as string);
     if (playlist === 'index.m3u8') continue;
     const segments = listedSegments(res.body as string);
-    for (const uri of new Set(segments.flatMap((s) => [s.mapUri, s.uri ?? '']).filter((u) => u !== ''))) {
+    for (const uri of new Set(
+      segments.flatMap((s) => [s.mapUri, s.gap ? '' : (s.uri ?? '')]).filter((u) => u !== ''),
+    )) {
       await writeFile(join(folder, uri), bytesOf(await stream.handle(uri)));
     }
   }

@@ -448,6 +448,20 @@ describe('HlsStream', () => {
       expect((await stream.handle(maps[1] as string)).status).toBe(200);
     });
 
+    it('the same configuration again (a reconnect) keeps the init segment and MAP', async () => {
+      const { stream, playlist } = setup();
+      push(stream, syntheticFrames({ seconds: 4 }));
+      stream.setTrack({
+        ...VIDEO_TRACK,
+        config: { kind: 'video', codec: 'h264', sps: Uint8Array.from(SPS), pps: Uint8Array.from(PPS) },
+      });
+      stream.setTrack(AUDIO_TRACK);
+      push(stream, syntheticFrames({ seconds: 4, start: 4, wallclockStart: Date.UTC(2026, 10, 23, 12, 0, 4) }));
+      const video = body(await playlist('video'));
+      expect([...video.matchAll(/#EXT-X-MAP:URI="([^"]+)"/g)]).toHaveLength(1);
+      expect(video).not.toMatch(/#EXT-X-DISCONTINUITY\n/);
+    });
+
     it(`keeps 7 segments listed; older ones stay downloadable for 3 x TD, then are released`, async () => {
       vi.useFakeTimers();
       const { stream, playlist } = setup();

@@ -73,7 +73,11 @@ export class HlsStream {
     });
   }
 
-  /** Sets a track, or replaces its codec configuration (new init segment after a discontinuity). */
+  /**
+   * Sets a track before the first frame, or updates it later: a different codec configuration
+   * gets a new init segment after a discontinuity; the same one again (a reconnect) changes nothing.
+   * Throws HLS_INVALID_TRACK for a track added once frames flow, or a changed clock rate.
+   */
   setTrack(track: HlsTrack): void {
     this.#segmenter.setTrack(track);
   }

@@ -12,6 +12,8 @@ export interface ListedSegment {
   parts: Array<{ uri: string; gap: boolean }>;
   /** Undefined for the open segment (only its parts are listed). */
   uri: string | undefined;
+  /** EXT-X-GAP: no media, never fetched. */
+  gap: boolean;
 }
 
 /** Reads the segments of a full (not delta) media playlist. */
@@ -21,13 +23,14 @@ export function listedSegments(text: string): ListedSegment[] {
   let mapUri = '';
   let current: ListedSegment | undefined;
   const open = (): ListedSegment => {
-    current ??= { msn, mapUri, discontinuity: false, parts: [], uri: undefined };
+    current ??= { msn, mapUri, discontinuity: false, parts: [], uri: undefined, gap: false };
     return current;
   };
   for (const line of text.split('\n')) {
     const uri = /URI="([^"]+)"/.exec(line)?.[1] ?? '';
     if (line.startsWith('#EXT-X-MAP:')) mapUri = uri;
     else if (line === '#EXT-X-DISCONTINUITY') open().discontinuity = true;
+    else if (line === '#EXT-X-GAP') open().gap = true;
     else if (line.startsWith('#EXT-X-PART:')) open().parts.push({ uri, gap: line.includes('GAP=YES') });
     else if (line !== '' && !line.startsWith('#')) {
       segments.push({ ...open(), mapUri, uri: line });
@@ -78,6 +81,10 @@ export async function expectPublishedMediaValid(stream: HlsStream): Promise<Publ
         for (const part of segment.parts) if (!part.gap) parts.push(bytesOf(await stream.handle(part.uri)));
         if (segment.uri === undefined) {
           fragments.push(...parts);
+          continue;
+        }
+        if (segment.gap) {
+          expect((await stream.handle(segment.uri)).status).toBe(404);
           continue;
         }
         const bytes = bytesOf(await stream.handle(segment.uri));

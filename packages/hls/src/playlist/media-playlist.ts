@@ -84,6 +84,8 @@ export function renderMediaPlaylist(rendition: Rendition, timing: StreamTiming, 
       }
     }
     if (segment.duration !== undefined) {
+      // No media at all (audio that stopped for a whole segment): listed, never fetched (§4.4.4.7).
+      if (isGapSegment(segment)) lines.push('#EXT-X-GAP');
       lines.push(`#EXTINF:${seconds(segment.duration)},`);
       lines.push(segment.uri);
     }
@@ -104,6 +106,11 @@ export function renderMediaPlaylist(rendition: Rendition, timing: StreamTiming, 
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A segment whose parts are all GAP parts. */
+export function isGapSegment(segment: Segment): boolean {
+  return segment.parts.length > 0 && segment.parts.every((p) => p.gap);
 }
 
 /** Index of the first segment that lies (at least partly) within `window` seconds of the end. */

@@ -25,8 +25,10 @@ export interface SegmenterStats {
   /** Segments cut without a keyframe because the GOP outgrew the target duration. */
   forcedCuts: number;
   discontinuities: number;
-  /** Frames dropped: before the first keyframe, for a track not set up, or going back in time. */
+  /** Frames dropped: before the first keyframe, for a track not set up, going back in time, or invalid. */
   droppedFrames: number;
+  /** Of those, frames that were not valid input (timestamps not integers, pts < dts, no data or too much). */
+  invalidFrames: number;
   /** Parts closed before their nominal length because the next frame would exceed PART-TARGET. */
   shortParts: number;
   /** Audio parts published as GAP (no audio arrived for that time). */
@@ -38,6 +40,12 @@ const START_SECONDS = 10;
 /** 1000 samples or 32 MiB per part: far beyond a real part (5-10 frames); bounds a runaway stream. */
 const MAX_PART_SAMPLES = 1000;
 const MAX_PART_BYTES = 32 * 1024 * 1024;
+/** §4.4.4.9: every part but the last of a segment (and INDEPENDENT or GAP ones) lasts >= 85% of PART-TARGET. */
+const MIN_PART_SHARE = 0.85;
+/** 1 s: PDT follows the media clock until the camera's wall clock is this far ahead. */
+const PDT_MAX_LAG_MS = 1000;
+/** 2^52 ticks (1600 years at 90 kHz): output offsets added to input times stay exact integers. */
+const MAX_TIMESTAMP = 2 ** 52;
 /** Video boundaries audio may lag behind before its parts are published as GAP (~3 s of 200 ms parts). */
 const MAX_PENDING_BOUNDARIES = 16;
 /** Apple authoring 7.7, rfc8216bis §4.4.3.1: a segment never reaches TD + 0.5 s (round(EXTINF) <= TD). */
@@ -61,8 +69,12 @@ class TrackState {
   configChanged = false;
   /** Input ticks + offset = output ticks. */
   offset = 0;
-  /** Re-map the input timeline at the next frame (start, discontinuity). */
-  rebase = true;
+  /**
+   * Re-map the input timeline at the next frame: `epoch` at the start and after a reconnect (all
+   * tracks onto the new epoch), `continue` after a timestamp jump within a session (this track
+   * resumes exactly where it ended).
+   */
+  rebase: 'epoch' | 'continue' | undefined = 'epoch';
   /** End of the last packaged sample, output ticks (-1 before any). */
   lastEnd = -1;
   lastInputDts: number | undefined;
@@ -92,7 +104,8 @@ class TrackState {
 interface Boundary {
   msn: number;
   index: number;
-  /** End of the video part on the output timeline, seconds. */
+  /** Start and end of the video part on the output timeline, seconds. */
+  start: number;
   end: number;
   lastOfSegment: boolean;
   /** The segment this part opens (index 0) follows a discontinuity. */
@@ -126,11 +139,14 @@ export class Segmenter {
     forcedCuts: 0,
     discontinuities: 0,
     droppedFrames: 0,
+    invalidFrames: 0,
     shortParts: 0,
     gapParts: 0,
   };
   /** The fixed numbers, once the first GOP was measured. */
   timing: StreamTiming | undefined;
+  /** Wall clock (ms) at a point of the output timeline (s): where PDTs are derived from. */
+  #pdtAnchor: { wall: number; seconds: number } | undefined;
   readonly #options: SegmenterOptions;
   #video: TrackState | undefined;
   #audio: TrackState | undefined;
@@ -155,6 +171,8 @@ export class Segmenter {
   #nextSegmentForced = false;
   /** Output time, seconds, before which audio is dropped (the start of the video). */
   #audioFloor = 0;
+  /** After a reconnect, video frames are dropped until a keyframe. */
+  #videoNeedsKeyframe = false;
   readonly #boundaries: Boundary[] = [];
 
   constructor(options: SegmenterOptions) {
@@ -210,9 +228,11 @@ export class Segmenter {
     if (existing.track.kind !== track.kind || existing.track.clockRate !== track.clockRate) {
       throw new HlsError(HlsErrorCode.INVALID_TRACK, `the ${track.kind} track cannot change its clock rate`);
     }
+    const changed = !sameConfig(existing.track.config, track.config);
     existing.track = track;
     if (track.kind === 'audio') existing.cadence = audioFrameTicks(track);
-    if (existing.initUri !== undefined) {
+    // The same configuration again (a camera reconnecting) keeps its init segment and MAP.
+    if (changed && existing.initUri !== undefined) {
       existing.configChanged = true;
       this.markDiscontinuity();
     }
@@ -223,7 +243,9 @@ export class Segmenter {
     if (!this.#started) return;
     this.#epochPending = true;
     this.#discontinuityPending = true;
-    for (const state of [this.#video, this.#audio]) if (state !== undefined) state.rebase = true;
+    for (const state of [this.#video, this.#audio]) if (state !== undefined) state.rebase = 'epoch';
+    // The new epoch's first segment starts with a keyframe: frames before it cannot be decoded.
+    this.#videoNeedsKeyframe = this.#video !== undefined;
     // The segment ends with what is in: close video's open part and segment now.
     const video = this.#video;
     if (video !== undefined) this.#closeSegment(video, video.end, false);
@@ -237,12 +259,16 @@ export class Segmenter {
       this.stats.droppedFrames++;
       return;
     }
-    if (frame.discontinuity) {
-      // A video (or audio-only) discontinuity cuts the segment. Audio beside video only re-maps its
-      // timeline: cutting there would start the next video segment without a keyframe.
-      if (frame.kind === 'video' || this.#video === undefined) this.markDiscontinuity();
-      else state.rebase = true;
+    if (!isValidFrame(frame)) {
+      this.stats.invalidFrames++;
+      this.stats.droppedFrames++;
+      return;
     }
+    // A timestamp jump within a session (the RTSP client re-based the track: RTP timestamp jump,
+    // SSRC change, transport switch) is the same encoded stream: the track's timeline continues
+    // where it ended, without a cut or EXT-X-DISCONTINUITY (a cut would start a segment without a
+    // keyframe). New sessions and new codec configurations come through markDiscontinuity().
+    if (frame.discontinuity && state.rebase === undefined) state.rebase = 'continue';
     if (frame.kind === 'video') this.#pushVideo(state, frame);
     else if (this.#video === undefined) this.#pushAudioOnly(state, frame);
     else this.#pushAudio(state, frame);
@@ -275,11 +301,15 @@ export class Segmenter {
       const resume = ends.length === 0 ? START_SECONDS : Math.max(...ends);
       this.#epochOffset = resume - frame.dts / state.clockRate;
     }
-    if (state.rebase) {
-      state.rebase = false;
-      state.offset = Math.round(this.#epochOffset * state.clockRate);
-      // Never behind what this track packaged already.
-      if (state.end >= 0 && frame.dts + state.offset < state.end) state.offset = state.end - frame.dts;
+    if (state.rebase !== undefined) {
+      if (state.rebase === 'continue' && state.end >= 0) {
+        state.offset = state.end - frame.dts;
+      } else {
+        state.offset = Math.round(this.#epochOffset * state.clockRate);
+        // Never behind what this track packaged already.
+        if (state.end >= 0 && frame.dts + state.offset < state.end) state.offset = state.end - frame.dts;
+      }
+      state.rebase = undefined;
       state.lastInputDts = undefined;
     }
     return frame.dts + state.offset;
@@ -288,12 +318,13 @@ export class Segmenter {
   // ------------------------------------------------------------------ video
 
   #pushVideo(v: TrackState, frame: HlsFrame): void {
-    if (!this.#started) {
+    if (!this.#started || this.#videoNeedsKeyframe) {
       if (!frame.keyframe) {
         this.stats.droppedFrames++;
         return;
       }
       this.#started = true;
+      this.#videoNeedsKeyframe = false;
     }
     // `actual` is the frame's time on the output timeline; part and segment lengths are measured on it.
     const actual = this.#place(v, frame);
@@ -335,23 +366,29 @@ export class Segmenter {
 
     const parts = this.#partTiming;
     if (v.samples.length > 0 && parts !== undefined) {
-      const projected = (dts + v.cadence - (v.samples[0] as PendingSample).dts) / v.clockRate;
+      const start = (v.samples[0] as PendingSample).dts;
       const full = v.samples.length >= MAX_PART_SAMPLES || v.sampleBytes + frame.data.length > MAX_PART_BYTES;
-      if (projected > parts.partTarget + EPSILON || full) {
-        // Closed before the frame that would take the part past PART-TARGET.
+      if (dts - start >= partTargetTicks(parts, v.clockRate) || full) {
+        // The frame would start at or past PART-TARGET (a late frame, lost frames, a stall): the
+        // part closes before it, its last frame lasting at most up to PART-TARGET.
         this.stats.shortParts++;
         this.#closeVideoPart(v, dts, false);
       }
     }
-    if (v.samples.length === 0) this.#partStart = actual;
+    // The part starts where its first sample does (moved to the previous part's end when the
+    // camera repeated or jittered a timestamp), so its nominal length is measured from there.
+    if (v.samples.length === 0) this.#partStart = dts;
     v.samples.push({ dts, pts, keyframe: frame.keyframe, wallclock: frame.wallclock, data: frame.data });
     v.sampleBytes += frame.data.length;
 
-    // The part has its frames once the next one, one interval away, would not fit its nominal length.
-    if (parts !== undefined && v.cadence > 0) {
-      const length = (actual + v.cadence - this.#partStart) / v.clockRate;
-      if (length >= parts.videoPart - v.cadence / v.clockRate / 2 - EPSILON)
-        this.#closeVideoPart(v, dts + v.cadence, false);
+    // The part has its frames once the next one, one nominal interval away, would not fit its
+    // nominal length (the nominal interval, not the last one measured: jitter must not shorten parts).
+    if (parts !== undefined) {
+      const interval = Math.round((parts.videoPart / parts.framesPerPart) * v.clockRate);
+      const length = (dts + interval - this.#partStart) / v.clockRate;
+      // Nominal length give or take half a frame, and never under 85% of PART-TARGET (§4.4.4.9).
+      const enough = Math.max(parts.videoPart - interval / v.clockRate / 2, MIN_PART_SHARE * parts.partTarget + 0.001);
+      if (length >= enough - EPSILON) this.#closeVideoPart(v, dts + interval, false);
     }
   }
 
@@ -361,6 +398,43 @@ export class Segmenter {
       this.#firstGop ??= this.#lastGop;
     }
     this.#lastKeyframe = dts;
+  }
+
+  /**
+   * PROGRAM-DATE-TIME of a segment of the track that drives segmentation, starting at `seconds` on
+   * the output timeline. Within an epoch it follows the media clock from the epoch's first frame,
+   * so that PDT and EXTINF agree even when the camera's wall clock jitters (arrival times, RTCP
+   * sender reports that do not match the RTP clock exactly); when the wall clock runs more than
+   * a second ahead (drift, a gap in the media), PDT jumps forward to it. It never goes back
+   * within an epoch (§6.2.1: PDT-to-media mapping must not change).
+   */
+  #segmentPdt(wallclock: number, seconds: number, newEpoch: boolean): number {
+    const anchor = this.#pdtAnchor;
+    const derived = anchor === undefined ? wallclock : anchor.wall + (seconds - anchor.seconds) * 1000;
+    if (anchor === undefined || newEpoch || wallclock - derived > PDT_MAX_LAG_MS) {
+      this.#pdtAnchor = { wall: wallclock, seconds };
+      return Math.round(wallclock);
+    }
+    return Math.round(derived);
+  }
+
+  /** PROGRAM-DATE-TIME of media at `seconds` on the output timeline (audio segments beside video). */
+  #pdtAt(seconds: number, fallback: number): number {
+    const anchor = this.#pdtAnchor;
+    return Math.round(anchor === undefined ? fallback : anchor.wall + (seconds - anchor.seconds) * 1000);
+  }
+
+  #raiseAudioFloor(seconds: number): void {
+    this.#audioFloor = seconds;
+    const a = this.#audio;
+    if (a === undefined) return;
+    const half = a.cadence / 2;
+    const before = a.samples.findIndex((sample) => (sample.dts + half) / a.clockRate >= seconds);
+    const drop = before < 0 ? a.samples.length : before;
+    if (drop > 0) {
+      a.samples.splice(0, drop);
+      this.stats.droppedFrames += drop;
+    }
   }
 
   /** A keyframe cuts when the segment reached the configured duration, or when one more GOP would not fit TD. */
@@ -379,12 +453,14 @@ export class Segmenter {
       msn,
       discontinuity,
       initUri: v.initUri as string,
-      programDateTime: frame.wallclock,
+      programDateTime: this.#segmentPdt(frame.wallclock, dts / v.clockRate, discontinuity),
       forced: this.#nextSegmentForced,
     });
     this.#nextSegmentForced = false;
     this.#segmentStart = dts;
-    if (v.rendition.segments.length === 1) this.#audioFloor = dts / v.clockRate;
+    // Audio starts with video: at the first segment and after a reconnect, audio from before the
+    // keyframe has no picture to go with (and would make the first audio part too long).
+    if (v.rendition.segments.length === 1 || discontinuity) this.#raiseAudioFloor(dts / v.clockRate);
     if (discontinuity) this.stats.discontinuities++;
   }
 
@@ -393,6 +469,10 @@ export class Segmenter {
     const segment = v.rendition.openSegment;
     if (v.samples.length === 0 || segment === undefined) return;
     const first = v.samples[0] as PendingSample;
+    // Never past PART-TARGET: a last frame followed by a stall lasts only up to it (a gap follows).
+    const timing = this.#partTiming;
+    if (timing !== undefined) end = Math.min(end, first.dts + partTargetTicks(timing, v.clockRate));
+    end = Math.max(end, (v.samples.at(-1) as PendingSample).dts + 1);
     const bytes = writeFragment(++v.fragmentSequence, [
       { id: 1, baseMediaDecodeTime: first.dts, samples: toSamples(v.samples, end) },
     ]);
@@ -408,6 +488,7 @@ export class Segmenter {
     this.#boundaries.push({
       msn: segment.msn,
       index: part.index,
+      start: first.dts / v.clockRate,
       end: end / v.clockRate,
       lastOfSegment,
       discontinuity: segment.discontinuity,
@@ -474,14 +555,37 @@ export class Segmenter {
       const reached = last !== undefined && last.dts + a.cadence + half >= end;
       if (!reached && !final && this.#boundaries.length <= MAX_PENDING_BOUNDARIES) return;
       this.#boundaries.shift();
+      // Audio for a time already published (a GAP part covered it: the audio lagged the video
+      // by more than the pending boundaries allow) cannot be placed any more.
+      // Audio during a hole in the video (a stall) belongs to no part either: more than a frame
+      // before the part starts. (A frame just before it is one moved on from the previous part.)
+      const floor = Math.max(a.lastEnd - half, boundary.start * a.clockRate - a.cadence - half);
+      let late = 0;
+      while (late < a.samples.length && (a.samples[late] as PendingSample).dts < floor) late++;
+      if (late > 0) {
+        a.samples.splice(0, late);
+        this.stats.droppedFrames += late;
+      }
       let count = 0;
       while (count < a.samples.length && (a.samples[count] as PendingSample).dts + half < end) count++;
+      // An audio part never exceeds PART-TARGET: after a long video part (jitter, a late frame),
+      // its last audio frame moves to the next part.
+      const limit = this.#partTiming === undefined ? Infinity : partTargetTicks(this.#partTiming, a.clockRate);
+      const first = a.samples[0];
+      while (
+        count > 1 &&
+        first !== undefined &&
+        (a.samples[count - 1] as PendingSample).dts + a.cadence - first.dts > limit
+      )
+        count--;
       this.#publishAudioPart(a, boundary, a.samples.splice(0, count));
     }
   }
 
-  #publishAudioPart(a: TrackState, boundary: Boundary, samples: PendingSample[]): void {
+  #publishAudioPart(a: TrackState, boundary: Boundary, given: PendingSample[]): void {
     const rendition = a.rendition;
+    const samples = continueAudio(a, given);
+    this.stats.droppedFrames += given.length - samples.length;
     if (rendition.openSegment?.msn !== boundary.msn) {
       rendition.completeSegment();
       if (a.initUri === undefined || a.configChanged) this.#writeInit(a, boundary.msn);
@@ -489,7 +593,10 @@ export class Segmenter {
         msn: boundary.msn,
         discontinuity: boundary.discontinuity,
         initUri: a.initUri as string,
-        programDateTime: samples[0]?.wallclock ?? boundary.programDateTime,
+        programDateTime:
+          samples[0] === undefined
+            ? boundary.programDateTime
+            : this.#pdtAt(samples[0].dts / a.clockRate, samples[0].wallclock),
       });
     }
     if (samples.length > 0) {
@@ -501,8 +608,8 @@ export class Segmenter {
       rendition.addPart((end - first.dts) / a.clockRate, true, bytes);
       a.lastEnd = end;
     } else {
-      const start = a.lastEnd >= 0 ? a.lastEnd / a.clockRate : boundary.end;
-      rendition.addGapPart(Math.max(0, boundary.end - start));
+      // No audio for this video part: a GAP part of the same length keeps the indices aligned.
+      rendition.addGapPart(boundary.end - boundary.start);
       a.lastEnd = Math.round(boundary.end * a.clockRate);
       this.stats.gapParts++;
     }
@@ -539,7 +646,12 @@ export class Segmenter {
       const discontinuity = this.#discontinuityPending && a.rendition.segments.length > 0;
       this.#discontinuityPending = false;
       if (a.initUri === undefined || a.configChanged) this.#writeInit(a, msn);
-      a.rendition.startSegment({ msn, discontinuity, initUri: a.initUri as string, programDateTime: frame.wallclock });
+      a.rendition.startSegment({
+        msn,
+        discontinuity,
+        initUri: a.initUri as string,
+        programDateTime: this.#segmentPdt(frame.wallclock, dts / a.clockRate, discontinuity),
+      });
       if (discontinuity) this.stats.discontinuities++;
     }
     a.samples.push({ dts, pts: dts, keyframe: true, wallclock: frame.wallclock, data: frame.data });
@@ -621,6 +733,21 @@ export class Segmenter {
 }
 
 /** fMP4 samples from pending frames: each lasts until the next; the last until `end`. */
+/**
+ * Audio continues exactly where the published audio ended when the next frame is within half a
+ * frame of it (timestamp jitter would otherwise leave gaps or overlaps of a few ticks); frames
+ * that then fall on or before their predecessor are dropped, so decode times always increase.
+ */
+function continueAudio(a: TrackState, samples: PendingSample[]): PendingSample[] {
+  const first = samples[0];
+  if (first === undefined || a.lastEnd < 0 || Math.abs(first.dts - a.lastEnd) >= a.cadence / 2) return samples;
+  first.dts = a.lastEnd;
+  first.pts = a.lastEnd;
+  const kept = [first];
+  for (const sample of samples.slice(1)) if (sample.dts > (kept.at(-1) as PendingSample).dts) kept.push(sample);
+  return kept;
+}
+
 function toSamples(pending: readonly PendingSample[], end: number): Sample[] {
   return pending.map((sample, i) => {
     const next = i + 1 < pending.length ? (pending[i + 1] as PendingSample).dts : end;
@@ -647,3 +774,40 @@ function audioFrameTicks(track: HlsTrack): number {
 }
 
 export type { Segment };
+
+/**
+ * What the RTSP client guarantees, checked because the packager is a library: integer
+ * timestamps within 2^52 (room for the output offset), pts >= dts, and 1 byte .. 32 MiB of data.
+ */
+function isValidFrame(frame: HlsFrame): boolean {
+  const { dts, pts, data } = frame;
+  return (
+    Number.isInteger(dts) &&
+    Number.isInteger(pts) &&
+    Math.abs(dts) < MAX_TIMESTAMP &&
+    Math.abs(pts) < MAX_TIMESTAMP &&
+    pts >= dts &&
+    data instanceof Uint8Array &&
+    data.length > 0 &&
+    data.length <= MAX_PART_BYTES &&
+    Number.isFinite(frame.wallclock)
+  );
+}
+
+/** Two codec configurations with the same fields and bytes. */
+function sameConfig(a: HlsTrack['config'], b: HlsTrack['config']): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) {
+    const x = (a as unknown as Record<string, unknown>)[key];
+    const y = (b as unknown as Record<string, unknown>)[key];
+    if (x instanceof Uint8Array && y instanceof Uint8Array) {
+      if (Buffer.compare(x, y) !== 0) return false;
+    } else if (x !== y) return false;
+  }
+  return true;
+}
+
+/** PART-TARGET in whole ticks of a clock (rounded down: a part of this many ticks is never over it). */
+function partTargetTicks(timing: StreamTiming, clockRate: number): number {
+  return Math.floor(timing.partTarget * clockRate);
+}

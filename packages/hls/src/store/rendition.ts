@@ -179,7 +179,8 @@ export class Rendition {
     const init = this.#inits.get(uri);
     if (init !== undefined) return { kind: 'init', bytes: init };
     const segment = this.#segmentsByUri.get(uri);
-    if (segment?.duration !== undefined) return { kind: 'segment', segment };
+    // A segment of GAP parts only has no media to serve (it is tagged EXT-X-GAP).
+    if (segment?.duration !== undefined && !segment.parts.every((p) => p.gap)) return { kind: 'segment', segment };
     const part = this.#partsByUri.get(uri);
     return part === undefined ? undefined : { kind: 'part', part };
   }
