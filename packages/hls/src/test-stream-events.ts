@@ -102,7 +102,7 @@ export async function runEvents(events: readonly Event[], log?: (text: string) =
         otherRenditions: [name === 'video' ? 'audio.m3u8' : 'video.m3u8'],
       });
       const must = violations.filter((v) => v.level !== 'should');
-      if (must.length > 0) log?.(`${name}.m3u8:\n${String(res.body)}`);
+      if (must.length > 0) log?.(`${name}.m3u8:\n${String(res.body)}\n${JSON.stringify(must, null, 1)}\n`);
       expect(must).toEqual([]);
     }
   };

@@ -1,9 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerHomePage } from './home-page.js';
+import { registerLiveRoutes, registerPlayerAssets, type LiveStreamLookup } from './live-routes.js';
 
 export interface ServerOptions {
   logger: FastifyBaseLogger;
+  /** The cameras' live streams, served under `/live/<camera id>/` (none when absent). */
+  live?: LiveStreamLookup;
 }
 
 /** 60 s: longer than any LL-HLS blocking reload (3 target durations) yet bounds slow clients. */
@@ -23,5 +26,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   registerHealthRoutes(app, () => !closing);
   registerHomePage(app);
+  registerPlayerAssets(app);
+  registerLiveRoutes(app, options.live ?? (() => undefined));
   return app;
 }

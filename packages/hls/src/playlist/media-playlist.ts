@@ -64,7 +64,8 @@ export function renderMediaPlaylist(rendition: Rendition, timing: StreamTiming, 
       initUri = segment.initUri;
       return;
     }
-    if (segment.discontinuity && i > 0) lines.push('#EXT-X-DISCONTINUITY');
+    // Kept on the first listed segment too: its Discontinuity Sequence Number counts this tag (§4.4.3.3).
+    if (segment.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
     if (segment.initUri !== initUri || i === skipped) {
       // The first listed segment always restates its MAP (a delta update's client may not have it in scope).
       lines.push(`#EXT-X-MAP:URI="${segment.initUri}"`);

@@ -441,6 +441,10 @@ export class Segmenter {
   #cutsAtKeyframe(length: number, timing: StreamTiming): boolean {
     const video = this.#video as TrackState;
     if (length >= this.#options.segmentDuration - video.cadence / video.clockRate / 2 - EPSILON) return true;
+    // Not before a part's worth: a segment cut after a frame or two would not make room for the
+    // next GOP anyway (it was measured long: a timestamp jump, a repeated keyframe) and its PDT
+    // would all but equal the next segment's.
+    if (length < timing.videoPart - EPSILON) return false;
     return length + (this.#lastGop ?? length) > timing.targetDuration + EPSILON;
   }
 

@@ -1,0 +1,101 @@
+import { HlsStream } from '@camgate/hls';
+import { videoTestStream } from '@camgate/testkit';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildServer } from './server.js';
+
+let stream: HlsStream;
+let app: ReturnType<typeof buildServer>;
+
+/** A finished stream (EXT-X-ENDLIST) of the H.264 test vector: every answer is immediate. */
+beforeEach(() => {
+  const video = videoTestStream('h264-high-bpyramid');
+  stream = new HlsStream({ startMsn: 1000, segmentDurationMs: 1000 });
+  if (video.config.kind !== 'video' || video.config.codec !== 'h264') throw new Error('H.264 vector expected');
+  stream.setTrack({
+    kind: 'video',
+    config: video.config,
+    clockRate: video.timescale,
+    width: 640,
+    height: 360,
+    fps: 25,
+  });
+  for (const sample of video.samples) {
+    stream.push({
+      kind: 'video',
+      dts: sample.dts,
+      pts: sample.pts,
+      keyframe: sample.sync,
+      discontinuity: false,
+      wallclock: Date.UTC(2026, 10, 23) + sample.dts / 90,
+      data: sample.data,
+    });
+  }
+  stream.end();
+  app = buildServer({ logger: pino({ level: 'silent' }), live: (id) => (id === 'cam1' ? stream : undefined) });
+});
+
+afterEach(async () => {
+  stream.close();
+  await app.close();
+});
+
+describe('live routes', () => {
+  it('serves the multivariant and media playlists with the HLS content type', async () => {
+    const multivariant = await app.inject('/live/cam1/index.m3u8');
+    expect(multivariant.statusCode).toBe(200);
+    expect(multivariant.headers['content-type']).toBe('application/vnd.apple.mpegurl');
+    expect(multivariant.body).toContain('#EXT-X-STREAM-INF:');
+    const media = await app.inject('/live/cam1/video.m3u8?_HLS_msn=1000&_HLS_part=0');
+    expect(media.statusCode).toBe(200);
+    expect(media.body).toContain('#EXT-X-ENDLIST');
+  });
+
+  it('sends a segment as its parts, byte for byte, with Content-Length', async () => {
+    const playlist = (await app.inject('/live/cam1/video.m3u8')).body;
+    const segment = /^(video-\d+\.m4s)$/m.exec(playlist)?.[1] as string;
+    const parts = [...playlist.matchAll(/#EXT-X-PART:[^\n]*URI="([^"]+)"/g)].map((m) => m[1] as string);
+    const response = await app.inject(`/live/cam1/${segment}`);
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('video/mp4');
+    expect(Number(response.headers['content-length'])).toBe(response.rawPayload.length);
+    const served = await stream.handle(segment);
+    const expected = Buffer.concat((served.body as Uint8Array[]).map((p) => Buffer.from(p)));
+    expect(response.rawPayload.equals(expected)).toBe(true);
+    expect(parts.length).toBeGreaterThan(0);
+    const init = /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)?.[1] as string;
+    const initResponse = await app.inject(`/live/cam1/${init}`);
+    expect(initResponse.statusCode).toBe(200);
+    expect(initResponse.rawPayload.subarray(4, 8).toString('latin1')).toBe('ftyp');
+  });
+
+  it('answers HEAD like GET without a body', async () => {
+    const get = await app.inject('/live/cam1/index.m3u8');
+    const head = await app.inject({ method: 'HEAD', url: '/live/cam1/index.m3u8' });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-type']).toBe(get.headers['content-type']);
+    expect(head.body).toBe('');
+  });
+
+  it.for([
+    ['an unknown camera', '/live/nope/index.m3u8'],
+    ['an unknown file', '/live/cam1/video-1.m4s'],
+    ['a name outside the stream', '/live/cam1/..%2F..%2Fetc%2Fpasswd'],
+  ])('404 for %s', async ([, url]) => {
+    const response = await app.inject(url as string);
+    expect(response.statusCode).toBe(404);
+  });
+
+  it('passes the query to the stream: 400 for _HLS_part without _HLS_msn', async () => {
+    const response = await app.inject('/live/cam1/video.m3u8?_HLS_part=1');
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['cache-control']).toMatch(/max-age=/);
+  });
+
+  it('serves the hls.js player script bundled with the gateway', async () => {
+    const response = await app.inject('/assets/hls.min.js');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(response.body.length).toBeGreaterThan(100_000);
+  });
+});

@@ -1,0 +1,156 @@
+import { isCodedError } from '@camgate/bits';
+import type { HlsStream, RenditionName } from '@camgate/hls';
+import type { Frame, RtspSession, Track } from '@camgate/rtsp';
+import { hlsTrackOf, type HlsTrackMapping } from './hls-track.js';
+
+/** What became of one received track: in the HLS stream, or not and why. */
+export interface BridgedTrack {
+  track: Track;
+  mapping: HlsTrackMapping;
+}
+
+export interface SessionBridgeStats {
+  /** Frames handed to the packager. */
+  framesIn: number;
+  /** Frames of a playable track that could not be used (its parameter sets not known yet, a rejected track). */
+  framesDropped: number;
+  /** Sessions attached so far (1 + reconnects). */
+  sessions: number;
+}
+
+interface Slot {
+  trackId: number;
+  /** The packager has the track (its configuration is complete). */
+  set: boolean;
+}
+
+/**
+ * Feeds RTSP sessions into one HLS stream, one session after another (the first connection, then
+ * each reconnect), so that players keep one playlist across camera reconnects: every session after
+ * the first starts with EXT-X-DISCONTINUITY, and a changed codec configuration gets a new init
+ * segment. The session's first video and first audio track are used when browsers can play them.
+ *
+ * Attach a session before `connect()`: frames can arrive in the same read as the PLAY response.
+ */
+export class SessionBridge {
+  readonly #stream: HlsStream;
+  #detach: (() => void) | undefined;
+  #tracks: BridgedTrack[] = [];
+  #video: Slot | undefined;
+  #audio: Slot | undefined;
+  #selected = false;
+  readonly stats: SessionBridgeStats = { framesIn: 0, framesDropped: 0, sessions: 0 };
+
+  constructor(stream: HlsStream) {
+    this.#stream = stream;
+  }
+
+  /** The received tracks of the current session and what became of each (for status reports). */
+  get tracks(): readonly BridgedTrack[] {
+    return this.#tracks;
+  }
+
+  attach(session: RtspSession): void {
+    this.detach();
+    this.stats.sessions++;
+    if (this.stats.sessions > 1) this.#stream.markDiscontinuity();
+    this.#selected = false;
+    this.#tracks = [];
+    this.#video = undefined;
+    this.#audio = undefined;
+    const onFrame = (frame: Frame) => this.#onFrame(session, frame);
+    const onTrackChange = (track: Track) => this.#onTrackChange(session, track);
+    session.on('frame', onFrame);
+    session.on('track-change', onTrackChange);
+    this.#detach = () => {
+      session.off('frame', onFrame);
+      session.off('track-change', onTrackChange);
+    };
+  }
+
+  /** Stops listening to the current session (it is closing or closed). */
+  detach(): void {
+    this.#detach?.();
+    this.#detach = undefined;
+  }
+
+  /** Chooses the tracks once the session knows them (after SETUP; at the latest with its first frame). */
+  #select(session: RtspSession): void {
+    if (this.#selected || session.tracks.length === 0) return;
+    this.#selected = true;
+    this.#tracks = session.tracks.map((track) => ({ track, mapping: hlsTrackOf(track) }));
+    for (const { track, mapping } of this.#tracks) {
+      const usable = mapping.playable || mapping.pending;
+      if (track.kind === 'video' && this.#video === undefined && usable)
+        this.#video = { trackId: track.id, set: false };
+      if (track.kind === 'audio' && this.#audio === undefined && usable)
+        this.#audio = { trackId: track.id, set: false };
+    }
+    this.#setTracks();
+  }
+
+  /**
+   * Hands the packager the tracks whose configuration is complete. Audio waits for video when the
+   * session has video: a stream that started without video would stay audio-only.
+   */
+  #setTracks(): void {
+    const video = this.#video;
+    if (video !== undefined && !video.set) video.set = this.#setTrack(video.trackId);
+    const audio = this.#audio;
+    if (audio !== undefined && !audio.set && (video === undefined || video.set))
+      audio.set = this.#setTrack(audio.trackId);
+  }
+
+  #setTrack(trackId: number): boolean {
+    const entry = this.#tracks.find((t) => t.track.id === trackId);
+    if (!entry?.mapping.playable) return false;
+    try {
+      this.#stream.setTrack(entry.mapping.track);
+      return true;
+    } catch (err) {
+      // A reconnect that brings a track the stream did not have, or another clock rate: the
+      // stream keeps its shape and this track stays out, reported.
+      if (!isCodedError(err)) throw err;
+      entry.mapping = { playable: false, pending: false, reason: err.message };
+      if (this.#video?.trackId === trackId) this.#video = undefined;
+      if (this.#audio?.trackId === trackId) this.#audio = undefined;
+      return false;
+    }
+  }
+
+  #onTrackChange(session: RtspSession, track: Track): void {
+    this.#select(session);
+    const entry = this.#tracks.find((t) => t.track.id === track.id);
+    if (entry === undefined) return;
+    entry.track = track;
+    entry.mapping = hlsTrackOf(track);
+    const slot =
+      this.#video?.trackId === track.id ? this.#video : this.#audio?.trackId === track.id ? this.#audio : undefined;
+    if (slot === undefined) return;
+    // Complete for the first time, or changed (new resolution): either way the packager takes it now.
+    slot.set = false;
+    this.#setTracks();
+  }
+
+  #onFrame(session: RtspSession, frame: Frame): void {
+    this.#select(session);
+    const kind: RenditionName | undefined =
+      frame.trackId === this.#video?.trackId ? 'video' : frame.trackId === this.#audio?.trackId ? 'audio' : undefined;
+    if (kind === undefined) return;
+    const slot = kind === 'video' ? this.#video : this.#audio;
+    if (slot?.set !== true) {
+      this.stats.framesDropped++;
+      return;
+    }
+    this.stats.framesIn++;
+    this.#stream.push({
+      kind,
+      dts: frame.dts,
+      pts: frame.pts,
+      keyframe: frame.keyframe,
+      discontinuity: frame.discontinuity,
+      wallclock: frame.wallclock,
+      data: frame.data,
+    });
+  }
+}
