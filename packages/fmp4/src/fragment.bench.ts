@@ -1,3 +1,4 @@
+import { noiseBytes } from '@camgate/testkit';
 import { bench, describe } from 'vitest';
 import { fragmentSize, type FragmentTrack, type Sample, writeFragment } from './fragment.js';
 
@@ -10,14 +11,7 @@ import { fragmentSize, type FragmentTrack, type Sample, writeFragment } from './
 function realisticPart(): FragmentTrack[] {
   const videoSizes = [40_000, 15_000, 15_000, 15_000, 15_000];
   const audioSizes = [338, 342, 341, 339, 340, 343, 337, 340, 341, 339];
-  const slab = new Uint8Array(1024 * 1024);
-  let seed = 0x2545f491;
-  for (let i = 0; i < slab.length; i++) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    slab[i] = seed & 0xff;
-  }
+  const slab = noiseBytes(1024 * 1024);
   let at = 0;
   const take = (size: number) => slab.subarray(at, (at += size));
   const video: Sample[] = videoSizes.map((size, i) => ({

@@ -477,6 +477,18 @@ describe('HlsStream', () => {
       expect(stream.stats.bytesHeld).toBeLessThanOrEqual(held * 1.2);
     });
 
+    it('holds no more than that window when media arrives faster than real time (a backlog after a stall)', async () => {
+      vi.useFakeTimers();
+      const { stream, playlist } = setup();
+      push(stream, syntheticFrames({ seconds: 30 }));
+      const held = stream.stats.bytesHeld;
+      const first = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(body(await playlist('video')))?.[1]);
+      // Two minutes of media within the same instant of wall time.
+      push(stream, syntheticFrames({ seconds: 120, start: 30 }));
+      expect(stream.stats.bytesHeld).toBeLessThanOrEqual(held * 1.2);
+      expect((await stream.handle(`video-${first}.m4s`)).status).toBe(404);
+    });
+
     it('lists parts only for the last 3 x TD', async () => {
       const { stream, playlist } = setup();
       push(stream, syntheticFrames({ seconds: 16 }));

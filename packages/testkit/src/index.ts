@@ -1,6 +1,7 @@
 export { launchChromium, CHROMIUM_FLAGS, type ChromiumSession } from './chromium.js';
 export { TestkitError, TestkitErrorCode } from './errors.js';
 export { getFreePort } from './free-port.js';
+export { noiseBytes } from './noise.js';
 export { fuzzRuns, fuzzTimeout } from './fuzz.js';
 export { startGstRtspServer, type GstMount, type GstRtspServer, type GstRtspServerOptions } from './gst-rtsp-server.js';
 export {

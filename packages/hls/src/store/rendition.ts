@@ -31,6 +31,8 @@ export interface Segment {
   forced: boolean;
   /** Monotonic ms when it left the playlist (downloadable for 3 x TD more). */
   removedAt?: number;
+  /** Media seconds the rendition had published when this segment left the playlist. */
+  removedAtMedia?: number;
 }
 
 export type MediaLookup =
@@ -55,6 +57,8 @@ export class Rendition {
   /** The stream ended (EXT-X-ENDLIST). */
   ended = false;
   readonly #removed: Segment[] = [];
+  /** Media seconds in all segments completed so far. */
+  #publishedSeconds = 0;
   readonly #inits = new Map<string, Uint8Array>();
   readonly #segmentsByUri = new Map<string, Segment>();
   readonly #partsByUri = new Map<string, Part>();
@@ -144,6 +148,7 @@ export class Rendition {
       return undefined;
     }
     segment.duration = segment.parts.reduce((sum, p) => sum + p.duration, 0);
+    this.#publishedSeconds += segment.duration;
     this.version++;
     return segment;
   }
@@ -161,10 +166,17 @@ export class Rendition {
       // DISCONTINUITY-SEQUENCE counts the discontinuity tags that left the head (§4.4.3.3).
       if (removed.discontinuity) this.discontinuitySequence++;
       removed.removedAt = nowMs;
+      removed.removedAtMedia = this.#publishedSeconds;
       this.#removed.push(removed);
       this.version++;
     }
-    while (this.#removed.length > 0 && nowMs - ((this.#removed[0] as Segment).removedAt ?? 0) > downloadableMs) {
+    // Downloadable for `downloadableMs` after leaving the playlist, in wall time and in media time,
+    // whichever passes first: media arriving faster than real time (a camera's backlog after a
+    // network stall) must not hold more than that window's worth of media in memory.
+    const expired = (segment: Segment) =>
+      nowMs - (segment.removedAt ?? 0) > downloadableMs ||
+      (this.#publishedSeconds - (segment.removedAtMedia ?? 0)) * 1000 > downloadableMs;
+    while (this.#removed.length > 0 && expired(this.#removed[0] as Segment)) {
       const gone = this.#removed.shift() as Segment;
       this.#segmentsByUri.delete(gone.uri);
       for (const part of gone.parts) this.#partsByUri.delete(part.uri);
