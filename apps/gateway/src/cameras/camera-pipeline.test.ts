@@ -1,0 +1,231 @@
+import { CamsimServer, type CamsimServerOptions } from '@camgate/camsim';
+import { getFreePort } from '@camgate/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CameraPipeline,
+  type CameraPipelineOptions,
+  type CameraSettings,
+  type CameraState,
+} from './camera-pipeline.js';
+
+/** Real sessions against the simulated camera: generous, as the camera streams in real time. */
+const TIMEOUT_MS = 30_000;
+/** Fast retries so that tests see several attempts. */
+const FAST: CameraPipelineOptions = { backoff: { initialMs: 20, maxMs: 100 }, hls: { segmentDurationMs: 1000 } };
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function camera(options: CamsimServerOptions = {}): Promise<CamsimServer> {
+  const server = await CamsimServer.start(options);
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function pipeline(settings: Partial<CameraSettings> & { url: string }, options: CameraPipelineOptions = FAST) {
+  const p = new CameraPipeline(
+    'cam1',
+    { transport: 'tcp', onDemand: false, audio: 'auto', enabled: true, ...settings },
+    options,
+  );
+  cleanups.push(() => p.close());
+  return p;
+}
+
+/** Resolves when the pipeline reaches `state` (at once if it is there). */
+function reach(p: CameraPipeline, state: CameraState, timeoutMs = TIMEOUT_MS - 5_000): Promise<void> {
+  if (p.state === state) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      p.off('state', on);
+      reject(new Error(`state ${p.state}, waited for ${state}`));
+    }, timeoutMs);
+    function on(next: CameraState) {
+      if (next !== state) return;
+      clearTimeout(timer);
+      p.off('state', on);
+      resolve();
+    }
+    p.on('state', on);
+  });
+}
+
+describe('CameraPipeline', () => {
+  it(
+    'streams a camera into its LL-HLS stream, with tracks, counters and the bitrate in its status',
+    async () => {
+      const server = await camera();
+      const p = pipeline({ url: server.url('/h264-aac') });
+      await reach(p, 'streaming');
+      expect(await p.stream?.whenReady()).toBe(true);
+      const status = p.status();
+      expect(status).toMatchObject({ state: 'streaming', lastError: null, reconnects: 0 });
+      expect(status.tracks).toEqual([
+        expect.objectContaining({ kind: 'video', codec: 'h264', width: 640, height: 360, browserPlayable: true }),
+        expect.objectContaining({ kind: 'audio', codec: 'aac', sampleRate: 48_000, browserPlayable: true }),
+      ]);
+      expect(status.framesReceived).toBeGreaterThan(0);
+      expect(status.lastFrameAt).not.toBeNull();
+      expect(status.bitrate).toBeGreaterThan(0);
+      expect(server.sessionCount).toBe(1);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'reports G.711 audio as not playable in browsers, with the reason',
+    async () => {
+      const server = await camera();
+      const p = pipeline({ url: server.url('/h264-pcma') });
+      await reach(p, 'streaming');
+      await p.stream?.whenReady();
+      const audio = p.status().tracks.find((t) => t.kind === 'audio');
+      expect(audio).toMatchObject({ codec: 'pcma', browserPlayable: false });
+      expect(audio?.reason).toMatch(/G\.711/);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'a wrong password: retries, then `failed` with the reason in words, and the password nowhere in the status',
+    async () => {
+      const server = await camera({ auth: { username: 'admin', password: 'right-one' } });
+      const p = pipeline({ url: server.url('/h264-aac', { username: 'admin', password: 'canary-Zq81x' }) });
+      await reach(p, 'failed');
+      const status = p.status();
+      expect(status.lastError).toMatchObject({ code: 'RTSP_AUTH_FAILED', message: 'wrong user name or password' });
+      expect(status.reconnects).toBeGreaterThanOrEqual(2);
+      expect(JSON.stringify(status)).not.toContain('canary-Zq81x');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'an unreachable camera: `retrying` with the reason, never `failed` (it may come back)',
+    async () => {
+      const port = await getFreePort();
+      const p = pipeline({ url: `rtsp://127.0.0.1:${port}/stream` });
+      await reach(p, 'retrying');
+      expect(p.status().lastError?.code).toBe('RTSP_CONNECTION_FAILED');
+      const attempts = new Promise<void>((resolve) => {
+        let n = 0;
+        p.on('state', (state) => {
+          if (state === 'retrying' && ++n === 3) resolve();
+        });
+      });
+      await attempts;
+      expect(p.state).not.toBe('failed');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'the camera restarted: the pipeline reconnects and the stream goes on with a discontinuity',
+    async () => {
+      const port = await getFreePort();
+      let server = await CamsimServer.start({ port });
+      const p = pipeline({ url: server.url('/h264-aac') });
+      await reach(p, 'streaming');
+      const stream = p.stream;
+      expect(await stream?.whenReady()).toBe(true);
+      await server.close();
+      await reach(p, 'retrying');
+      server = await CamsimServer.start({ port });
+      cleanups.push(() => server.close());
+      await reach(p, 'streaming');
+      expect(p.stream).toBe(stream);
+      expect(p.status().reconnects).toBeGreaterThanOrEqual(1);
+      expect(p.status().lastError?.code).toMatch(/^RTSP_CONNECTION_(CLOSED|FAILED)$/);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'a camera that stops sending is detected by the read timeout and reconnected',
+    async () => {
+      let silent = true;
+      const server = await camera({ hooks: { packet: () => (silent ? 'drop' : undefined) } });
+      const p = pipeline({ url: server.url('/h264-aac') }, { ...FAST, session: { readTimeoutMs: 1_000 } });
+      await reach(p, 'streaming');
+      await reach(p, 'retrying');
+      expect(p.status().lastError?.code).toBe('RTSP_TIMEOUT');
+      silent = false;
+      await reach(p, 'streaming');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'on demand: idle until someone watches, pulls while they do, idle again after they leave',
+    async () => {
+      const server = await camera();
+      const p = pipeline({ url: server.url('/h264-aac'), onDemand: true }, { ...FAST, onDemandIdleMs: 4_000 });
+      expect(p.state).toBe('idle');
+      expect(p.stream).toBeUndefined();
+      expect(server.sessionCount).toBe(0);
+      const stream = p.touch('viewer-1');
+      expect(stream).toBeDefined();
+      expect(await stream?.whenReady()).toBe(true);
+      expect(p.state).toBe('streaming');
+      expect(p.status().viewers).toBe(1);
+      await reach(p, 'idle');
+      expect(p.stream).toBeUndefined();
+      // The stream that was served is closed: its waiting requests were released.
+      expect((await stream?.handle('index.m3u8'))?.status).toBe(404);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'disable, enable and a new URL: each takes effect, one session at a time',
+    async () => {
+      const server = await camera();
+      const settings: CameraSettings = {
+        url: server.url('/h264-aac'),
+        transport: 'tcp',
+        onDemand: false,
+        audio: 'auto',
+        enabled: true,
+      };
+      const p = pipeline(settings);
+      await reach(p, 'streaming');
+      p.update({ ...settings, enabled: false });
+      expect(p.state).toBe('disabled');
+      expect(p.stream).toBeUndefined();
+      p.update({ ...settings, enabled: true });
+      await reach(p, 'streaming');
+      const stream = p.stream;
+      p.update({ ...settings, url: server.url('/h265-aac') });
+      await reach(p, 'connecting');
+      await reach(p, 'streaming');
+      expect(p.stream).toBe(stream);
+      expect(p.status().tracks[0]?.codec).toBe('h265');
+      expect(server.sessionCount).toBe(1);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'close() releases the session, the stream and its waiting requests',
+    async () => {
+      const server = await camera();
+      const p = pipeline({ url: server.url('/h264-aac') });
+      await reach(p, 'streaming');
+      const stream = p.stream;
+      await stream?.whenReady();
+      const playlist = (await stream?.handle('video.m3u8'))?.body as string;
+      const next =
+        Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(playlist)?.[1]) + (playlist.match(/^#EXTINF:/gm)?.length ?? 0) + 1;
+      const waiting = stream?.handle('video.m3u8', new URLSearchParams({ _HLS_msn: String(next) }));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(stream?.stats.waiting).toBe(1);
+      await p.close();
+      expect((await waiting)?.status).toBe(404);
+      expect(server.sessionCount).toBe(0);
+      expect(p.touch('viewer')).toBeUndefined();
+    },
+    TIMEOUT_MS,
+  );
+});

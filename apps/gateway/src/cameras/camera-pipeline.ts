@@ -1,0 +1,405 @@
+import { EventEmitter } from 'node:events';
+import { HlsStream, type HlsStreamOptions } from '@camgate/hls';
+import {
+  RtspError,
+  RtspErrorCode,
+  RtspSession,
+  type Frame,
+  type RtspSessionOptions,
+  type SessionLogger,
+} from '@camgate/rtsp';
+import { SessionBridge } from '../pipeline/session-bridge.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { cameraProblem, type CameraProblem } from './camera-problem.js';
+
+export type CameraState = 'idle' | 'connecting' | 'streaming' | 'retrying' | 'failed' | 'disabled';
+
+/** What the operator configured for a camera (the registry record, without bookkeeping). */
+export interface CameraSettings {
+  /** rtsp:// or rtsps:// URL, credentials in the userinfo. */
+  url: string;
+  transport: 'auto' | 'tcp' | 'udp';
+  /** Pull only while someone watches. */
+  onDemand: boolean;
+  /** `off`: video only. */
+  audio: 'auto' | 'off';
+  enabled: boolean;
+}
+
+export interface CameraTrackStatus {
+  kind: 'video' | 'audio';
+  codec: string;
+  codecString: string;
+  width?: number;
+  height?: number;
+  fps?: number;
+  sampleRate?: number;
+  channels?: number;
+  browserPlayable: boolean;
+  reason?: string;
+}
+
+export interface CameraStatus {
+  state: CameraState;
+  /** ISO time of the last state change. */
+  since: string;
+  lastError: { code: string; message: string; at: string } | null;
+  /** Sessions started after the first. */
+  reconnects: number;
+  tracks: CameraTrackStatus[];
+  /** Received bits per second over the last 5 s. */
+  bitrate: number;
+  framesReceived: number;
+  framesDropped: number;
+  lastFrameAt: string | null;
+  /** Players that requested this camera's stream within the last 10 s. */
+  viewers: number;
+}
+
+export interface CameraPipelineOptions {
+  hls?: HlsStreamOptions;
+  logger?: SessionLogger & { error?(fields: object, message: string): void };
+  /** On-demand cameras stop pulling after this long without viewers (default 60 s). */
+  onDemandIdleMs?: number;
+  backoff?: BackoffOptions;
+  /** Failures in a row with a problem retrying cannot fix before the state says `failed` (default 3). */
+  failAfter?: number;
+  /** Session options the gateway adds (timeouts, SSRF policy). */
+  session?: Omit<RtspSessionOptions, 'url' | 'transport' | 'audio' | 'logger'>;
+  now?: () => number;
+}
+
+/** 10 s: a player reloads its playlist at least every target duration; one gone this long has left. */
+const VIEWER_WINDOW_MS = 10_000;
+/** 10,000 distinct viewers tracked per camera: bounds the map if clients vary their keys. */
+const MAX_TRACKED_VIEWERS = 10_000;
+/** Bitrate over 5 one-second buckets. */
+const BITRATE_SECONDS = 5;
+
+/**
+ * Supervises one camera: one RTSP session at a time, whatever the number of viewers, reconnecting
+ * with backoff; every session feeds the same LL-HLS stream (a reconnect is an
+ * EXT-X-DISCONTINUITY, so players keep playing). On-demand cameras pull while someone watches.
+ */
+export interface CameraPipelineEvents {
+  /** The state changed (`status()` has the details). */
+  state: [state: CameraState];
+}
+
+export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
+  readonly id: string;
+  #settings: CameraSettings;
+  readonly #options: CameraPipelineOptions;
+  readonly #now: () => number;
+  readonly #backoff: Backoff;
+  #state: CameraState = 'idle';
+  #since: number;
+  #lastError: { problem: CameraProblem; at: number } | undefined;
+  #reconnects = 0;
+  #sessionsStarted = 0;
+  #failuresInARow = 0;
+  #stream: HlsStream | undefined;
+  #bridge: SessionBridge | undefined;
+  #session: RtspSession | undefined;
+  /** Bumped to stop the running loop: a loop whose generation is stale ends. */
+  #generation = 0;
+  #running: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #lastViewerAt = 0;
+  readonly #viewers = new Map<string, number>();
+  #framesReceived = 0;
+  #framesDropped = 0;
+  #lastFrameAt: number | undefined;
+  readonly #bitrateBuckets = new Float64Array(BITRATE_SECONDS + 1);
+  #bitrateSecond = 0;
+  #closed = false;
+
+  constructor(id: string, settings: CameraSettings, options: CameraPipelineOptions = {}) {
+    super();
+    this.id = id;
+    this.#settings = { ...settings };
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#since = this.#now();
+    this.#backoff = new Backoff(options.backoff);
+    this.#apply();
+  }
+
+  get settings(): Readonly<CameraSettings> {
+    return this.#settings;
+  }
+
+  get state(): CameraState {
+    return this.#state;
+  }
+
+  /** The camera's LL-HLS stream; undefined while it is disabled or an on-demand camera is idle. */
+  get stream(): HlsStream | undefined {
+    return this.#stream;
+  }
+
+  /**
+   * An HLS request for this camera: counts the viewer, and starts an idle on-demand camera. Returns
+   * the stream to answer from (undefined when the camera is disabled or closed).
+   */
+  touch(viewer: string): HlsStream | undefined {
+    if (this.#closed || !this.#settings.enabled) return undefined;
+    const now = this.#now();
+    this.#lastViewerAt = now;
+    if (this.#viewers.size >= MAX_TRACKED_VIEWERS && !this.#viewers.has(viewer)) this.#pruneViewers(now);
+    if (this.#viewers.size < MAX_TRACKED_VIEWERS) this.#viewers.set(viewer, now);
+    if (this.#settings.onDemand) {
+      if (this.#running === undefined) this.#startPulling();
+      this.#armIdleTimer();
+    }
+    return this.#stream;
+  }
+
+  /** New settings: a changed URL, transport or audio choice restarts the session (the stream goes on). */
+  update(settings: CameraSettings): void {
+    const before = this.#settings;
+    this.#settings = { ...settings };
+    const reconnect =
+      before.url !== settings.url || before.transport !== settings.transport || before.audio !== settings.audio;
+    if (reconnect) {
+      this.#lastError = undefined;
+      this.#failuresInARow = 0;
+      this.#backoff.reset();
+      // A running session restarts with the new settings; a stopped one starts (or not) below.
+      if (this.#running !== undefined) void this.#stopPulling(false);
+    }
+    this.#apply();
+  }
+
+  status(): CameraStatus {
+    const now = this.#now();
+    this.#pruneViewers(now);
+    const session = this.#session;
+    const tracks: CameraTrackStatus[] = (this.#bridge?.tracks ?? []).map(({ track, mapping }) => ({
+      kind: track.kind,
+      codec: track.codec,
+      codecString: track.codecString,
+      ...optional('width', track.width),
+      ...optional('height', track.height),
+      ...optional('fps', track.fps),
+      ...optional('sampleRate', track.sampleRate),
+      ...optional('channels', track.channels),
+      browserPlayable: mapping.playable,
+      ...(mapping.playable ? {} : { reason: mapping.reason }),
+    }));
+    return {
+      state: this.#state,
+      since: new Date(this.#since).toISOString(),
+      lastError:
+        this.#lastError === undefined
+          ? null
+          : {
+              code: this.#lastError.problem.code,
+              message: this.#lastError.problem.message,
+              at: new Date(this.#lastError.at).toISOString(),
+            },
+      reconnects: this.#reconnects,
+      tracks,
+      bitrate: this.#bitrate(now),
+      framesReceived: this.#framesReceived,
+      framesDropped: this.#framesDropped + (session?.stats.dropped ?? 0) + (this.#bridge?.stats.framesDropped ?? 0),
+      lastFrameAt: this.#lastFrameAt === undefined ? null : new Date(this.#lastFrameAt).toISOString(),
+      viewers: this.#viewers.size,
+    };
+  }
+
+  /** Stops everything: the session, the stream (its URLs answer 404 from now on, waiting requests are released), every timer. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    const running = this.#stopPulling(true);
+    await running;
+    this.#viewers.clear();
+  }
+
+  // ------------------------------------------------------------------ supervision
+
+  /** Starts or stops pulling to match the settings. */
+  #apply(): void {
+    if (this.#closed) return;
+    if (!this.#settings.enabled) {
+      void this.#stopPulling(true);
+      this.#setState('disabled');
+      return;
+    }
+    if (this.#settings.onDemand && this.#now() - this.#lastViewerAt >= this.#idleMs()) {
+      if (this.#running !== undefined) void this.#stopPulling(true);
+      this.#setState('idle');
+      return;
+    }
+    if (this.#running === undefined) this.#startPulling();
+  }
+
+  #startPulling(): void {
+    const generation = ++this.#generation;
+    if (this.#stream === undefined) {
+      this.#stream = new HlsStream(this.#options.hls);
+      this.#bridge = new SessionBridge(this.#stream);
+    }
+    this.#running = this.#run(generation).finally(() => {
+      if (this.#generation === generation) this.#running = undefined;
+    });
+  }
+
+  /**
+   * Ends the running loop. `dropStream`: the stream goes too (disabled, idle or deleted), releasing
+   * its waiting requests; otherwise the next session continues it.
+   */
+  #stopPulling(dropStream: boolean): Promise<void> | undefined {
+    this.#generation++;
+    const running = this.#running;
+    this.#running = undefined;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#wake?.();
+    const session = this.#session;
+    this.#session = undefined;
+    this.#bridge?.detach();
+    const closing = session?.close();
+    if (dropStream) {
+      this.#stream?.close();
+      this.#stream = undefined;
+      this.#bridge = undefined;
+    }
+    if (!dropStream && !this.#closed && this.#settings.enabled) this.#startPulling();
+    return Promise.all([running, closing]).then(() => undefined);
+  }
+
+  async #run(generation: number): Promise<void> {
+    const current = () => generation === this.#generation && !this.#closed;
+    while (current()) {
+      if (this.#state !== 'failed') this.#setState('connecting');
+      const session = new RtspSession({
+        ...this.#options.session,
+        url: this.#settings.url,
+        transport: this.#settings.transport,
+        audio: this.#settings.audio !== 'off',
+        ...(this.#options.logger === undefined ? {} : { logger: this.#options.logger }),
+      });
+      this.#session = session;
+      let failure: unknown;
+      session.on('error', (err) => (failure = err));
+      const ended = new Promise<void>((resolve) => session.once('close', resolve));
+      session.on('frame', (frame) => this.#count(frame));
+      this.#bridge?.attach(session);
+      this.#sessionsStarted++;
+      if (this.#sessionsStarted > 1) this.#reconnects++;
+      let startedAt: number | undefined;
+      try {
+        await session.connect();
+        if (!current()) break;
+        startedAt = this.#now();
+        this.#failuresInARow = 0;
+        this.#setState('streaming');
+        this.#options.logger?.info({ camera: this.id, transport: session.transport }, 'camera streaming');
+        await ended;
+      } catch (err) {
+        failure = err;
+      } finally {
+        if (this.#session === session) {
+          this.#session = undefined;
+          this.#bridge?.detach();
+        }
+        await session.close();
+        this.#framesDropped += session.stats.dropped;
+      }
+      if (!current()) break;
+      if (startedAt !== undefined) this.#backoff.sessionEnded(this.#now() - startedAt);
+      const problem = cameraProblem(
+        failure ?? new RtspError(RtspErrorCode.CONNECTION_CLOSED, 'the camera ended the session'),
+      );
+      this.#lastError = { problem, at: this.#now() };
+      this.#failuresInARow++;
+      const failed = problem.permanent && this.#failuresInARow >= (this.#options.failAfter ?? 3);
+      this.#setState(failed ? 'failed' : 'retrying');
+      const delay = this.#backoff.next();
+      this.#options.logger?.warn(
+        { camera: this.id, code: problem.code, retryInMs: delay, failuresInARow: this.#failuresInARow },
+        `camera session ended: ${problem.message}`,
+      );
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        this.#retryTimer = setTimeout(resolve, delay);
+      });
+      this.#wake = undefined;
+      this.#retryTimer = undefined;
+    }
+  }
+
+  #setState(state: CameraState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#since = this.#now();
+    this.emit('state', state);
+  }
+
+  // ------------------------------------------------------------------ on demand
+
+  #idleMs(): number {
+    return this.#options.onDemandIdleMs ?? 60_000;
+  }
+
+  #armIdleTimer(): void {
+    if (this.#idleTimer !== undefined) return;
+    const check = () => {
+      this.#idleTimer = undefined;
+      if (this.#closed || !this.#settings.onDemand) return;
+      const quiet = this.#now() - this.#lastViewerAt;
+      if (quiet >= this.#idleMs()) {
+        this.#options.logger?.info({ camera: this.id }, 'no viewers: on-demand camera stops pulling');
+        this.#apply();
+        return;
+      }
+      this.#idleTimer = setTimeout(check, this.#idleMs() - quiet);
+      this.#idleTimer.unref();
+    };
+    this.#idleTimer = setTimeout(check, this.#idleMs());
+    this.#idleTimer.unref();
+  }
+
+  // ------------------------------------------------------------------ counters
+
+  #count(frame: Frame): void {
+    const now = this.#now();
+    this.#framesReceived++;
+    this.#lastFrameAt = now;
+    const second = Math.floor(now / 1000);
+    this.#advanceBitrate(second);
+    this.#bitrateBuckets[second % this.#bitrateBuckets.length] =
+      (this.#bitrateBuckets[second % this.#bitrateBuckets.length] ?? 0) + frame.data.length;
+  }
+
+  #advanceBitrate(second: number): void {
+    const size = this.#bitrateBuckets.length;
+    if (second - this.#bitrateSecond >= size) this.#bitrateBuckets.fill(0);
+    else for (let s = this.#bitrateSecond + 1; s <= second; s++) this.#bitrateBuckets[s % size] = 0;
+    this.#bitrateSecond = Math.max(this.#bitrateSecond, second);
+  }
+
+  /** Bits per second over the last complete seconds (the current one is still filling). */
+  #bitrate(now: number): number {
+    const second = Math.floor(now / 1000);
+    this.#advanceBitrate(second);
+    let bytes = 0;
+    for (let s = second - BITRATE_SECONDS; s < second; s++)
+      bytes += this.#bitrateBuckets[s % this.#bitrateBuckets.length] ?? 0;
+    return Math.round((bytes * 8) / BITRATE_SECONDS);
+  }
+
+  #pruneViewers(now: number): void {
+    for (const [viewer, at] of this.#viewers) if (now - at > VIEWER_WINDOW_MS) this.#viewers.delete(viewer);
+  }
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, V>>);
+}
