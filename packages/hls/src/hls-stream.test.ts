@@ -489,6 +489,25 @@ describe('HlsStream', () => {
       expect((await stream.handle(`video-${first}.m4s`)).status).toBe(404);
     });
 
+    it('never lists less than 3 x TD, however short the segments (reconnect after reconnect)', async () => {
+      const { stream, playlist } = setup({ segmentCount: 4 });
+      push(stream, syntheticFrames({ seconds: 2 }));
+      for (let i = 1; i <= 20; i++) {
+        stream.markDiscontinuity();
+        push(
+          stream,
+          syntheticFrames({ seconds: 0.4, start: 2 + i, wallclockStart: Date.UTC(2026, 10, 23, 12, 0, 2 + i) }),
+        );
+        // The rule checker runs on every reload (TD 2: at least 6 s listed once that much exists).
+        await playlist('video');
+      }
+      const listed = body(await playlist('video'))
+        .split('\n')
+        .filter((l) => l.startsWith('#EXTINF:'))
+        .reduce((sum, l) => sum + Number(l.slice(8, -1)), 0);
+      expect(listed).toBeGreaterThanOrEqual(6);
+    });
+
     it('lists parts only for the last 3 x TD', async () => {
       const { stream, playlist } = setup();
       push(stream, syntheticFrames({ seconds: 16 }));

@@ -731,8 +731,8 @@ export class Segmenter {
   }
 
   #retain(rendition: Rendition): void {
-    const downloadableMs = 3 * (this.timing?.targetDuration ?? this.#options.segmentDuration) * 1000;
-    rendition.retain(this.#options.segmentCount, this.#options.now(), downloadableMs);
+    const targetDuration = this.timing?.targetDuration ?? this.#options.segmentDuration;
+    rendition.retain(this.#options.segmentCount, this.#options.now(), 3 * targetDuration * 1000, 3 * targetDuration);
   }
 }
 

@@ -44,6 +44,9 @@ export type MediaLookup =
  * downloadable (§6.2.2). Memory is bounded by the window: `segmentCount`
  * complete segments listed, plus those removed within the last 3 x TD.
  */
+/** 1000 segments listed at most: far beyond any real window (7 x 2 s); bounds a pathological stream. */
+const MAX_LISTED_SEGMENTS = 1000;
+
 export class Rendition {
   readonly name: RenditionName;
   /** Listed segments, oldest first; the last one is open while parts are being added to it. */
@@ -157,11 +160,20 @@ export class Rendition {
    * Keeps `segmentCount` complete segments listed; older ones leave the playlist
    * and stay downloadable for `downloadableMs`, then their memory is released.
    */
-  retain(segmentCount: number, nowMs: number, downloadableMs: number): void {
-    let complete = this.segments.filter((s) => s.duration !== undefined).length;
-    while (complete > segmentCount) {
+  retain(segmentCount: number, nowMs: number, downloadableMs: number, minListedSeconds = 0): void {
+    const completed = this.segments.filter((s) => s.duration !== undefined);
+    let complete = completed.length;
+    let listedSeconds = completed.reduce((sum, s) => sum + (s.duration ?? 0), 0);
+    // §6.2.2: never remove a segment if that leaves less than 3 x TD listed (short segments after
+    // reconnects or forced cuts); MAX_LISTED_SEGMENTS still bounds memory whatever the durations.
+    while (
+      complete > segmentCount &&
+      (listedSeconds - ((this.segments[0] as Segment).duration ?? 0) >= minListedSeconds - 1e-9 ||
+        complete > MAX_LISTED_SEGMENTS)
+    ) {
       const removed = this.segments.shift() as Segment;
       complete--;
+      listedSeconds -= removed.duration ?? 0;
       this.mediaSequence = removed.msn + 1;
       // DISCONTINUITY-SEQUENCE counts the discontinuity tags that left the head (§4.4.3.3).
       if (removed.discontinuity) this.discontinuitySequence++;
