@@ -18,13 +18,23 @@ describe('gateway configuration', () => {
 
   it('applies file < environment < flags', () => {
     const file = configFromFile(tempFile('{"port": 9000, "host": "0.0.0.0", "logLevel": "debug"}'));
-    const env = configFromEnv({ CAMGATE_PORT: '9100', CAMGATE_HOST: '', CAMGATE_DATA_DIR: '/var/lib/camgate' });
-    const flags = { port: '9200' };
+    const env = configFromEnv({
+      CAMGATE_PORT: '9100',
+      CAMGATE_HOST: '',
+      CAMGATE_DATA_DIR: '/var/lib/camgate',
+      CAMGATE_API_KEY: 'k3y',
+      CAMGATE_PART_DURATION_MS: '300',
+    });
+    const flags = { port: '9200', demo: false };
     expect(resolveConfig(file, env, flags)).toEqual({
       host: '0.0.0.0', // the empty CAMGATE_HOST is ignored
       port: 9200,
       dataDir: '/var/lib/camgate',
       logLevel: 'debug',
+      demo: false,
+      apiKey: 'k3y',
+      partDurationMs: 300,
+      segmentDurationMs: 2000,
     });
   });
 
@@ -34,6 +44,9 @@ describe('gateway configuration', () => {
     ['port', { port: '8080x' }],
     ['host', { host: 'user@host' }],
     ['logLevel', { logLevel: 'verbose' }],
+    ['demo', { demo: 'maybe' }],
+    ['partDurationMs', { partDurationMs: '50' }],
+    ['segmentDurationMs', { segmentDurationMs: '1.5' }],
   ])('names the invalid field (%s) with CAMGATE_ERR_INVALID_CONFIG', (field, input) => {
     expect(() => resolveConfig(input)).toThrow(
       expect.objectContaining({ code: GatewayErrorCode.INVALID_CONFIG, message: expect.stringContaining(field) }),

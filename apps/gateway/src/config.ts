@@ -13,6 +13,14 @@ export interface GatewayConfig {
   /** Where camgate keeps its state (camera registry). */
   dataDir: string;
   logLevel: LogLevel;
+  /** With an empty camera registry, add the built-in simulated camera so a first run shows video. */
+  demo: boolean;
+  /** When set, the REST API (`/v1`) needs `Authorization: Bearer <apiKey>`. Empty: open. */
+  apiKey: string;
+  /** LL-HLS part duration (ms). */
+  partDurationMs: number;
+  /** LL-HLS segment duration (ms); the target duration is the larger of this and the first GOP. */
+  segmentDurationMs: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<GatewayConfig> = {
@@ -20,6 +28,10 @@ export const DEFAULT_CONFIG: Readonly<GatewayConfig> = {
   port: 8080,
   dataDir: './data',
   logLevel: 'info',
+  demo: true,
+  apiKey: '',
+  partDurationMs: 200,
+  segmentDurationMs: 2000,
 };
 
 /** Settings as strings or booleans, before validation, from one source. */
@@ -31,6 +43,10 @@ export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
   port: 'CAMGATE_PORT',
   dataDir: 'CAMGATE_DATA_DIR',
   logLevel: 'CAMGATE_LOG_LEVEL',
+  demo: 'CAMGATE_DEMO',
+  apiKey: 'CAMGATE_API_KEY',
+  partDurationMs: 'CAMGATE_PART_DURATION_MS',
+  segmentDurationMs: 'CAMGATE_SEGMENT_DURATION_MS',
 };
 
 const KEYS = Object.keys(DEFAULT_CONFIG) as Array<keyof GatewayConfig>;
@@ -95,7 +111,28 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
     port: parsePort(merged.port),
     dataDir: resolve(String(merged.dataDir)),
     logLevel: parseLogLevel(merged.logLevel),
+    demo: parseBoolean('demo', merged.demo),
+    apiKey: String(merged.apiKey ?? ''),
+    partDurationMs: parseMs('partDurationMs', merged.partDurationMs, 100, 2_000),
+    segmentDurationMs: parseMs('segmentDurationMs', merged.segmentDurationMs, 1_000, 10_000),
   };
+}
+
+function parseBoolean(field: string, value: ConfigInput['demo']): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+  if (['0', 'false', 'no', 'off'].includes(text)) return false;
+  throw errors.invalidConfig(field, `"${String(value)}" is not true or false`);
+}
+
+/** Durations in whole milliseconds within the range players handle (Apple: parts 0.2-1 s-ish, segments 1-10 s). */
+function parseMs(field: string, value: ConfigInput['partDurationMs'], min: number, max: number): number {
+  const ms = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(ms) || ms < min || ms > max) {
+    throw errors.invalidConfig(field, `"${String(value)}" is not a whole number of milliseconds from ${min} to ${max}`);
+  }
+  return ms;
 }
 
 function parseHost(value: ConfigInput['host']): string {

@@ -30,7 +30,7 @@ describe('camgate from the repository root (built CLI)', () => {
     expect([result.code, result.stdout, result.stderr]).toEqual([0, `${VERSION}\n`, '']);
   }, 130_000);
 
-  it('`camgate serve` answers /healthz and exits 0 on SIGTERM', async () => {
+  it('`camgate serve` answers /healthz, streams its built-in demo camera, and exits 0 on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'camgate-e2e-'));
     const child = spawn(process.execPath, ['apps/gateway/dist/cli.js', 'serve', '--host', '127.0.0.1', '--port', '0'], {
       cwd: repoRoot,
@@ -50,6 +50,12 @@ describe('camgate from the repository root (built CLI)', () => {
       });
       const res = await fetch(`${address}/healthz`, { signal: AbortSignal.timeout(10_000) });
       expect([res.status, await res.json()]).toEqual([200, { status: 'ok' }]);
+      // A first run (empty registry) has the demo camera, live within seconds.
+      const list = (await (await fetch(`${address}/v1/cameras`)).json()) as { items: Array<{ id: string }> };
+      expect(list.items.map((c) => c.id)).toEqual(['demo']);
+      const playlist = await fetch(`${address}/live/demo/index.m3u8`, { signal: AbortSignal.timeout(15_000) });
+      expect(playlist.status).toBe(200);
+      expect(await playlist.text()).toMatch(/^#EXTM3U\n[^]*CODECS="avc1\.64\w{4},mp4a\.40\.2"/);
     } finally {
       child.kill('SIGTERM');
     }

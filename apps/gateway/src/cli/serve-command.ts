@@ -2,7 +2,10 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { configFromEnv, configFromFile, resolveConfig, type ConfigInput } from '../config.js';
 import { errors } from '../errors.js';
+import { CameraManager } from '../cameras/camera-manager.js';
+import { startDemoCamera } from '../cameras/demo-camera.js';
 import { buildServer } from '../http/server.js';
+import { FileCameraStore } from '../store/file-camera-store.js';
 import { createLogger } from '../logger.js';
 import type { CliIo } from './io.js';
 
@@ -16,9 +19,14 @@ Options:
       --data-dir <dir>     state directory                (default ./data, env CAMGATE_DATA_DIR)
       --log-level <level>  fatal, error, warn, info, debug, trace or silent
                                                           (default info, env CAMGATE_LOG_LEVEL)
-      --config <file>      JSON file with any of: port, host, dataDir, logLevel
-                                                          (env CAMGATE_CONFIG)
+      --no-demo            do not add the built-in demo camera to an empty registry
+                                                          (env CAMGATE_DEMO=false)
+      --config <file>      JSON file with any of: port, host, dataDir, logLevel, demo,
+                           apiKey, partDurationMs, segmentDurationMs (env CAMGATE_CONFIG)
   -h, --help               show this help
+
+Environment only: CAMGATE_API_KEY (the REST API then needs Authorization: Bearer <key>),
+CAMGATE_PART_DURATION_MS (200), CAMGATE_SEGMENT_DURATION_MS (2000).
 
 Precedence: command-line flags, then environment, then config file, then defaults.
 `;
@@ -37,6 +45,7 @@ export function parseServeArgs(args: string[]): { input: ConfigInput; configFile
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
         config: { type: 'string' },
+        'no-demo': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -48,6 +57,7 @@ export function parseServeArgs(args: string[]): { input: ConfigInput; configFile
   if (values.host !== undefined) input.host = values.host;
   if (values['data-dir'] !== undefined) input.dataDir = values['data-dir'];
   if (values['log-level'] !== undefined) input.logLevel = values['log-level'];
+  if (values['no-demo'] === true) input.demo = false;
   return { input, configFile: values.config, help: values.help === true };
 }
 
@@ -68,14 +78,27 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
 
   const logger = createLogger(config.logLevel);
-  const app = buildServer({ logger });
-  await app.listen({ host: config.host, port: config.port });
-
-  await new Promise<void>((resolve) => {
-    if (io.stop.aborted) resolve();
-    else io.stop.addEventListener('abort', () => resolve(), { once: true });
+  const store = await FileCameraStore.open(config.dataDir);
+  const cameras = await CameraManager.open({
+    store,
+    pipeline: (id) => ({
+      hls: { partDurationMs: config.partDurationMs, segmentDurationMs: config.segmentDurationMs },
+      logger: logger.child({ camera: id }),
+    }),
   });
-  logger.info('shutting down');
-  await app.close();
+  const demo = config.demo ? await startDemoCamera(cameras, logger) : undefined;
+  const app = buildServer({ logger, cameras, apiKey: config.apiKey });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+    await new Promise<void>((resolve) => {
+      if (io.stop.aborted) resolve();
+      else io.stop.addEventListener('abort', () => resolve(), { once: true });
+    });
+    logger.info('shutting down');
+  } finally {
+    await app.close();
+    await cameras.close();
+    await demo?.close();
+  }
   return 0;
 }

@@ -4,8 +4,12 @@ import { Readable } from 'node:stream';
 import type { HlsResponse, HlsStream } from '@camgate/hls';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-/** Finds a camera's live stream by its id; undefined when there is no such camera (404). */
-export type LiveStreamLookup = (cameraId: string) => HlsStream | undefined;
+/**
+ * Finds a camera's live stream by its id for a request from `viewer` (the client's address and
+ * user agent: viewers are counted, on-demand cameras started); undefined when there is no such
+ * camera or it is disabled (404).
+ */
+export type LiveStreamLookup = (cameraId: string, viewer: string) => HlsStream | undefined;
 
 /** A file name under a stream's path: playlists, init segments, parts and segments. Anything else is 404. */
 const FILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -19,7 +23,7 @@ const FILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 export function registerLiveRoutes(app: FastifyInstance, lookup: LiveStreamLookup): void {
   app.get<{ Params: { id: string; file: string } }>('/live/:id/:file', async (request, reply) => {
     const { id, file } = request.params;
-    const stream = lookup(id);
+    const stream = lookup(id, `${request.ip} ${request.headers['user-agent'] ?? ''}`);
     if (stream === undefined || !FILE_NAME.test(file)) {
       return reply.code(404).header('cache-control', 'no-cache').type('text/plain; charset=utf-8').send('not found\n');
     }

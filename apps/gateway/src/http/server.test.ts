@@ -26,9 +26,11 @@ describe('gateway HTTP server', () => {
     expect(res.body).toContain(`camgate ${VERSION}`);
   });
 
-  it('answers unknown routes with a JSON 404', async () => {
-    const res = await app.inject({ method: 'GET', url: '/nope' });
-    expect([res.statusCode, res.json().error]).toEqual([404, 'Not Found']);
+  it('answers unknown routes with a problem+json 404 and its code', async () => {
+    const res = await app.inject({ method: 'GET', url: '/nope?secret=1' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ status: 404, code: 'CAMGATE_ERR_NOT_FOUND', detail: 'no route GET /nope' });
   });
 
   it('reports not ready while closing', async () => {

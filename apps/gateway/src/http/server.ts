@@ -1,32 +1,74 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { CameraManager } from '../cameras/camera-manager.js';
+import { VERSION } from '../version.js';
+import { registerCameraRoutes } from './camera-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerHomePage } from './home-page.js';
 import { registerLiveRoutes, registerPlayerAssets, type LiveStreamLookup } from './live-routes.js';
+import { registerProblemHandlers } from './problem.js';
 
 export interface ServerOptions {
   logger: FastifyBaseLogger;
-  /** The cameras' live streams, served under `/live/<camera id>/` (none when absent). */
+  /** The cameras: the REST API under /v1 and their streams under /live/<id>/. */
+  cameras?: CameraManager;
+  /** Streams served under `/live/<camera id>/` when there is no camera manager (tests). */
   live?: LiveStreamLookup;
+  /** When set, `/v1` needs `Authorization: Bearer <apiKey>`; playback stays open. */
+  apiKey?: string | undefined;
 }
 
 /** 60 s: longer than any LL-HLS blocking reload (3 target durations) yet bounds slow clients. */
 const REQUEST_TIMEOUT_MS = 60_000;
+/** 10 s to send the request headers: a client trickling them byte by byte is cut off (slowloris). */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** 72 s idle keep-alive: above the 60 s of common load balancers, so they close first. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** Builds the gateway's HTTP app without listening, so tests can `inject` into it. */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger,
     requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    http: { headersTimeout: HEADERS_TIMEOUT_MS },
     return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
     done();
   });
-  registerHealthRoutes(app, () => !closing);
-  registerHomePage(app);
-  registerPlayerAssets(app);
-  registerLiveRoutes(app, options.live ?? (() => undefined));
+  registerProblemHandlers(app);
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'camgate',
+        version: VERSION,
+        description:
+          'IP cameras (RTSP) in, Low-Latency HLS out. Errors are application/problem+json with a stable code.',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'CAMGATE_API_KEY, when set' } },
+      },
+      security: options.apiKey ? [{ apiKey: [] }] : [],
+    },
+  });
+  void app.register(swaggerUi, { routePrefix: '/docs' });
+  void app.register((scope, _options, done) => {
+    scope.get('/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(scope.swagger()));
+    registerHealthRoutes(scope, () => !closing);
+    registerHomePage(scope);
+    registerPlayerAssets(scope);
+    const cameras = options.cameras;
+    const live: LiveStreamLookup =
+      cameras === undefined ? (options.live ?? (() => undefined)) : (id, viewer) => cameras.liveStream(id, viewer);
+    registerLiveRoutes(scope, live);
+    if (cameras !== undefined) registerCameraRoutes(scope, { cameras, apiKey: options.apiKey });
+    done();
+  });
   return app;
 }

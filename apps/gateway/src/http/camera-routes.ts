@@ -1,0 +1,258 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { CAMERA_ID, type CameraInput, type CameraManager, type CameraPatch } from '../cameras/camera-manager.js';
+import { errors } from '../errors.js';
+import { sendProblem } from './problem.js';
+
+/** 64 KiB: a camera is a few hundred bytes of JSON; a larger body is not one (S13). */
+const API_BODY_LIMIT = 64 * 1024;
+/** 100 cameras per page at most; 50 by default. */
+const MAX_PER_PAGE = 100;
+
+export interface CameraRoutesOptions {
+  cameras: CameraManager;
+  /** When set, `/v1` needs `Authorization: Bearer <apiKey>`. */
+  apiKey?: string | undefined;
+}
+
+const settings = {
+  name: { type: 'string', minLength: 1, maxLength: 200, description: 'Shown in the dashboard' },
+  url: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 2048,
+    description: 'rtsp:// or rtsps:// URL; credentials in it are stored, never shown (the password reads ***)',
+  },
+  transport: { type: 'string', enum: ['auto', 'tcp', 'udp'], description: 'auto: TCP, then UDP if refused' },
+  onDemand: { type: 'boolean', description: 'Pull the camera only while someone watches' },
+  audio: { type: 'string', enum: ['auto', 'off'] },
+  enabled: { type: 'boolean' },
+} as const;
+
+const problemSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+} as const;
+
+const cameraSchema = {
+  $id: 'camera',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    url: { type: 'string', description: 'Password replaced by ***' },
+    transport: settings.transport,
+    onDemand: { type: 'boolean' },
+    audio: settings.audio,
+    enabled: { type: 'boolean' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    status: {
+      type: 'object',
+      properties: {
+        state: { type: 'string', enum: ['idle', 'connecting', 'streaming', 'retrying', 'failed', 'disabled'] },
+        since: { type: 'string', format: 'date-time' },
+        lastError: {
+          type: ['object', 'null'],
+          properties: { code: { type: 'string' }, message: { type: 'string' }, at: { type: 'string' } },
+        },
+        reconnects: { type: 'integer' },
+        tracks: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              kind: { type: 'string' },
+              codec: { type: 'string' },
+              codecString: { type: 'string' },
+              width: { type: 'integer' },
+              height: { type: 'integer' },
+              fps: { type: 'number' },
+              sampleRate: { type: 'integer' },
+              channels: { type: 'integer' },
+              browserPlayable: { type: 'boolean' },
+              reason: { type: 'string' },
+            },
+          },
+        },
+        bitrate: { type: 'integer', description: 'bits per second over the last 5 s' },
+        framesReceived: { type: 'integer' },
+        framesDropped: { type: 'integer' },
+        lastFrameAt: { type: ['string', 'null'] },
+        viewers: { type: 'integer' },
+      },
+    },
+    links: {
+      type: 'object',
+      properties: { playlist: { type: 'string' }, embed: { type: 'string' }, snippet: { type: 'string' } },
+    },
+  },
+} as const;
+
+const errorResponses = {
+  400: { ...problemSchema, description: 'Invalid input (CAMGATE_ERR_VALIDATION), naming each field' },
+  401: { ...problemSchema, description: 'API key missing or wrong (CAMGATE_ERR_UNAUTHORIZED)' },
+} as const;
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', maxLength: 64 } },
+} as const;
+
+/** `/v1/cameras`: the REST API for the camera registry (problem+json errors, OpenAPI at /openapi.json). */
+export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutesOptions): void {
+  const { cameras } = options;
+  app.addSchema(cameraSchema);
+  void app.register(
+    (api, _opts, done) => {
+      // JSON only: a cross-site form or text/plain POST cannot add a camera (S10).
+      api.removeContentTypeParser(['text/plain']);
+      if (options.apiKey !== undefined && options.apiKey !== '') {
+        const expected = digest(options.apiKey);
+        api.addHook('onRequest', async (request, reply) => {
+          const header = request.headers.authorization ?? '';
+          const key = /^Bearer +(.+)$/i.exec(header)?.[1] ?? '';
+          // Compared as fixed-length digests: constant time whatever the key's length (S12).
+          if (!timingSafeEqual(digest(key), expected)) return sendProblem(reply, errors.unauthorized());
+          return undefined;
+        });
+      }
+
+      api.post<{ Body: CameraInput }>(
+        '/cameras',
+        {
+          bodyLimit: API_BODY_LIMIT,
+          schema: {
+            summary: 'Add a camera',
+            tags: ['cameras'],
+            body: {
+              type: 'object',
+              required: ['name', 'url'],
+              additionalProperties: false,
+              properties: {
+                id: { type: 'string', minLength: 1, maxLength: 64, pattern: CAMERA_ID.source },
+                ...settings,
+              },
+            },
+            response: {
+              201: { $ref: 'camera#' },
+              ...errorResponses,
+              409: { ...problemSchema, description: 'Duplicate id or camera limit' },
+            },
+          },
+        },
+        async (request, reply) => {
+          const camera = await cameras.create(request.body);
+          return reply.code(201).header('location', `/v1/cameras/${camera.id}`).send(camera);
+        },
+      );
+
+      api.get<{ Querystring: { page: number; perPage: number } }>(
+        '/cameras',
+        {
+          schema: {
+            summary: 'List cameras',
+            tags: ['cameras'],
+            querystring: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                page: { type: 'integer', minimum: 1, default: 1 },
+                perPage: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE, default: 50 },
+              },
+            },
+            response: {
+              200: {
+                type: 'object',
+                properties: {
+                  items: { type: 'array', items: { $ref: 'camera#' } },
+                  total: { type: 'integer' },
+                  page: { type: 'integer' },
+                  perPage: { type: 'integer' },
+                  pageCount: { type: 'integer' },
+                },
+              },
+              ...errorResponses,
+            },
+          },
+        },
+        (request, reply) => {
+          const { page, perPage } = request.query;
+          const all = cameras.list();
+          return reply.send({
+            items: all.slice((page - 1) * perPage, page * perPage),
+            total: all.length,
+            page,
+            perPage,
+            pageCount: Math.ceil(all.length / perPage),
+          });
+        },
+      );
+
+      api.get<{ Params: { id: string } }>(
+        '/cameras/:id',
+        {
+          schema: {
+            summary: 'One camera with its live status',
+            tags: ['cameras'],
+            params: idParams,
+            response: { 200: { $ref: 'camera#' }, 404: problemSchema, ...errorResponses },
+          },
+        },
+        (request, reply) => {
+          const camera = cameras.get(request.params.id);
+          if (camera === undefined) throw errors.cameraNotFound(request.params.id);
+          return reply.send(camera);
+        },
+      );
+
+      api.patch<{ Params: { id: string }; Body: CameraPatch }>(
+        '/cameras/:id',
+        {
+          bodyLimit: API_BODY_LIMIT,
+          schema: {
+            summary: 'Change a camera (a new URL or transport restarts its session only)',
+            tags: ['cameras'],
+            params: idParams,
+            body: { type: 'object', additionalProperties: false, properties: settings },
+            response: { 200: { $ref: 'camera#' }, 404: problemSchema, ...errorResponses },
+          },
+        },
+        async (request) => cameras.update(request.params.id, request.body),
+      );
+
+      api.delete<{ Params: { id: string } }>(
+        '/cameras/:id',
+        {
+          schema: {
+            summary: 'Remove a camera: its session, stream and URLs go away',
+            tags: ['cameras'],
+            params: idParams,
+            response: { 204: { type: 'null', description: 'Removed' }, 404: problemSchema, ...errorResponses },
+          },
+        },
+        async (request, reply) => {
+          await cameras.delete(request.params.id);
+          return reply.code(204).send();
+        },
+      );
+      done();
+    },
+    { prefix: '/v1' },
+  );
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}

@@ -1,0 +1,126 @@
+import { CodedError } from '@camgate/bits';
+
+export const CAMERA_TRANSPORTS = ['auto', 'tcp', 'udp'] as const;
+export const CAMERA_AUDIO_MODES = ['auto', 'off'] as const;
+
+/**
+ * One registered camera, as the store keeps it. `url` is the full RTSP URL
+ * including credentials: the store is the one place they live, so it must
+ * never appear in a log line or an error message.
+ */
+export interface CameraRecord {
+  id: string;
+  name: string;
+  url: string;
+  transport: (typeof CAMERA_TRANSPORTS)[number];
+  onDemand: boolean;
+  audio: (typeof CAMERA_AUDIO_MODES)[number];
+  enabled: boolean;
+  /** ISO 8601 timestamp. */
+  createdAt: string;
+  /** ISO 8601 timestamp. */
+  updatedAt: string;
+}
+
+/**
+ * The camera registry. Every implementation (the JSON file today, a shared
+ * database later) keeps this contract: a mutation's promise resolves only once
+ * the change is durable, and every method returns copies the caller may modify.
+ */
+export interface CameraStore {
+  /** Every camera, in creation order (an update keeps a camera's place). */
+  list(): Promise<CameraRecord[]>;
+  get(id: string): Promise<CameraRecord | undefined>;
+  /** Throws STORE_DUPLICATE_ID when the id exists, STORE_FULL at the store's limits. */
+  create(record: CameraRecord): Promise<void>;
+  /** Replaces the camera with `record.id`; throws STORE_NOT_FOUND when there is none. */
+  update(record: CameraRecord): Promise<void>;
+  /** False when there was no such camera. */
+  delete(id: string): Promise<boolean>;
+  /** Waits for pending writes; every later call rejects with STORE_CLOSED. Closing twice is harmless. */
+  close(): Promise<void>;
+}
+
+export const StoreErrorCode = {
+  /** create() was given an id that is already registered. */
+  DUPLICATE_ID: 'STORE_DUPLICATE_ID',
+  /** update() was given an id that is not registered. */
+  NOT_FOUND: 'STORE_NOT_FOUND',
+  /** The store was closed. */
+  CLOSED: 'STORE_CLOSED',
+  /** The stored data cannot be read or is not a camera registry this version understands; it is left untouched. */
+  CORRUPT: 'STORE_CORRUPT',
+  /** Writing to storage failed; the operation had no effect. */
+  IO: 'STORE_IO',
+  /** The store is at its camera or size limit. */
+  FULL: 'STORE_FULL',
+  /** A record given to create() or update() has a missing or invalid field (a bug in the caller). */
+  INVALID_RECORD: 'STORE_INVALID_RECORD',
+} as const;
+export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
+
+export class StoreError extends CodedError<StoreErrorCode> {}
+
+const RECORD_KEYS: ReadonlyArray<keyof CameraRecord> = [
+  'id',
+  'name',
+  'url',
+  'transport',
+  'onDemand',
+  'audio',
+  'enabled',
+  'createdAt',
+  'updatedAt',
+];
+
+/** What `new Date().toISOString()` writes, with any fraction and offset: a timestamp that sorts and parses everywhere. */
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Why `value` is not a valid {@link CameraRecord}, or undefined when it is.
+ * Unknown fields are a problem too: a store rewrites whole records, so it
+ * would silently drop them. The answer names fields and never quotes values,
+ * because a value may hold camera credentials.
+ */
+export function cameraRecordProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'is not an object';
+  const record = value as Record<string, unknown>;
+  // Not named: in a damaged file a "field name" can be a piece of a URL.
+  if (Object.keys(record).some((key) => !(RECORD_KEYS as readonly string[]).includes(key))) {
+    return `has a field that is not one of ${RECORD_KEYS.join(', ')}`;
+  }
+  const { id, name, url, transport, onDemand, audio, enabled, createdAt, updatedAt } = record;
+  if (typeof id !== 'string' || id === '') return '"id" must be a non-empty string';
+  if (typeof name !== 'string') return '"name" must be a string';
+  if (typeof url !== 'string') return '"url" must be a string';
+  if (!(CAMERA_TRANSPORTS as readonly unknown[]).includes(transport)) {
+    return `"transport" must be one of ${CAMERA_TRANSPORTS.join(', ')}`;
+  }
+  if (typeof onDemand !== 'boolean') return '"onDemand" must be a boolean';
+  if (!(CAMERA_AUDIO_MODES as readonly unknown[]).includes(audio)) {
+    return `"audio" must be one of ${CAMERA_AUDIO_MODES.join(', ')}`;
+  }
+  if (typeof enabled !== 'boolean') return '"enabled" must be a boolean';
+  if (!isTimestamp(createdAt)) return '"createdAt" must be an ISO 8601 timestamp';
+  if (!isTimestamp(updatedAt)) return '"updatedAt" must be an ISO 8601 timestamp';
+  return undefined;
+}
+
+function isTimestamp(value: unknown): boolean {
+  return typeof value === 'string' && ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/** A copy of a valid record with exactly the known fields, in a fixed order (what a store writes and returns). */
+export function copyCameraRecord(record: CameraRecord): CameraRecord {
+  return {
+    id: record.id,
+    name: record.name,
+    url: record.url,
+    transport: record.transport,
+    onDemand: record.onDemand,
+    audio: record.audio,
+    enabled: record.enabled,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}

@@ -1,0 +1,357 @@
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  cameraRecordProblem,
+  copyCameraRecord,
+  StoreError,
+  StoreErrorCode,
+  type CameraRecord,
+  type CameraStore,
+} from './camera-store.js';
+
+/** The version of the file layout this code reads and writes. A newer camgate that changes the layout bumps it. */
+export const STORE_SCHEMA = 1;
+
+/** The registry file inside the data directory. */
+export const STORE_FILE_NAME = 'cameras.json';
+
+/**
+ * 10,000 cameras: far more than one gateway process can ingest (each camera is
+ * a live RTSP session), and every write rewrites the whole file, so the limit
+ * also bounds the cost of one API call (10,000 records are about 3 MB).
+ */
+export const MAX_CAMERAS = 10_000;
+
+/**
+ * 64 MiB: 10,000 cameras with generous names and URLs fit many times over.
+ * open() refuses a larger file before reading it, so a runaway or hostile file
+ * cannot exhaust memory; writes respect the same cap, so a file we wrote always loads.
+ */
+export const MAX_STORE_FILE_BYTES = 64 * 1024 * 1024;
+
+export interface FileCameraStoreOptions {
+  /** Most cameras the store holds (default {@link MAX_CAMERAS}); tests lower it. */
+  maxCameras?: number;
+  /** Largest file the store reads or writes (default {@link MAX_STORE_FILE_BYTES}); tests lower it. */
+  maxFileBytes?: number;
+}
+
+/** The file's shape: `{"schema": 1, "cameras": [...]}`, cameras in creation order. */
+interface StoreFile {
+  schema: typeof STORE_SCHEMA;
+  cameras: CameraRecord[];
+}
+
+type Cameras = ReadonlyMap<string, CameraRecord>;
+
+/** A write that failed; `replaced` when the rename had already put the new file in place. */
+class WriteFailure extends Error {
+  constructor(
+    readonly replaced: boolean,
+    options: ErrorOptions,
+  ) {
+    super('write failed', options);
+  }
+}
+
+/**
+ * The camera registry as one JSON file, `<dataDir>/cameras.json`.
+ *
+ * Every mutation writes the whole registry to `cameras.json.tmp` (mode 0600:
+ * the URLs hold camera passwords), fsyncs it, renames it over `cameras.json`
+ * and fsyncs the directory, so a crash at any point leaves either the old or
+ * the new file, and an acknowledged operation survives kill -9 and power loss.
+ * Mutations run one at a time in call order; the in-memory copy changes only
+ * after its write succeeded, so a failed write leaves it matching the file.
+ * Reads answer from memory without waiting for writes in progress.
+ *
+ * One process per data directory: there is no lock against a second writer.
+ */
+export class FileCameraStore implements CameraStore {
+  readonly #dataDir: string;
+  readonly #path: string;
+  readonly #tmpPath: string;
+  readonly #maxCameras: number;
+  readonly #maxFileBytes: number;
+  /** What the file holds: replaced, never mutated, once a write succeeds. */
+  #cameras: Cameras;
+  /** The last queued mutation; the next one starts after it settles. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  /** A failed write may have left the file different from #cameras; the next write (or close) repairs it. */
+  #diverged = false;
+
+  private constructor(dataDir: string, cameras: Cameras, options: FileCameraStoreOptions) {
+    this.#dataDir = dataDir;
+    this.#path = join(dataDir, STORE_FILE_NAME);
+    this.#tmpPath = `${this.#path}.tmp`;
+    this.#maxCameras = options.maxCameras ?? MAX_CAMERAS;
+    this.#maxFileBytes = options.maxFileBytes ?? MAX_STORE_FILE_BYTES;
+    this.#cameras = cameras;
+  }
+
+  /**
+   * Opens the registry in `dataDir`, creating the directory (mode 0700) if
+   * needed. A missing file is an empty registry; a `cameras.json.tmp` left by a
+   * crash is removed (the rename never happened, so `cameras.json` is the truth).
+   * Rejects with STORE_CORRUPT, and leaves the file alone, when it cannot be read
+   * or is not a valid registry; with STORE_IO when the directory is unusable.
+   */
+  static async open(dataDir: string, options: FileCameraStoreOptions = {}): Promise<FileCameraStore> {
+    try {
+      await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw ioError(`cannot create the data directory ${dataDir}`, err);
+    }
+    const path = join(dataDir, STORE_FILE_NAME);
+    const cameras = await loadFile(
+      path,
+      options.maxCameras ?? MAX_CAMERAS,
+      options.maxFileBytes ?? MAX_STORE_FILE_BYTES,
+    );
+    try {
+      await rm(`${path}.tmp`, { force: true });
+    } catch (err) {
+      throw ioError(`cannot remove the leftover ${path}.tmp`, err);
+    }
+    return new FileCameraStore(dataDir, cameras, options);
+  }
+
+  list(): Promise<CameraRecord[]> {
+    if (this.#closed) return Promise.reject(closedError());
+    return Promise.resolve([...this.#cameras.values()].map(copyCameraRecord));
+  }
+
+  get(id: string): Promise<CameraRecord | undefined> {
+    if (this.#closed) return Promise.reject(closedError());
+    const record = this.#cameras.get(id);
+    return Promise.resolve(record === undefined ? undefined : copyCameraRecord(record));
+  }
+
+  async create(record: CameraRecord): Promise<void> {
+    this.#checkOpen();
+    const copy = checkedCopy(record);
+    await this.#enqueue(async () => {
+      if (this.#cameras.has(copy.id)) {
+        throw new StoreError(StoreErrorCode.DUPLICATE_ID, `a camera with id ${JSON.stringify(copy.id)} exists`);
+      }
+      if (this.#cameras.size >= this.#maxCameras) {
+        throw new StoreError(StoreErrorCode.FULL, `the store holds the maximum of ${this.#maxCameras} cameras`);
+      }
+      await this.#commit(new Map(this.#cameras).set(copy.id, copy));
+    });
+  }
+
+  async update(record: CameraRecord): Promise<void> {
+    this.#checkOpen();
+    const copy = checkedCopy(record);
+    await this.#enqueue(async () => {
+      if (!this.#cameras.has(copy.id)) {
+        throw new StoreError(StoreErrorCode.NOT_FOUND, `no camera with id ${JSON.stringify(copy.id)}`);
+      }
+      // Setting an existing key keeps its place in the Map, so the camera keeps its place in the list.
+      await this.#commit(new Map(this.#cameras).set(copy.id, copy));
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    this.#checkOpen();
+    return this.#enqueue(async () => {
+      if (!this.#cameras.has(id)) return false;
+      const next = new Map(this.#cameras);
+      next.delete(id);
+      await this.#commit(next);
+      return true;
+    });
+  }
+
+  /** Waits for queued writes, then repairs the file if a failed write left it diverged. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#enqueue(async () => {
+      if (this.#diverged) await this.#commit(this.#cameras);
+    });
+  }
+
+  /** Calls made after close() reject; operations queued before it still complete. */
+  #checkOpen(): void {
+    if (this.#closed) throw closedError();
+  }
+
+  /**
+   * Runs mutations one at a time in call order, each against the registry as
+   * left by every earlier one. A mutation reads this.#cameras only inside its
+   * operation, never at call time, so concurrent calls cannot lose an update.
+   */
+  #enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(operation);
+    // The queue only orders operations: a failure belongs to its caller, not to the next operation.
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Writes `next` durably, then makes it the in-memory state. */
+  async #commit(next: Cameras): Promise<void> {
+    const text = serialize(next);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > this.#maxFileBytes) {
+      throw new StoreError(
+        StoreErrorCode.FULL,
+        `the registry would take ${bytes} bytes, more than the limit of ${this.#maxFileBytes}`,
+      );
+    }
+    try {
+      await this.#writeFile(text);
+    } catch (err) {
+      const failure = err as WriteFailure;
+      if (failure.replaced) {
+        // The rename put `next` in place before the failure: write the committed state back so the
+        // file and memory agree again. If that fails too, the next write or close() rewrites it.
+        this.#diverged = true;
+        await this.#writeFile(serialize(this.#cameras)).then(
+          () => (this.#diverged = false),
+          () => undefined,
+        );
+      }
+      throw ioError(`cannot write ${this.#path}`, failure.cause);
+    }
+    this.#cameras = next;
+    this.#diverged = false;
+  }
+
+  /** tmp file, fsync, rename, fsync the directory. Throws a {@link WriteFailure}. */
+  async #writeFile(text: string): Promise<void> {
+    let replaced = false;
+    let handle: FileHandle | undefined;
+    try {
+      // A fresh file ('wx' after rm) gets mode 0600 even if something left a tmp file with other permissions.
+      await rm(this.#tmpPath, { force: true });
+      handle = await open(this.#tmpPath, 'wx', 0o600);
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await rename(this.#tmpPath, this.#path);
+      replaced = true;
+      await syncDirectory(this.#dataDir);
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      if (!replaced) await rm(this.#tmpPath, { force: true }).catch(() => undefined);
+      throw new WriteFailure(replaced, { cause: err });
+    }
+  }
+}
+
+/** The file's text: indented, so an operator can read and diff it. */
+function serialize(cameras: Cameras): string {
+  const file: StoreFile = { schema: STORE_SCHEMA, cameras: [...cameras.values()] };
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/**
+ * Makes a rename durable: the new directory entry is only on disk once the
+ * directory itself is fsynced. Windows cannot open a directory for that (and
+ * NTFS journals renames), so it is skipped there.
+ */
+async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads and validates the registry file; a missing file is an empty registry. */
+async function loadFile(path: string, maxCameras: number, maxFileBytes: number): Promise<Cameras> {
+  let data: Buffer;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > maxFileBytes) throw corrupt(path, `is ${size} bytes, more than the limit of ${maxFileBytes}`);
+      data = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return new Map();
+    throw corrupt(path, `cannot be read (${code ?? String(err)})`, err);
+  }
+  // A file that grew between stat() and the read is checked again.
+  if (data.length > maxFileBytes) throw corrupt(path, `is more than the limit of ${maxFileBytes} bytes`);
+  let text: string;
+  try {
+    // Fatal: a lenient decode would turn bad bytes into U+FFFD and the next write would save the damage.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    throw corrupt(path, 'is not valid UTF-8');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not the parser's message: V8 quotes the text around the error, which may be a camera password.
+    throw corrupt(path, 'is not valid JSON');
+  }
+  return parseStoreFile(path, parsed, maxCameras);
+}
+
+function parseStoreFile(path: string, parsed: unknown, maxCameras: number): Cameras {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw corrupt(path, 'does not hold a JSON object');
+  }
+  const file = parsed as Record<string, unknown>;
+  const { schema, cameras } = file;
+  if (typeof schema === 'number' && Number.isInteger(schema) && schema > STORE_SCHEMA) {
+    throw corrupt(
+      path,
+      `was written by a newer camgate (schema ${schema}; this version reads schema ${STORE_SCHEMA}): upgrade camgate`,
+    );
+  }
+  if (schema !== STORE_SCHEMA) throw corrupt(path, `has no valid "schema" (expected ${STORE_SCHEMA})`);
+  if (Object.keys(file).some((key) => key !== 'schema' && key !== 'cameras')) {
+    throw corrupt(path, 'has a field other than "schema" and "cameras"');
+  }
+  if (!Array.isArray(cameras)) throw corrupt(path, 'has no "cameras" array');
+  if (cameras.length > maxCameras) {
+    throw corrupt(path, `holds ${cameras.length} cameras, more than the limit of ${maxCameras}`);
+  }
+  const byId = new Map<string, CameraRecord>();
+  cameras.forEach((value: unknown, index) => {
+    const problem = cameraRecordProblem(value);
+    if (problem !== undefined) throw corrupt(path, `cameras[${index}] ${problem}`);
+    const record = value as CameraRecord;
+    if (byId.has(record.id)) throw corrupt(path, `cameras[${index}] repeats the id of an earlier camera`);
+    byId.set(record.id, copyCameraRecord(record));
+  });
+  return byId;
+}
+
+function corrupt(path: string, problem: string, cause?: unknown): StoreError {
+  return new StoreError(
+    StoreErrorCode.CORRUPT,
+    `camera registry ${path} ${problem}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function ioError(what: string, cause: unknown): StoreError {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return new StoreError(StoreErrorCode.IO, `${what}${code === undefined ? '' : ` (${code})`}`, { cause });
+}
+
+function closedError(): StoreError {
+  return new StoreError(StoreErrorCode.CLOSED, 'the camera store is closed');
+}
+
+/** A copy taken at call time: a caller changing its object while the write is queued changes nothing. */
+function checkedCopy(record: CameraRecord): CameraRecord {
+  const problem = cameraRecordProblem(record);
+  if (problem !== undefined) throw new StoreError(StoreErrorCode.INVALID_RECORD, `invalid camera record: ${problem}`);
+  return copyCameraRecord(record);
+}
