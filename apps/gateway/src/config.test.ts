@@ -13,7 +13,7 @@ function tempFile(content: string): string {
 
 describe('gateway configuration', () => {
   it('defaults to localhost:8080 and ./data', () => {
-    expect(resolveConfig()).toEqual({ ...DEFAULT_CONFIG, dataDir: resolve('./data') });
+    expect(resolveConfig()).toEqual({ ...DEFAULT_CONFIG, dataDir: resolve('./data'), cameraAllowlist: [] });
   });
 
   it('applies file < environment < flags', () => {
@@ -24,6 +24,8 @@ describe('gateway configuration', () => {
       CAMGATE_DATA_DIR: '/var/lib/camgate',
       CAMGATE_API_KEY: 'k3y',
       CAMGATE_PART_DURATION_MS: '300',
+      CAMGATE_CORS_ORIGINS: 'https://a.example, http://localhost:3000',
+      CAMGATE_CAMERA_ALLOWLIST: '127.0.0.0/8, [::1]/128, 127.0.0.1:8554',
     });
     const flags = { port: '9200', demo: false };
     expect(resolveConfig(file, env, flags)).toEqual({
@@ -33,6 +35,8 @@ describe('gateway configuration', () => {
       logLevel: 'debug',
       demo: false,
       apiKey: 'k3y',
+      corsOrigins: ['https://a.example', 'http://localhost:3000'],
+      cameraAllowlist: ['127.0.0.0/8', '::1/128', '127.0.0.1:8554'],
       partDurationMs: 300,
       segmentDurationMs: 2000,
     });
@@ -45,6 +49,9 @@ describe('gateway configuration', () => {
     ['host', { host: 'user@host' }],
     ['logLevel', { logLevel: 'verbose' }],
     ['demo', { demo: 'maybe' }],
+    ['corsOrigins', { corsOrigins: 'https://a.example/path' }],
+    ['cameraAllowlist', { cameraAllowlist: 'localhost' }],
+    ['cameraAllowlist', { cameraAllowlist: '10.0.0.0/40' }],
     ['partDurationMs', { partDurationMs: '50' }],
     ['segmentDurationMs', { segmentDurationMs: '1.5' }],
   ])('names the invalid field (%s) with CAMGATE_ERR_INVALID_CONFIG', (field, input) => {

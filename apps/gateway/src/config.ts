@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { errors } from './errors.js';
 
@@ -17,19 +18,30 @@ export interface GatewayConfig {
   demo: boolean;
   /** When set, the REST API (`/v1`) needs `Authorization: Bearer <apiKey>`. Empty: open. */
   apiKey: string;
+  /** Origins whose pages may fetch streams (CORS): `*` or a list. */
+  corsOrigins: '*' | string[];
+  /**
+   * Camera addresses allowed although they are loopback, link-local or reserved: CIDRs
+   * (`127.0.0.0/8`) or `address:port` endpoints.
+   */
+  cameraAllowlist: string[];
   /** LL-HLS part duration (ms). */
   partDurationMs: number;
   /** LL-HLS segment duration (ms); the target duration is the larger of this and the first GOP. */
   segmentDurationMs: number;
 }
 
-export const DEFAULT_CONFIG: Readonly<GatewayConfig> = {
+export const DEFAULT_CONFIG: Readonly<
+  Omit<GatewayConfig, 'cameraAllowlist'> & { corsOrigins: '*'; cameraAllowlist: string }
+> = {
   host: 'localhost',
   port: 8080,
   dataDir: './data',
   logLevel: 'info',
   demo: true,
   apiKey: '',
+  corsOrigins: '*' as const,
+  cameraAllowlist: '',
   partDurationMs: 200,
   segmentDurationMs: 2000,
 };
@@ -45,6 +57,8 @@ export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
   logLevel: 'CAMGATE_LOG_LEVEL',
   demo: 'CAMGATE_DEMO',
   apiKey: 'CAMGATE_API_KEY',
+  corsOrigins: 'CAMGATE_CORS_ORIGINS',
+  cameraAllowlist: 'CAMGATE_CAMERA_ALLOWLIST',
   partDurationMs: 'CAMGATE_PART_DURATION_MS',
   segmentDurationMs: 'CAMGATE_SEGMENT_DURATION_MS',
 };
@@ -113,9 +127,53 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
     logLevel: parseLogLevel(merged.logLevel),
     demo: parseBoolean('demo', merged.demo),
     apiKey: String(merged.apiKey ?? ''),
+    corsOrigins: parseOrigins(merged.corsOrigins),
+    cameraAllowlist: parseAllowlist(merged.cameraAllowlist),
     partDurationMs: parseMs('partDurationMs', merged.partDurationMs, 100, 2_000),
     segmentDurationMs: parseMs('segmentDurationMs', merged.segmentDurationMs, 1_000, 10_000),
   };
+}
+
+/** `*`, or origins separated by commas: `https://example.com, http://localhost:3000`. */
+function parseOrigins(value: ConfigInput['corsOrigins']): '*' | string[] {
+  const list = String(value)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (list.length === 0 || list.includes('*')) return '*';
+  for (const origin of list) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
+      throw errors.invalidConfig(
+        'corsOrigins',
+        `"${origin}" is not an origin like https://example.com (no path, no trailing slash)`,
+      );
+    }
+  }
+  return list;
+}
+
+/** `127.0.0.0/8, [::1]/128, 127.0.0.1:8554`: networks and endpoints cameras may use despite the address rules. */
+function parseAllowlist(value: ConfigInput['cameraAllowlist']): string[] {
+  const list = String(value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const entry of list) {
+    const cidr = /^([^/]+)\/(\d{1,3})$/.exec(entry);
+    const network = cidr?.[1]?.replace(/^\[|\]$/g, '');
+    const ok =
+      cidr !== null
+        ? network !== undefined && isIP(network) !== 0 && Number(cidr[2]) <= (isIP(network) === 4 ? 32 : 128)
+        : /^(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-fA-F:.]+\]):\d{1,5}$/.test(entry);
+    if (!ok) throw errors.invalidConfig('cameraAllowlist', `"${entry}" is neither a CIDR nor an address:port`);
+  }
+  return list.map((entry) => entry.replace(/^\[([^\]]+)\]\/(\d+)$/, '$1/$2'));
 }
 
 function parseBoolean(field: string, value: ConfigInput['demo']): boolean {

@@ -45,6 +45,8 @@ export const RtspErrorCode = {
   INVALID_SDP: 'RTSP_INVALID_SDP',
   /** The stream has no track we can receive. */
   NO_SUPPORTED_TRACKS: 'RTSP_NO_SUPPORTED_TRACKS',
+  /** The owner's connection policy refused the camera's address (beforeConnect threw). */
+  ADDRESS_REFUSED: 'RTSP_ADDRESS_REFUSED',
   /** The session was closed by its owner. */
   CLOSED: 'RTSP_CLOSED',
 } as const;

@@ -203,6 +203,7 @@ export class CameraManager {
         reconnects: 0,
         tracks: [],
         bitrate: 0,
+        bytesReceived: 0,
         framesReceived: 0,
         framesDropped: 0,
         lastFrameAt: null,

@@ -1,6 +1,7 @@
 import { CamsimServer, type CamsimServerOptions } from '@camgate/camsim';
 import { getFreePort } from '@camgate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAddressPolicy } from './address-policy.js';
 import {
   CameraPipeline,
   type CameraPipelineOptions,
@@ -98,6 +99,24 @@ describe('CameraPipeline', () => {
       expect(status.lastError).toMatchObject({ code: 'RTSP_AUTH_FAILED', message: 'wrong user name or password' });
       expect(status.reconnects).toBeGreaterThanOrEqual(2);
       expect(JSON.stringify(status)).not.toContain('canary-Zq81x');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "a camera on a refused address (loopback) fails with the policy's reason; allowlisted, it streams",
+    async () => {
+      const server = await camera();
+      const policy = createAddressPolicy();
+      const p = pipeline({ url: server.url('/h264-aac') }, { ...FAST, session: { beforeConnect: policy } });
+      await reach(p, 'failed');
+      expect(p.status().lastError).toMatchObject({
+        code: 'RTSP_ADDRESS_REFUSED',
+        message: expect.stringMatching(/not allowed \(loopback\)/),
+      });
+      expect(server.sessionCount).toBe(0);
+      policy.allowEndpoint(`127.0.0.1:${server.port}`);
+      await reach(p, 'streaming');
     },
     TIMEOUT_MS,
   );

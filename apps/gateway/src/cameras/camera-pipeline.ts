@@ -49,6 +49,8 @@ export interface CameraStatus {
   tracks: CameraTrackStatus[];
   /** Received bits per second over the last 5 s. */
   bitrate: number;
+  /** Media bytes received (frame payloads), over all sessions. */
+  bytesReceived: number;
   framesReceived: number;
   framesDropped: number;
   lastFrameAt: string | null;
@@ -110,6 +112,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   #lastViewerAt = 0;
   readonly #viewers = new Map<string, number>();
   #framesReceived = 0;
+  #bytesReceived = 0;
   #framesDropped = 0;
   #lastFrameAt: number | undefined;
   readonly #bitrateBuckets = new Float64Array(BITRATE_SECONDS + 1);
@@ -203,6 +206,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       reconnects: this.#reconnects,
       tracks,
       bitrate: this.#bitrate(now),
+      bytesReceived: this.#bytesReceived,
       framesReceived: this.#framesReceived,
       framesDropped: this.#framesDropped + (session?.stats.dropped ?? 0) + (this.#bridge?.stats.framesDropped ?? 0),
       lastFrameAt: this.#lastFrameAt === undefined ? null : new Date(this.#lastFrameAt).toISOString(),
@@ -371,6 +375,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   #count(frame: Frame): void {
     const now = this.#now();
     this.#framesReceived++;
+    this.#bytesReceived += frame.data.length;
     this.#lastFrameAt = now;
     const second = Math.floor(now / 1000);
     this.#advanceBitrate(second);

@@ -60,6 +60,10 @@ const PROBLEMS: Partial<Record<string, { message: string; permanent: boolean }>>
 
 /** Describes an error from a camera session. Messages never contain the camera URL or its credentials. */
 export function cameraProblem(err: unknown): CameraProblem {
+  if (isCodedError(err, RtspErrorCode.ADDRESS_REFUSED)) {
+    // The policy's own words: which kind of address, and how to allow it.
+    return { code: err.code, message: err.message, permanent: true };
+  }
   if (isCodedError(err)) {
     const known = PROBLEMS[err.code];
     if (known !== undefined) return { code: err.code, ...known };

@@ -56,10 +56,17 @@ describe('camgate from the repository root (built CLI)', () => {
       const playlist = await fetch(`${address}/live/demo/index.m3u8`, { signal: AbortSignal.timeout(15_000) });
       expect(playlist.status).toBe(200);
       expect(await playlist.text()).toMatch(/^#EXTM3U\n[^]*CODECS="avc1\.64\w{4},mp4a\.40\.2"/);
+      // A player holding a blocking request must not hold up the shutdown.
+      const video = await (await fetch(`${address}/live/demo/video.m3u8`)).text();
+      const next =
+        Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(video)?.[1]) + (video.match(/^#EXTINF:/gm)?.length ?? 0) + 1;
+      void fetch(`${address}/live/demo/video.m3u8?_HLS_msn=${next}`).catch(() => undefined);
     } finally {
       child.kill('SIGTERM');
     }
+    const signalled = performance.now();
     expect(await exited).toBe(0);
+    expect(performance.now() - signalled).toBeLessThan(5_000);
   }, 30_000);
 
   describe("`pnpm -s camgate probe` against GStreamer's RTSP server (interop)", () => {

@@ -2,6 +2,7 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { configFromEnv, configFromFile, resolveConfig, type ConfigInput } from '../config.js';
 import { errors } from '../errors.js';
+import { createAddressPolicy } from '../cameras/address-policy.js';
 import { CameraManager } from '../cameras/camera-manager.js';
 import { startDemoCamera } from '../cameras/demo-camera.js';
 import { buildServer } from '../http/server.js';
@@ -26,6 +27,8 @@ Options:
   -h, --help               show this help
 
 Environment only: CAMGATE_API_KEY (the REST API then needs Authorization: Bearer <key>),
+CAMGATE_CORS_ORIGINS (* or a comma-separated list of origins that may fetch streams),
+CAMGATE_CAMERA_ALLOWLIST (CIDRs or address:port allowed although loopback or link-local),
 CAMGATE_PART_DURATION_MS (200), CAMGATE_SEGMENT_DURATION_MS (2000).
 
 Precedence: command-line flags, then environment, then config file, then defaults.
@@ -79,15 +82,17 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
 
   const logger = createLogger(config.logLevel);
   const store = await FileCameraStore.open(config.dataDir);
+  const addressPolicy = createAddressPolicy({ allow: config.cameraAllowlist });
   const cameras = await CameraManager.open({
     store,
     pipeline: (id) => ({
       hls: { partDurationMs: config.partDurationMs, segmentDurationMs: config.segmentDurationMs },
       logger: logger.child({ camera: id }),
+      session: { beforeConnect: addressPolicy },
     }),
   });
-  const demo = config.demo ? await startDemoCamera(cameras, logger) : undefined;
-  const app = buildServer({ logger, cameras, apiKey: config.apiKey });
+  const demo = config.demo ? await startDemoCamera(cameras, logger, addressPolicy) : undefined;
+  const app = buildServer({ logger, cameras, apiKey: config.apiKey, corsOrigins: config.corsOrigins });
   try {
     await app.listen({ host: config.host, port: config.port });
     await new Promise<void>((resolve) => {
@@ -96,9 +101,23 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     });
     logger.info('shutting down');
   } finally {
-    await app.close();
-    await cameras.close();
-    await demo?.close();
+    // Stop taking requests, then end the cameras: their streams release every held LL-HLS request
+    // at once (they would otherwise wait up to 3 target durations), and the store is flushed.
+    const closingHttp = app.close();
+    const deadline = setTimeout(() => {
+      logger.warn('shutdown is slow: closing the remaining connections');
+      app.server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    try {
+      await cameras.close();
+      await demo?.close();
+      await closingHttp;
+    } finally {
+      clearTimeout(deadline);
+    }
   }
   return 0;
 }
+
+/** 4 s for requests in flight to finish: the process exits within 5 s of SIGTERM. */
+const SHUTDOWN_GRACE_MS = 4_000;

@@ -86,6 +86,7 @@ const cameraSchema = {
           },
         },
         bitrate: { type: 'integer', description: 'bits per second over the last 5 s' },
+        bytesReceived: { type: 'integer' },
         framesReceived: { type: 'integer' },
         framesDropped: { type: 'integer' },
         lastFrameAt: { type: ['string', 'null'] },

@@ -1,5 +1,6 @@
 import { HlsStream } from '@camgate/hls';
 import { videoTestStream } from '@camgate/testkit';
+import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildServer } from './server.js';
@@ -90,6 +91,46 @@ describe('live routes', () => {
     const response = await app.inject('/live/cam1/video.m3u8?_HLS_part=1');
     expect(response.statusCode).toBe(400);
     expect(response.headers['cache-control']).toMatch(/max-age=/);
+  });
+
+  it('CORS: any origin by default, never with credentials; a preflight answers', async () => {
+    const response = await app.inject({ url: '/live/cam1/index.m3u8', headers: { origin: 'https://evil.example' } });
+    expect(response.headers['access-control-allow-origin']).toBe('*');
+    expect(response.headers['access-control-allow-credentials']).toBeUndefined();
+    const preflight = await app.inject({ method: 'OPTIONS', url: '/live/cam1/video.m3u8' });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS');
+  });
+
+  it('CORS with a list: only listed origins get the header (S09)', async () => {
+    const listed = buildServer({
+      logger: pino({ level: 'silent' }),
+      live: () => stream,
+      corsOrigins: ['https://cams.example'],
+    });
+    try {
+      const ok = await listed.inject({ url: '/live/cam1/index.m3u8', headers: { origin: 'https://cams.example' } });
+      expect(ok.headers['access-control-allow-origin']).toBe('https://cams.example');
+      expect(ok.headers.vary).toMatch(/Origin/);
+      const other = await listed.inject({ url: '/live/cam1/index.m3u8', headers: { origin: 'https://evil.example' } });
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await listed.close();
+    }
+  });
+
+  it('gzips playlists for clients that accept it, byte-identical once inflated; never media', async () => {
+    const plain = await app.inject('/live/cam1/video.m3u8');
+    const zipped = await app.inject({ url: '/live/cam1/video.m3u8', headers: { 'accept-encoding': 'gzip, br' } });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toMatch(/Accept-Encoding/);
+    expect(gunzipSync(zipped.rawPayload).toString()).toBe(plain.body);
+    expect(zipped.rawPayload.length).toBeLessThan(plain.rawPayload.length);
+    const refused = await app.inject({ url: '/live/cam1/video.m3u8', headers: { 'accept-encoding': 'gzip;q=0' } });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    const segment = /^(video-\d+\.m4s)$/m.exec(plain.body)?.[1] as string;
+    const media = await app.inject({ url: `/live/cam1/${segment}`, headers: { 'accept-encoding': 'gzip' } });
+    expect(media.headers['content-encoding']).toBeUndefined();
   });
 
   it('serves the hls.js player script bundled with the gateway', async () => {

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import type { HlsResponse, HlsStream } from '@camgate/hls';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * Finds a camera's live stream by its id for a request from `viewer` (the client's address and
@@ -14,24 +15,107 @@ export type LiveStreamLookup = (cameraId: string, viewer: string) => HlsStream |
 /** A file name under a stream's path: playlists, init segments, parts and segments. Anything else is 404. */
 const FILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
+export interface LiveRoutesOptions {
+  /**
+   * Origins whose pages may fetch the streams (CORS): `*` (the default: any page, never with
+   * credentials) or a list; requests from other origins get no CORS headers, so browsers refuse
+   * them.
+   */
+  corsOrigins?: '*' | readonly string[];
+  /** Called for each answer from a camera's stream with its body size (metrics). */
+  onServed?: (cameraId: string, bytes: number) => void;
+}
+
+/** Playlists under 512 bytes are sent as they are: gzip would save next to nothing. */
+const GZIP_MIN_BYTES = 512;
+/** 4096 compressed playlists remembered (3 playlists and their delta variants per camera). */
+const GZIP_CACHE_ENTRIES = 4096;
+/** A day: browsers may reuse a preflight answer that long (Chromium caps it at 2 hours). */
+const PREFLIGHT_MAX_AGE_S = 86_400;
+
 /**
  * Serves each camera's LL-HLS stream under `/live/<camera id>/`: `index.m3u8` (multivariant),
  * `video.m3u8`, `audio.m3u8`, and their media. The stream answers every request itself (blocking
- * reloads included); this only carries its answers over HTTP. HEAD is answered like GET, without
- * the body.
+ * reloads included); this only carries its answers over HTTP, adding CORS and gzip for playlists.
+ * HEAD is answered like GET, without the body.
  */
-export function registerLiveRoutes(app: FastifyInstance, lookup: LiveStreamLookup): void {
+export function registerLiveRoutes(
+  app: FastifyInstance,
+  lookup: LiveStreamLookup,
+  options: LiveRoutesOptions = {},
+): void {
+  const origins = options.corsOrigins ?? '*';
+  // The last gzipped text of each playlist: 5000 players woken by one part share one compression.
+  const gzipped = new Map<string, { text: string; bytes: Buffer }>();
+
   app.get<{ Params: { id: string; file: string } }>('/live/:id/:file', async (request, reply) => {
+    cors(request, reply, origins);
     const { id, file } = request.params;
-    const stream = lookup(id, `${request.ip} ${request.headers['user-agent'] ?? ''}`);
-    if (stream === undefined || !FILE_NAME.test(file)) {
+    const stream = FILE_NAME.test(file)
+      ? lookup(id, `${request.ip} ${request.headers['user-agent'] ?? ''}`)
+      : undefined;
+    if (stream === undefined) {
       return reply.code(404).header('cache-control', 'no-cache').type('text/plain; charset=utf-8').send('not found\n');
     }
     const rawUrl = request.raw.url ?? '';
     const queryAt = rawUrl.indexOf('?');
     const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
-    return send(reply, await stream.handle(file, query));
+    const response = await stream.handle(file, query);
+    const { body } = response;
+    options.onServed?.(id, bodyBytes(body));
+    if (typeof body === 'string' && body.length >= GZIP_MIN_BYTES && response.status === 200) {
+      addVary(reply, 'Accept-Encoding');
+      if (acceptsGzip(request)) {
+        const key = `${id}/${file}?${query.get('_HLS_skip') ?? ''}`;
+        let cached = gzipped.get(key);
+        if (cached?.text !== body) {
+          if (gzipped.size >= GZIP_CACHE_ENTRIES) gzipped.clear();
+          cached = { text: body, bytes: gzipSync(body) };
+          gzipped.set(key, cached);
+        }
+        return send(reply.header('content-encoding', 'gzip'), { ...response, body: cached.bytes });
+      }
+    }
+    return send(reply, response);
   });
+
+  app.options('/live/:id/:file', (request, reply) => {
+    cors(request, reply, origins);
+    return reply
+      .code(204)
+      .header('access-control-allow-methods', 'GET, HEAD, OPTIONS')
+      .header('access-control-max-age', PREFLIGHT_MAX_AGE_S)
+      .send();
+  });
+}
+
+/** CORS for public streams: an allowed origin, never credentials (S09: no reflected origin with credentials). */
+function cors(request: FastifyRequest, reply: FastifyReply, origins: '*' | readonly string[]): void {
+  if (origins === '*') {
+    reply.header('access-control-allow-origin', '*');
+    return;
+  }
+  addVary(reply, 'Origin');
+  const origin = request.headers.origin;
+  if (origin !== undefined && origins.includes(origin)) reply.header('access-control-allow-origin', origin);
+}
+
+function bodyBytes(body: HlsResponse['body']): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.byteLength;
+  let length = 0;
+  for (const part of body) length += part.byteLength;
+  return length;
+}
+
+function addVary(reply: FastifyReply, field: string): void {
+  const current = reply.getHeader('vary');
+  reply.header('vary', current === undefined ? field : `${String(current)}, ${field}`);
+}
+
+function acceptsGzip(request: FastifyRequest): boolean {
+  const header = request.headers['accept-encoding'];
+  return typeof header === 'string' && /(?:^|,)\s*gzip\s*(?:,|$|;\s*q=(?:1|0\.[0-9]*[1-9]))/i.test(header);
 }
 
 function send(reply: FastifyReply, response: HlsResponse): FastifyReply {

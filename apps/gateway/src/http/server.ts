@@ -4,9 +4,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import { VERSION } from '../version.js';
 import { registerCameraRoutes } from './camera-routes.js';
+import { registerDashboard } from './dashboard-page.js';
+import { registerEmbedPage } from './embed-page.js';
 import { registerHealthRoutes } from './health-routes.js';
-import { registerHomePage } from './home-page.js';
 import { registerLiveRoutes, registerPlayerAssets, type LiveStreamLookup } from './live-routes.js';
+import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
 import { registerProblemHandlers } from './problem.js';
 
 export interface ServerOptions {
@@ -17,6 +19,8 @@ export interface ServerOptions {
   live?: LiveStreamLookup;
   /** When set, `/v1` needs `Authorization: Bearer <apiKey>`; playback stays open. */
   apiKey?: string | undefined;
+  /** CORS for `/live/`: `*` (default) or the allowed origins. */
+  corsOrigins?: '*' | readonly string[];
 }
 
 /** 60 s: longer than any LL-HLS blocking reload (3 target durations) yet bounds slow clients. */
@@ -61,12 +65,18 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   void app.register((scope, _options, done) => {
     scope.get('/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(scope.swagger()));
     registerHealthRoutes(scope, () => !closing);
-    registerHomePage(scope);
+    registerDashboard(scope, { cameras: options.cameras });
+    registerEmbedPage(scope, { cameras: options.cameras });
     registerPlayerAssets(scope);
     const cameras = options.cameras;
     const live: LiveStreamLookup =
       cameras === undefined ? (options.live ?? (() => undefined)) : (id, viewer) => cameras.liveStream(id, viewer);
-    registerLiveRoutes(scope, live);
+    const metrics = new GatewayMetrics(cameras);
+    registerMetricsRoute(scope, metrics);
+    registerLiveRoutes(scope, live, {
+      corsOrigins: options.corsOrigins ?? '*',
+      onServed: (id, bytes) => metrics.served(id, bytes),
+    });
     if (cameras !== undefined) registerCameraRoutes(scope, { cameras, apiKey: options.apiKey });
     done();
   });

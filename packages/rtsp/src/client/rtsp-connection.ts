@@ -19,6 +19,8 @@ const MAX_PENDING_REQUESTS = 16;
 
 export interface ConnectionOptions {
   host: string;
+  /** The IP address to connect to, when the caller resolved `host` itself (and checked it). */
+  address?: string;
   port: number;
   secure: boolean;
   tls?: TlsOptions;
@@ -83,8 +85,13 @@ export class RtspConnection {
   static open(options: ConnectionOptions): Promise<RtspConnection> {
     return new Promise((resolve, reject) => {
       const socket = options.secure
-        ? tlsConnect({ host: options.host, port: options.port, servername: serverName(options.host), ...options.tls })
-        : netConnect({ host: options.host, port: options.port });
+        ? tlsConnect({
+            host: options.address ?? options.host,
+            port: options.port,
+            servername: serverName(options.host),
+            ...options.tls,
+          })
+        : netConnect({ host: options.address ?? options.host, port: options.port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(

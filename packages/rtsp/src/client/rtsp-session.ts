@@ -40,8 +40,17 @@ export interface RtspSessionOptions {
   receiverReportIntervalMs?: number;
   /** TLS options for rtsps:// (certificate checks, CA, ...). */
   tls?: TlsOptions;
-  /** Called before every connection (first and after redirects) with the host and port: throw to refuse (SSRF policy). */
-  beforeConnect?: (target: { host: string; port: number; secure: boolean }) => void | Promise<void>;
+  /**
+   * Called before every connection (first and after redirects) with the host and port: throw to
+   * refuse (SSRF policy; the session fails with RTSP_ADDRESS_REFUSED), or return the IP address
+   * to connect to, so that the address checked is the address used (no DNS rebinding in between).
+   */
+  beforeConnect?: (target: {
+    host: string;
+    port: number;
+    secure: boolean;
+    // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a policy that only checks returns nothing
+  }) => void | { address: string } | Promise<void | { address: string }>;
   logger?: SessionLogger;
 }
 
@@ -309,10 +318,24 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   }
 
   async #open(target: RtspUrl): Promise<RtspConnection> {
-    await this.#options.beforeConnect?.({ host: target.host, port: target.port, secure: target.secure });
+    let resolved: { address: string } | undefined;
+    try {
+      const decision = await this.#options.beforeConnect?.({
+        host: target.host,
+        port: target.port,
+        secure: target.secure,
+      });
+      if (typeof decision === 'object') resolved = decision;
+    } catch (err) {
+      if (err instanceof RtspError) throw err;
+      throw new RtspError(RtspErrorCode.ADDRESS_REFUSED, err instanceof Error ? err.message : String(err), {
+        cause: err,
+      });
+    }
     if (this.#isClosed()) throw new RtspError(RtspErrorCode.CLOSED, 'the session was closed');
     const connection = await RtspConnection.open({
       host: target.host,
+      ...(resolved ? { address: resolved.address } : {}),
       port: target.port,
       secure: target.secure,
       ...(this.#options.tls === undefined ? {} : { tls: this.#options.tls }),

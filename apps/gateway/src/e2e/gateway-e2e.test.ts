@@ -1,0 +1,121 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CamsimServer } from '@camgate/camsim';
+import { PlaylistHistory } from '@camgate/hls/testing';
+import { requireTools, startGstRtspServer, type GstRtspServer } from '@camgate/testkit';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAddressPolicy } from '../cameras/address-policy.js';
+import { CameraManager } from '../cameras/camera-manager.js';
+import { buildServer } from '../http/server.js';
+import { FileCameraStore } from '../store/file-camera-store.js';
+
+/**
+ * The gateway as a user runs it: listening on a port, cameras added through the API (the
+ * simulated camera and GStreamer's RTSP server, a third-party implementation), playlists fetched
+ * over HTTP and checked with the packager's rule checker across blocking reloads, a camera
+ * deleted, the gateway restarted.
+ */
+describe('gateway end to end', () => {
+  let dir: string;
+  let camsim: CamsimServer;
+  let gst: GstRtspServer | undefined;
+  let cameras: CameraManager;
+  let app: FastifyInstance;
+  let origin: string;
+
+  async function startGateway(): Promise<void> {
+    // Both cameras run on this machine: loopback is allowlisted, as an operator would.
+    const policy = createAddressPolicy({ allow: ['127.0.0.0/8'] });
+    cameras = await CameraManager.open({
+      store: await FileCameraStore.open(dir),
+      pipeline: () => ({ hls: { segmentDurationMs: 1000 }, session: { beforeConnect: policy } }),
+    });
+    app = buildServer({ logger: pino({ level: 'silent' }), cameras });
+    origin = await app.listen({ host: '127.0.0.1', port: 0 });
+  }
+
+  async function stopGateway(): Promise<void> {
+    await app.close();
+    await cameras.close();
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'camgate-e2e-'));
+    camsim = await CamsimServer.start();
+    await startGateway();
+  });
+
+  afterAll(async () => {
+    await stopGateway();
+    await camsim.close();
+    await gst?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function add(body: object): Promise<string> {
+    const response = await fetch(`${origin}/v1/cameras`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { id: string }).id;
+  }
+
+  /** Follows a media playlist over blocking reloads (one segment at a time), checking every answer. */
+  async function follow(id: string, name: 'video' | 'audio', segments: number, others: string[]): Promise<string> {
+    const history = new PlaylistHistory();
+    let text = '';
+    let query = '';
+    for (let i = 0; i <= segments; i++) {
+      const response = await fetch(`${origin}/live/${id}/${name}.m3u8${query}`, {
+        signal: AbortSignal.timeout(20_000),
+      });
+      expect(response.status).toBe(200);
+      text = await response.text();
+      const violations = history.check(text, { otherRenditions: others }).filter((v) => v.level !== 'should');
+      expect(violations).toEqual([]);
+      const sequence = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1]);
+      const listed = text.match(/^#EXTINF:/gm)?.length ?? 0;
+      query = `?_HLS_msn=${sequence + listed}`;
+    }
+    return text;
+  }
+
+  it('the simulated camera: H.264 + AAC renditions that follow the rules across blocking reloads', async () => {
+    const id = await add({ id: 'sim', name: 'Simulated', url: camsim.url('/h264-aac'), transport: 'tcp' });
+    const multivariant = await (await fetch(`${origin}/live/${id}/index.m3u8`)).text();
+    expect(multivariant).toMatch(/CODECS="avc1\.64\w{4},mp4a\.40\.2"/);
+    const video = await follow(id, 'video', 3, ['audio.m3u8']);
+    expect(video).toMatch(/#EXT-X-PART:DURATION=/);
+    await follow(id, 'audio', 2, ['video.m3u8']);
+    const status = (await (await fetch(`${origin}/v1/cameras/${id}`)).json()) as { status: { state: string } };
+    expect(status.status.state).toBe('streaming');
+  }, 60_000);
+
+  it("GStreamer's RTSP server as a camera (Basic auth): streams, then its deletion takes its URLs away", async (ctx) => {
+    requireTools(ctx, 'gst-rtsp-server');
+    gst = await startGstRtspServer({ gop: 25 });
+    const id = await add({ id: 'gst', name: 'GStreamer', url: gst.authUrl(), transport: 'tcp' });
+    const multivariant = await fetch(`${origin}/live/${id}/index.m3u8`, { signal: AbortSignal.timeout(20_000) });
+    expect(multivariant.status).toBe(200);
+    expect(await multivariant.text()).toMatch(/CODECS="avc1\.\w{6}"/);
+    await follow(id, 'video', 2, []);
+    const deleted = await fetch(`${origin}/v1/cameras/${id}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(204);
+    expect((await fetch(`${origin}/live/${id}/index.m3u8`)).status).toBe(404);
+    expect((await fetch(`${origin}/live/${id}/video.m3u8`)).status).toBe(404);
+  }, 60_000);
+
+  it('a restart brings the cameras back with the same ids, streaming', async () => {
+    await stopGateway();
+    await startGateway();
+    const list = (await (await fetch(`${origin}/v1/cameras`)).json()) as { items: Array<{ id: string }> };
+    expect(list.items.map((c) => c.id)).toEqual(['sim']);
+    const playlist = await fetch(`${origin}/live/sim/index.m3u8`, { signal: AbortSignal.timeout(20_000) });
+    expect(playlist.status).toBe(200);
+  }, 60_000);
+});

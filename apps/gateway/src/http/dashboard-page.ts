@@ -1,0 +1,602 @@
+import type { FastifyInstance } from 'fastify';
+import type { CameraManager } from '../cameras/camera-manager.js';
+import { VERSION } from '../version.js';
+import { cspHash, escapeHtml, jsonForScript, PLAYER_SCRIPT, sendPage } from './embed-page.js';
+
+/** Every 3 s the dashboard asks for the cameras' states. */
+const POLL_MS = 3000;
+
+const DASHBOARD_STYLE = `
+:root { color-scheme: light; --bg: #f1f3f6; --card: #fff; --ink: #1b1f24; --muted: #5b6470; --line: #dde1e6;
+  --accent: #2563eb; --danger: #c62828; }
+* { box-sizing: border-box; }
+html, body { margin: 0; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  background: var(--bg); color: var(--ink); font-size: 15px; line-height: 1.4; }
+header { display: flex; align-items: center; gap: 1rem; flex-wrap: wrap; padding: 0.75rem 1.25rem;
+  background: #111827; color: #f9fafb; }
+header h1 { margin: 0; font-size: 1.15rem; font-weight: 600; letter-spacing: 0.01em; }
+header nav { margin-left: auto; display: flex; gap: 0.75rem; align-items: center; }
+header a { color: #cbd5e1; text-decoration: none; }
+header a:hover { color: #fff; text-decoration: underline; }
+button { font: inherit; cursor: pointer; border-radius: 6px; border: 1px solid var(--line); background: #fff;
+  color: var(--ink); padding: 0.35rem 0.8rem; }
+button:hover { border-color: #9aa4b1; }
+button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+button.danger { color: var(--danger); }
+.banner { margin: 1rem 1.25rem 0; padding: 0.75rem 1rem; border-radius: 8px; background: #fff7e6;
+  border: 1px solid #f3d19c; }
+.banner form { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin-top: 0.5rem; }
+.banner input { font: inherit; padding: 0.35rem 0.5rem; border: 1px solid var(--line); border-radius: 6px;
+  min-width: 16rem; }
+main { padding: 1.25rem; }
+#grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 340px), 1fr)); }
+#empty { color: var(--muted); text-align: center; padding: 3rem 1rem; }
+.tile { background: var(--card); border-radius: 10px; overflow: hidden; border: 1px solid var(--line);
+  display: flex; flex-direction: column; box-shadow: 0 1px 2px rgba(0, 0, 0, 0.04); }
+.screen { position: relative; aspect-ratio: 16 / 9; background: #000; }
+.screen video { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: contain; }
+.overlay { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
+  color: #e5e7eb; background: rgba(0, 0, 0, 0.55); font-size: 0.95rem; text-align: center; padding: 1rem; }
+.info { padding: 0.7rem 0.9rem 0.9rem; display: flex; flex-direction: column; gap: 0.45rem; }
+.title-row { display: flex; align-items: center; gap: 0.5rem; }
+.name { margin: 0; font-size: 1rem; font-weight: 600; overflow-wrap: anywhere; flex: 1; }
+.badge { font-size: 0.75rem; font-weight: 600; padding: 0.1rem 0.55rem; border-radius: 999px; color: #fff;
+  background: #64748b; text-transform: lowercase; white-space: nowrap; }
+.badge[data-state="streaming"] { background: #16a34a; }
+.badge[data-state="connecting"] { background: #2563eb; }
+.badge[data-state="retrying"] { background: #d97706; }
+.badge[data-state="failed"] { background: #dc2626; }
+.badge[data-state="disabled"] { background: #6b7280; }
+.badge[data-state="idle"] { background: #475569; }
+.meta { margin: 0; color: var(--muted); font-size: 0.85rem; }
+.error { margin: 0; color: var(--danger); font-size: 0.85rem; overflow-wrap: anywhere; }
+.notes { margin: 0; padding-left: 1.1rem; color: #92400e; font-size: 0.85rem; }
+.actions { display: flex; gap: 0.5rem; flex-wrap: wrap; align-items: center; }
+.actions a { margin-left: auto; color: var(--accent); font-size: 0.9rem; }
+details.embed summary { cursor: pointer; color: var(--muted); font-size: 0.9rem; }
+details.embed textarea { width: 100%; margin: 0.4rem 0; font: 0.8rem ui-monospace, SFMono-Regular, Menlo, monospace;
+  resize: vertical; border: 1px solid var(--line); border-radius: 6px; padding: 0.4rem; }
+dialog { border: 0; border-radius: 12px; padding: 0; width: min(32rem, calc(100vw - 2rem));
+  box-shadow: 0 20px 50px rgba(0, 0, 0, 0.3); }
+dialog::backdrop { background: rgba(17, 24, 39, 0.55); }
+dialog form { padding: 1.25rem; display: flex; flex-direction: column; gap: 0.35rem; }
+dialog h2 { margin: 0 0 0.5rem; font-size: 1.1rem; }
+dialog label { font-weight: 600; font-size: 0.9rem; margin-top: 0.4rem; }
+dialog label.check { font-weight: 400; display: flex; gap: 0.5rem; align-items: center; }
+dialog input[type="text"], dialog select { font: inherit; padding: 0.4rem 0.5rem; border: 1px solid var(--line);
+  border-radius: 6px; width: 100%; }
+dialog input[aria-invalid="true"] { border-color: var(--danger); }
+.field-error, .form-error { margin: 0; color: var(--danger); font-size: 0.85rem; min-height: 0; }
+.hint { margin: 0; color: var(--muted); font-size: 0.8rem; }
+.dialog-actions { display: flex; justify-content: flex-end; gap: 0.5rem; margin-top: 0.8rem; }
+[hidden] { display: none !important; }
+`;
+
+/**
+ * Browser-side (not type-checked). Builds every element with textContent/setAttribute: nothing a
+ * camera or a user supplies is ever parsed as HTML (S11).
+ */
+const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
+(function () {
+  'use strict';
+  var config = JSON.parse(document.getElementById('config').textContent);
+  var KEY_STORAGE = 'camgate.apiKey';
+  var STATES = ['streaming', 'connecting', 'retrying', 'failed', 'disabled', 'idle'];
+  var PLAYER_TEXT = {
+    connecting: 'Connecting\\u2026',
+    down: 'Camera offline \\u2014 reconnecting\\u2026',
+    blocked: 'Autoplay blocked: open the camera to watch',
+    unsupported: 'This browser cannot play HLS video',
+  };
+  var grid = document.getElementById('grid');
+  var empty = document.getElementById('empty');
+  var notice = document.getElementById('notice');
+  var keyPanel = document.getElementById('key-panel');
+  var keyForm = document.getElementById('key-form');
+  var keyInput = document.getElementById('key-input');
+  var keyError = document.getElementById('key-error');
+  var addButton = document.getElementById('add-button');
+  var dialog = document.getElementById('camera-dialog');
+  var form = document.getElementById('camera-form');
+  var formTitle = document.getElementById('form-title');
+  var formError = document.getElementById('form-error');
+  var urlHint = document.getElementById('url-hint');
+  var template = document.getElementById('tile-template');
+  var tiles = new Map();
+  var editing = null;
+  var pollTimer = 0;
+  var waitingForKey = false;
+
+  function storedKey() {
+    try { return sessionStorage.getItem(KEY_STORAGE) || ''; } catch (e) { return ''; }
+  }
+  function storeKey(key) {
+    try {
+      if (key) sessionStorage.setItem(KEY_STORAGE, key); else sessionStorage.removeItem(KEY_STORAGE);
+    } catch (e) { /* storage refused: the key lasts as long as the page */ }
+    memoryKey = key;
+  }
+  var memoryKey = storedKey();
+
+  function AuthNeeded() {}
+
+  function api(method, path, body) {
+    var headers = { accept: 'application/json' };
+    if (memoryKey) headers.authorization = 'Bearer ' + memoryKey;
+    var init = { method: method, headers: headers, cache: 'no-store' };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return fetch(path, init).then(function (res) {
+      if (res.status === 401) {
+        askForKey(memoryKey !== '');
+        throw new AuthNeeded();
+      }
+      if (res.status === 204) return { ok: true, status: 204, data: null };
+      return res.json().then(
+        function (data) { return { ok: res.ok, status: res.status, data: data }; },
+        function () { return { ok: res.ok, status: res.status, data: null }; }
+      );
+    });
+  }
+
+  function showNotice(text) {
+    notice.textContent = text;
+    notice.hidden = text === '';
+  }
+
+  function askForKey(wrong) {
+    waitingForKey = true;
+    clearTimeout(pollTimer);
+    if (wrong) storeKey('');
+    keyError.textContent = wrong ? 'That key was refused. Try again.' : '';
+    keyPanel.hidden = false;
+    keyInput.focus();
+  }
+
+  keyForm.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var key = keyInput.value.trim();
+    if (key === '') return;
+    storeKey(key);
+    keyInput.value = '';
+    keyPanel.hidden = true;
+    waitingForKey = false;
+    refresh();
+  });
+
+  // ------------------------------------------------------------ tiles
+
+  function el(root, selector) { return root.querySelector(selector); }
+
+  function absoluteSnippet(snippet) {
+    return snippet.split('src="/').join('src="' + location.origin + '/');
+  }
+
+  function formatBitrate(bits) {
+    if (!bits) return '';
+    return bits >= 1e6 ? (bits / 1e6).toFixed(1) + ' Mbit/s' : Math.round(bits / 1e3) + ' kbit/s';
+  }
+
+  function createTile(camera) {
+    var node = template.content.firstElementChild.cloneNode(true);
+    var tile = { id: camera.id, node: node, camera: camera, player: null, playerState: 'connecting' };
+    node.setAttribute('data-id', camera.id);
+    el(node, '.edit').addEventListener('click', function () { openForm(tile.camera); });
+    el(node, '.delete').addEventListener('click', function () { removeCamera(tile); });
+    el(node, '.copy').addEventListener('click', function () {
+      copyText(el(node, '.snippet'), el(node, '.copy'));
+    });
+    tiles.set(camera.id, tile);
+    grid.appendChild(node);
+    return tile;
+  }
+
+  /** The overlay says what the player says, or what the gateway says when the player only waits. */
+  function showOverlay(tile) {
+    var text;
+    var cameraState = tile.camera.status && tile.camera.status.state;
+    if (tile.camera.enabled === false) text = 'Disabled';
+    else if (tile.playerState === 'playing' || tile.playerState === 'ready') text = undefined;
+    else if (tile.playerState === 'blocked' || tile.playerState === 'unsupported') text = PLAYER_TEXT[tile.playerState];
+    else if (cameraState === 'retrying' || cameraState === 'failed') text = PLAYER_TEXT.down;
+    else text = PLAYER_TEXT[tile.playerState] || PLAYER_TEXT.connecting;
+    var overlay = el(tile.node, '.overlay');
+    overlay.hidden = text === undefined;
+    el(overlay, '.overlay-text').textContent = text || '';
+  }
+
+  function startPlayer(tile) {
+    var video = el(tile.node, 'video');
+    video.muted = true;
+    var src = tile.camera.links && tile.camera.links.playlist;
+    if (typeof src !== 'string' || src.indexOf('/live/') !== 0) return;
+    tile.player = camgatePlayer(video, src, {
+      autoplay: true,
+      onState: function (state) {
+        tile.playerState = state;
+        showOverlay(tile);
+      },
+    });
+  }
+
+  function stopPlayer(tile) {
+    if (tile.player) tile.player.destroy();
+    tile.player = null;
+    tile.playerState = 'stopped';
+  }
+
+  function updateTile(tile, camera) {
+    tile.camera = camera;
+    var node = tile.node;
+    var status = camera.status || {};
+    var state = STATES.indexOf(status.state) === -1 ? 'idle' : status.state;
+    el(node, '.name').textContent = camera.name;
+    el(node, 'video').setAttribute('aria-label', camera.name);
+    var badge = el(node, '.badge');
+    badge.textContent = state;
+    badge.setAttribute('data-state', state);
+
+    var meta = [];
+    var tracks = Array.isArray(status.tracks) ? status.tracks : [];
+    tracks.forEach(function (track) {
+      if (track.kind === 'video' && track.width && track.height) meta.push(track.width + '\\u00d7' + track.height);
+    });
+    var rate = formatBitrate(status.bitrate);
+    if (rate) meta.push(rate);
+    if (typeof status.viewers === 'number') meta.push(status.viewers + (status.viewers === 1 ? ' viewer' : ' viewers'));
+    if (camera.onDemand) meta.push('on demand');
+    el(node, '.meta').textContent = meta.join(' \\u00b7 ');
+
+    var error = el(node, '.error');
+    var message = status.lastError && status.lastError.message;
+    error.textContent = message ? String(message) : '';
+    error.hidden = !message || state === 'streaming';
+
+    var notes = el(node, '.notes');
+    notes.replaceChildren();
+    tracks.forEach(function (track) {
+      if (track.browserPlayable !== false) return;
+      var item = document.createElement('li');
+      item.textContent = (track.kind || 'track') + (track.codec ? ' (' + track.codec + ')' : '') +
+        ' not playable in browsers' + (track.reason ? ': ' + track.reason : '');
+      notes.appendChild(item);
+    });
+    notes.hidden = notes.childElementCount === 0;
+
+    var links = camera.links || {};
+    var open = el(node, '.open');
+    if (typeof links.embed === 'string' && links.embed.indexOf('/embed/') === 0) open.setAttribute('href', links.embed);
+    var snippet = el(node, '.snippet');
+    var text = typeof links.snippet === 'string' ? absoluteSnippet(links.snippet) : '';
+    if (snippet.value !== text) snippet.value = text;
+
+    if (camera.enabled === false) stopPlayer(tile);
+    else if (!tile.player) startPlayer(tile);
+    showOverlay(tile);
+  }
+
+  function removeTile(tile) {
+    if (tile.player) tile.player.destroy();
+    tile.node.remove();
+    tiles.delete(tile.id);
+  }
+
+  function render(cameras) {
+    var seen = new Set();
+    cameras.forEach(function (camera) {
+      if (!camera || typeof camera.id !== 'string') return;
+      seen.add(camera.id);
+      updateTile(tiles.get(camera.id) || createTile(camera), camera);
+    });
+    tiles.forEach(function (tile) { if (!seen.has(tile.id)) removeTile(tile); });
+    empty.hidden = tiles.size !== 0;
+  }
+
+  function copyText(textarea, button) {
+    function done(ok) {
+      button.textContent = ok ? 'Copied' : 'Select and copy';
+      setTimeout(function () { button.textContent = 'Copy'; }, 1500);
+    }
+    function fallback() {
+      textarea.focus();
+      textarea.select();
+      var ok = false;
+      try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+      done(ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(textarea.value).then(function () { done(true); }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  // ------------------------------------------------------------ polling
+
+  function fetchAll(page, items) {
+    return api('GET', '/v1/cameras?perPage=100&page=' + page).then(function (res) {
+      if (!res.ok || !res.data || !Array.isArray(res.data.items)) throw res;
+      items = items.concat(res.data.items);
+      return page < res.data.pageCount && page < 50 ? fetchAll(page + 1, items) : items;
+    });
+  }
+
+  function refresh() {
+    clearTimeout(pollTimer);
+    return fetchAll(1, []).then(
+      function (cameras) {
+        showNotice('');
+        render(cameras);
+        schedule();
+      },
+      function (err) {
+        if (err instanceof AuthNeeded) return;
+        if (err && err.status === 404 && !config.api) {
+          showNotice('This gateway runs without a camera registry: there is no camera API to show.');
+          addButton.hidden = true;
+          return;
+        }
+        var detail = err && err.data && err.data.detail;
+        showNotice(detail ? 'The gateway answered: ' + detail : 'The gateway cannot be reached. Retrying\\u2026');
+        schedule();
+      }
+    );
+  }
+
+  function schedule() {
+    clearTimeout(pollTimer);
+    if (!waitingForKey) pollTimer = setTimeout(refresh, config.pollMs);
+  }
+
+  // ------------------------------------------------------------ add / edit / delete
+
+  var FIELDS = ['name', 'url', 'transport', 'audio', 'onDemand', 'enabled'];
+
+  function clearErrors() {
+    formError.textContent = '';
+    form.querySelectorAll('[data-error-for]').forEach(function (node) {
+      node.textContent = '';
+      node.hidden = true;
+    });
+    form.querySelectorAll('[aria-invalid]').forEach(function (node) { node.removeAttribute('aria-invalid'); });
+  }
+
+  function showProblem(problem, status) {
+    var general = [];
+    var first = null;
+    var fieldErrors = problem && Array.isArray(problem.errors) ? problem.errors : [];
+    fieldErrors.forEach(function (item) {
+      var field = item && typeof item.field === 'string' ? item.field : '';
+      var message = item && typeof item.message === 'string' ? item.message : 'is invalid';
+      var slot = FIELDS.indexOf(field) === -1 ? null : form.querySelector('[data-error-for="' + field + '"]');
+      if (slot) {
+        slot.textContent = slot.textContent ? slot.textContent + '; ' + message : message;
+        slot.hidden = false;
+        var control = input(field);
+        if (control) {
+          control.setAttribute('aria-invalid', 'true');
+          if (!first) first = control;
+        }
+      } else {
+        general.push((field ? field + ': ' : '') + message);
+      }
+    });
+    if (general.length === 0 && fieldErrors.length === 0) {
+      general.push(problem && problem.detail ? problem.detail : 'The gateway answered ' + status + '.');
+    }
+    formError.textContent = general.join('; ');
+    if (first) first.focus();
+  }
+
+  function openForm(camera) {
+    editing = camera || null;
+    clearErrors();
+    form.reset();
+    formTitle.textContent = camera ? 'Edit camera' : 'Add camera';
+    urlHint.hidden = !camera;
+    if (camera) {
+      input('name').value = camera.name;
+      input('url').value = camera.url;
+      input('transport').value = camera.transport;
+      input('audio').value = camera.audio;
+      input('onDemand').checked = !!camera.onDemand;
+      input('enabled').checked = camera.enabled !== false;
+    }
+    if (typeof dialog.showModal === 'function') dialog.showModal(); else dialog.setAttribute('open', '');
+    input('name').focus();
+  }
+
+  function closeForm() {
+    editing = null;
+    if (typeof dialog.close === 'function') dialog.close(); else dialog.removeAttribute('open');
+  }
+
+  function input(name) { return form.elements.namedItem(name); }
+
+  function formValues() {
+    return {
+      name: input('name').value,
+      url: input('url').value.trim(),
+      transport: input('transport').value,
+      audio: input('audio').value,
+      onDemand: input('onDemand').checked,
+      enabled: input('enabled').checked,
+    };
+  }
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    clearErrors();
+    var values = formValues();
+    var request;
+    if (editing) {
+      // Only what changed: the URL shows its password as ***, and sending it back would store ***.
+      var patch = {};
+      FIELDS.forEach(function (field) {
+        if (values[field] !== editing[field]) patch[field] = values[field];
+      });
+      if (Object.keys(patch).length === 0) { closeForm(); return; }
+      request = api('PATCH', '/v1/cameras/' + encodeURIComponent(editing.id), patch);
+    } else {
+      request = api('POST', '/v1/cameras', values);
+    }
+    var submit = form.querySelector('button[type="submit"]');
+    submit.disabled = true;
+    request.then(
+      function (res) {
+        submit.disabled = false;
+        if (!res.ok) { showProblem(res.data, res.status); return; }
+        closeForm();
+        refresh();
+      },
+      function (err) {
+        submit.disabled = false;
+        if (!(err instanceof AuthNeeded)) formError.textContent = 'The gateway cannot be reached.';
+        else formError.textContent = 'Enter the API key above, then save again.';
+      }
+    );
+  });
+
+  document.getElementById('cancel').addEventListener('click', closeForm);
+  addButton.addEventListener('click', function () { openForm(null); });
+
+  function removeCamera(tile) {
+    if (!window.confirm('Delete the camera \\u201c' + tile.camera.name + '\\u201d? Its stream and embed links stop working.')) return;
+    api('DELETE', '/v1/cameras/' + encodeURIComponent(tile.id)).then(
+      function (res) {
+        if (res.ok || res.status === 404) removeTile(tile);
+        else showNotice((res.data && res.data.detail) || 'The camera could not be deleted.');
+        empty.hidden = tiles.size !== 0;
+      },
+      function (err) {
+        if (!(err instanceof AuthNeeded)) showNotice('The gateway cannot be reached.');
+      }
+    );
+  }
+
+  refresh();
+})();
+`;
+
+const DASHBOARD_CSP = [
+  "default-src 'none'",
+  `script-src 'self' ${cspHash(DASHBOARD_SCRIPT)}`,
+  `style-src 'self' ${cspHash(DASHBOARD_STYLE)}`,
+  "img-src 'self' data:",
+  "media-src 'self' blob:",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  // The dashboard changes cameras: no other site may frame it (clickjacking).
+  "frame-ancestors 'none'",
+].join('; ');
+
+function fieldError(field: string): string {
+  return `<p class="field-error" data-error-for="${field}" hidden></p>`;
+}
+
+function dashboardPage(config: { version: string; api: boolean; pollMs: number }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>camgate</title>
+<style>${DASHBOARD_STYLE}</style>
+</head>
+<body>
+<header>
+<h1>camgate ${escapeHtml(config.version)}</h1>
+<nav>
+<button type="button" class="primary" id="add-button">Add camera</button>
+<a href="/docs">API docs</a>
+</nav>
+</header>
+<section class="banner" id="key-panel" hidden>
+<strong>This gateway needs its API key.</strong>
+<form id="key-form" autocomplete="off">
+<label for="key-input">API key</label>
+<input id="key-input" type="password" autocomplete="off" spellcheck="false">
+<button type="submit" class="primary">Use key</button>
+<span class="field-error" id="key-error"></span>
+</form>
+</section>
+<p class="banner" id="notice" role="status" hidden></p>
+<main>
+<div id="grid"></div>
+<p id="empty" hidden>No cameras yet. Press <strong>Add camera</strong> and give it the camera’s RTSP URL.</p>
+</main>
+<dialog id="camera-dialog">
+<form id="camera-form" novalidate>
+<h2 id="form-title">Add camera</h2>
+<label for="f-name">Name</label>
+<input type="text" id="f-name" name="name" maxlength="200" required placeholder="Front door">
+${fieldError('name')}
+<label for="f-url">RTSP URL</label>
+<input type="text" id="f-url" name="url" maxlength="2048" required spellcheck="false" autocomplete="off" placeholder="rtsp://user:password@192.168.1.20:554/stream1">
+<p class="hint" id="url-hint" hidden>The password shows as ***: leave the URL as it is to keep it.</p>
+${fieldError('url')}
+<label for="f-transport">Transport</label>
+<select id="f-transport" name="transport">
+<option value="auto">Auto (TCP, then UDP)</option>
+<option value="tcp">TCP (interleaved)</option>
+<option value="udp">UDP</option>
+</select>
+${fieldError('transport')}
+<label for="f-audio">Audio</label>
+<select id="f-audio" name="audio">
+<option value="auto">Auto (when the browser can play it)</option>
+<option value="off">Off</option>
+</select>
+${fieldError('audio')}
+<label class="check"><input type="checkbox" name="onDemand"> On demand: pull the camera only while someone watches</label>
+${fieldError('onDemand')}
+<label class="check"><input type="checkbox" name="enabled" checked> Enabled</label>
+${fieldError('enabled')}
+<p class="form-error" id="form-error" role="alert"></p>
+<div class="dialog-actions">
+<button type="button" id="cancel">Cancel</button>
+<button type="submit" class="primary">Save</button>
+</div>
+</form>
+</dialog>
+<template id="tile-template">
+<article class="tile">
+<div class="screen"><video muted playsinline autoplay></video><div class="overlay"><span class="overlay-text">Connecting…</span></div></div>
+<div class="info">
+<div class="title-row"><h2 class="name"></h2><span class="badge"></span></div>
+<p class="meta"></p>
+<p class="error" hidden></p>
+<ul class="notes" hidden></ul>
+<div class="actions">
+<button type="button" class="edit">Edit</button>
+<button type="button" class="delete danger">Delete</button>
+<a class="open" target="_blank" rel="noopener">Open player</a>
+</div>
+<details class="embed"><summary>Embed on a web page</summary>
+<textarea class="snippet" rows="3" readonly spellcheck="false"></textarea>
+<button type="button" class="copy">Copy</button>
+</details>
+</div>
+</article>
+</template>
+<script type="application/json" id="config">${jsonForScript(config)}</script>
+<script src="/assets/hls.min.js"></script>
+<script>${DASHBOARD_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/**
+ * `GET /`: the dashboard, one self-contained page (inline CSS and JS, hls.js from /assets): the
+ * cameras as live tiles with their states, add/edit/delete through `/v1/cameras`, embed snippets.
+ */
+export function registerDashboard(app: FastifyInstance, options: { cameras: CameraManager | undefined }): void {
+  const html = dashboardPage({ version: VERSION, api: options.cameras !== undefined, pollMs: POLL_MS });
+  app.get('/', { schema: { hide: true } }, (_request, reply) => sendPage(reply, 200, DASHBOARD_CSP, html));
+}

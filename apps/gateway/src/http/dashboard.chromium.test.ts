@@ -1,0 +1,334 @@
+/// <reference lib="dom" />
+// The page functions below run in Chromium: they use the DOM types, which the gateway does not otherwise load.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CamsimServer } from '@camgate/camsim';
+import { getFreePort, hasTools, launchChromium, requireTools, type ChromiumSession } from '@camgate/testkit';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CameraManager } from '../cameras/camera-manager.js';
+import { FileCameraStore } from '../store/file-camera-store.js';
+import { buildServer } from './server.js';
+
+type Page = ChromiumSession['page'];
+
+/** A name that runs script if any page puts it into HTML unescaped (S11). */
+const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
+
+let camsim: CamsimServer | undefined;
+let dir: string | undefined;
+let cameras: CameraManager | undefined;
+let app: FastifyInstance | undefined;
+let browser: ChromiumSession | undefined;
+let origin = '';
+
+beforeAll(async () => {
+  if (!hasTools('chromium')) return;
+  camsim = await CamsimServer.start();
+  dir = await mkdtemp(join(tmpdir(), 'camgate-dashboard-'));
+  cameras = await CameraManager.open({
+    store: await FileCameraStore.open(dir),
+    pipeline: () => ({ backoff: { initialMs: 200, maxMs: 1000 } }),
+  });
+  app = buildServer({ logger: pino({ level: 'silent' }), cameras });
+  origin = await app.listen({ host: '127.0.0.1', port: 0 });
+  browser = await launchChromium();
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await cameras?.close();
+  await camsim?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+interface Watch {
+  pageErrors: string[];
+  dialogs: string[];
+  cspViolations: string[];
+}
+
+/** A fresh tab that records script errors, dialogs (confirms accepted) and CSP violations. */
+async function openTab(): Promise<{ page: Page; watch: Watch }> {
+  const page = await browser!.context.newPage();
+  const watch: Watch = { pageErrors: [], dialogs: [], cspViolations: [] };
+  page.on('pageerror', (error) => watch.pageErrors.push(error.message));
+  page.on('dialog', (dialog) => {
+    watch.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void (dialog.type() === 'confirm' ? dialog.accept() : dialog.dismiss());
+  });
+  page.on('console', (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) watch.cspViolations.push(message.text());
+  });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      const w = window as unknown as { cspViolations?: string[] };
+      (w.cspViolations ??= []).push(`${event.violatedDirective} ${event.blockedURI}`);
+    });
+  });
+  return { page, watch };
+}
+
+async function cspViolationsIn(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { cspViolations?: string[] }).cspViolations ?? []);
+}
+
+async function addCamera(body: Record<string, unknown>): Promise<string> {
+  const res = await app!.inject({ method: 'POST', url: '/v1/cameras', payload: body });
+  expect(res.statusCode).toBe(201);
+  return res.json<{ id: string }>().id;
+}
+
+async function removeCamera(id: string): Promise<void> {
+  if (cameras?.get(id) !== undefined) await cameras.delete(id);
+}
+
+/** Resolves once the video plays and its currentTime has advanced `seconds` from where it started. */
+async function waitForPlayback(page: Page, selector: string, seconds: number): Promise<void> {
+  const playing = (sel: string) => {
+    const video = document.querySelector<HTMLVideoElement>(sel);
+    return video !== null && !video.paused && video.readyState >= 3 ? video.currentTime : false;
+  };
+  const options = { timeout: 60_000, polling: 250 };
+  const started = Number(await (await page.waitForFunction(playing, selector, options)).jsonValue());
+  await page.waitForFunction(
+    ([sel, from, s]) => (document.querySelector<HTMLVideoElement>(sel)?.currentTime ?? 0) > from + s,
+    [selector, started, seconds] as const,
+    options,
+  );
+}
+
+/** Mean and variance of the luma of the video's current frame, drawn into a canvas. */
+async function frameStats(page: Page, selector: string): Promise<{ mean: number; variance: number }> {
+  return page.evaluate((sel) => {
+    const video = document.querySelector<HTMLVideoElement>(sel);
+    const canvas = document.createElement('canvas');
+    canvas.width = 160;
+    canvas.height = 90;
+    const context = canvas.getContext('2d');
+    if (video === null || context === null) return { mean: 0, variance: 0 };
+    context.drawImage(video, 0, 0, canvas.width, canvas.height);
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    let sum = 0;
+    let squares = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const luma = 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+      sum += luma;
+      squares += luma * luma;
+    }
+    const n = data.length / 4;
+    const mean = sum / n;
+    return { mean, variance: squares / n - mean * mean };
+  }, selector);
+}
+
+describe('dashboard and embed page in headless Chromium', () => {
+  it('the dashboard plays the camera live, shows its hostile name as text, under its CSP', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const id = await addCamera({ name: HOSTILE_NAME, url: camsim!.url('/h264-aac'), transport: 'tcp' });
+    const { page, watch } = await openTab();
+    const tile = `.tile[data-id="${id}"]`;
+    try {
+      await page.goto(`${origin}/`);
+      await waitForPlayback(page, `${tile} video`, 2);
+
+      expect(await page.locator(`${tile} .name`).textContent()).toBe(HOSTILE_NAME);
+      expect(await page.locator('img').count()).toBe(0);
+      await page.waitForFunction((sel) => document.querySelector(`${sel} .badge`)?.textContent === 'streaming', tile, {
+        timeout: 15_000,
+      });
+      expect(await page.locator(`${tile} .badge`).getAttribute('data-state')).toBe('streaming');
+      expect(await page.locator(`${tile} .overlay`).isHidden()).toBe(true);
+      expect(await page.locator(`${tile} .snippet`).inputValue()).toMatch(
+        new RegExp(`^<iframe src="${origin}/embed/${id}\\?autoplay=1&muted=1"`),
+      );
+
+      const png = await page.locator(`${tile} video`).screenshot();
+      expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+      const frame = await frameStats(page, `${tile} video`);
+      expect(frame.variance).toBeGreaterThan(100);
+
+      expect(watch.pageErrors).toEqual([]);
+      expect(watch.dialogs).toEqual([]);
+      expect([...watch.cspViolations, ...(await cspViolationsIn(page))]).toEqual([]);
+      await ctx.annotate(
+        `frame luma mean ${frame.mean.toFixed(1)}, variance ${frame.variance.toFixed(0)}; screenshot ${png.length} bytes`,
+      );
+    } finally {
+      await page.close();
+      await removeCamera(id);
+    }
+  }, 120_000);
+
+  it('the add form shows the API field errors by the fields; edit sends only what changed; delete confirms', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const { page, watch } = await openTab();
+    const patches: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'PATCH') patches.push(request.postData() ?? '');
+    });
+    try {
+      await page.goto(`${origin}/`);
+      await page.click('#add-button');
+      await page.fill('#f-name', 'Porch');
+      await page.fill('#f-url', 'http://example.com/stream');
+      await page.click('#camera-form button[type="submit"]');
+      const urlError = page.locator('[data-error-for="url"]');
+      await urlError.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await urlError.textContent()).not.toBe('');
+      expect(await page.locator('#f-url').getAttribute('aria-invalid')).toBe('true');
+      expect(await page.locator('[data-error-for="name"]').isHidden()).toBe(true);
+
+      // A password the page only ever sees as ***; the camera stays disabled (nothing to dial).
+      await page.fill('#f-url', 'rtsp://admin:s3cret@127.0.0.1:9/stream1');
+      await page.uncheck('#camera-form input[name="enabled"]');
+      await page.click('#camera-form button[type="submit"]');
+      await page.locator('#camera-dialog').waitFor({ state: 'hidden', timeout: 10_000 });
+      const tile = page.locator('.tile[data-id="porch"]');
+      await tile.waitFor({ timeout: 10_000 });
+      await page.waitForFunction(
+        () => document.querySelector('.tile[data-id="porch"] .badge')?.textContent === 'disabled',
+        null,
+        { timeout: 10_000 },
+      );
+      expect(cameras!.get('porch')).toMatchObject({ name: 'Porch', enabled: false });
+
+      await tile.locator('.edit').click();
+      expect(await page.inputValue('#f-url')).toBe('rtsp://admin:***@127.0.0.1:9/stream1');
+      await page.fill('#f-name', 'Back porch');
+      await page.click('#camera-form button[type="submit"]');
+      await page.waitForFunction(
+        () => document.querySelector('.tile[data-id="porch"] .name')?.textContent === 'Back porch',
+        null,
+        { timeout: 10_000 },
+      );
+      expect(patches.map((body) => JSON.parse(body) as unknown)).toEqual([{ name: 'Back porch' }]);
+      expect(cameras!.get('porch')?.name).toBe('Back porch');
+
+      await tile.locator('.delete').click();
+      await tile.waitFor({ state: 'detached', timeout: 10_000 });
+      expect(cameras!.get('porch')).toBeUndefined();
+      expect(watch.dialogs).toEqual([expect.stringMatching(/^confirm: Delete the camera “Back porch”/)]);
+      expect(watch.pageErrors).toEqual([]);
+      expect([...watch.cspViolations, ...(await cspViolationsIn(page))]).toEqual([]);
+    } finally {
+      await page.close();
+      await removeCamera('porch');
+    }
+  }, 90_000);
+
+  it('asks for the API key on 401, once: kept in sessionStorage and sent as a Bearer token', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const keyed = buildServer({ logger: pino({ level: 'silent' }), cameras: cameras!, apiKey: 'k3y-for-test' });
+    const id = await addCamera({ id: 'keyed', name: 'Keyed', url: 'rtsp://127.0.0.1:9/x', enabled: false });
+    const { page, watch } = await openTab();
+    try {
+      const keyedOrigin = await keyed.listen({ host: '127.0.0.1', port: 0 });
+      await page.goto(`${keyedOrigin}/`);
+      await page.locator('#key-panel').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.fill('#key-input', 'wrong');
+      await page.click('#key-form button[type="submit"]');
+      await page.waitForFunction(() => document.getElementById('key-error')?.textContent.includes('refused'), null, {
+        timeout: 10_000,
+      });
+      await page.fill('#key-input', 'k3y-for-test');
+      await page.click('#key-form button[type="submit"]');
+      await page.locator('.tile[data-id="keyed"]').waitFor({ timeout: 10_000 });
+      expect(await page.locator('#key-panel').isHidden()).toBe(true);
+      expect(await page.evaluate(() => sessionStorage.getItem('camgate.apiKey'))).toBe('k3y-for-test');
+
+      await page.reload();
+      await page.locator('.tile[data-id="keyed"]').waitFor({ timeout: 10_000 });
+      expect(await page.locator('#key-panel').isHidden()).toBe(true);
+      expect(watch.pageErrors).toEqual([]);
+      expect([...watch.cspViolations, ...(await cspViolationsIn(page))]).toEqual([]);
+    } finally {
+      await page.close();
+      // Chromium keeps sockets it opened ahead (preconnects) without sending a request on them;
+      // Fastify's close() waits for those, so they are cut here (the browser stays open).
+      const closed = keyed.close();
+      keyed.server.closeAllConnections();
+      await closed;
+      await removeCamera(id);
+    }
+  }, 60_000);
+
+  it('the embed page plays, shows the offline overlay while the camera is disabled, and recovers by itself', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const id = await addCamera({ name: HOSTILE_NAME, url: camsim!.url('/h264-aac'), transport: 'tcp' });
+    const { page, watch } = await openTab();
+    try {
+      await page.goto(`${origin}/embed/${id}`);
+      await waitForPlayback(page, '#video', 2);
+      expect(await page.title()).toBe(`${HOSTILE_NAME} — camgate`);
+      expect(await page.locator('#overlay').isHidden()).toBe(true);
+      expect(await page.locator('#video').evaluate((v: HTMLVideoElement) => [v.muted, v.controls])).toEqual([
+        true,
+        true,
+      ]);
+
+      await cameras!.update(id, { enabled: false });
+      await page.waitForFunction(
+        () => {
+          const overlay = document.getElementById('overlay');
+          return overlay !== null && !overlay.hidden && overlay.textContent.includes('Camera offline');
+        },
+        null,
+        { timeout: 60_000, polling: 250 },
+      );
+
+      await cameras!.update(id, { enabled: true });
+      await page.waitForFunction(() => document.getElementById('overlay')?.hidden === true, null, {
+        timeout: 60_000,
+        polling: 250,
+      });
+      await waitForPlayback(page, '#video', 2);
+
+      expect(watch.pageErrors).toEqual([]);
+      expect(watch.dialogs).toEqual([]);
+      expect([...watch.cspViolations, ...(await cspViolationsIn(page))]).toEqual([]);
+    } finally {
+      await page.close();
+      await removeCamera(id);
+    }
+  }, 180_000);
+
+  it('a camera that cannot be reached: retrying with the reason on the dashboard, the offline overlay when embedded', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const deadPort = await getFreePort();
+    const id = await addCamera({ id: 'unreachable', name: 'Unreachable', url: `rtsp://127.0.0.1:${deadPort}/x` });
+    const { page, watch } = await openTab();
+    const tile = '.tile[data-id="unreachable"]';
+    try {
+      await page.goto(`${origin}/`);
+      await page.waitForFunction(
+        (sel) => {
+          const state = document.querySelector(`${sel} .badge`)?.getAttribute('data-state');
+          return (
+            (state === 'retrying' || state === 'failed') && document.querySelector(`${sel} .error`)?.textContent !== ''
+          );
+        },
+        tile,
+        { timeout: 30_000 },
+      );
+      expect(await page.locator(`${tile} .overlay-text`).textContent()).toBe('Camera offline — reconnecting…');
+      expect(await page.locator(`${tile} .error`).isVisible()).toBe(true);
+
+      await page.goto(`${origin}/embed/${id}`);
+      await page.waitForFunction(() => document.getElementById('overlay')?.hidden === false, null, { timeout: 5_000 });
+      await page.waitForFunction(
+        () => document.getElementById('message')?.textContent === 'Camera offline — reconnecting…',
+        null,
+        { timeout: 30_000, polling: 250 },
+      );
+      expect(watch.pageErrors).toEqual([]);
+      expect([...watch.cspViolations, ...(await cspViolationsIn(page))]).toEqual([]);
+    } finally {
+      await page.close();
+      await removeCamera(id);
+    }
+  }, 90_000);
+});

@@ -1,0 +1,131 @@
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { CameraManager } from '../cameras/camera-manager.js';
+import type { CameraState, CameraStatus } from '../cameras/camera-pipeline.js';
+
+const STATES: readonly CameraState[] = ['idle', 'connecting', 'streaming', 'retrying', 'failed', 'disabled'];
+
+/**
+ * Prometheus metrics, names prefixed `camgate_`, counters ending in `_total`, and the camera id as
+ * the only per-camera label (never a URL: credentials must not reach a metric). Camera numbers are
+ * read from the pipelines at scrape time; HLS traffic is counted as it is served.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'camera'>;
+  readonly #bytesOut: Counter<'camera'>;
+
+  constructor(cameras: CameraManager | undefined) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'camgate_' });
+    this.#requests = new Counter({
+      name: 'camgate_hls_requests_total',
+      help: 'HLS requests answered (playlists, init segments, parts, segments)',
+      labelNames: ['camera'],
+      registers: [this.registry],
+    });
+    this.#bytesOut = new Counter({
+      name: 'camgate_hls_bytes_out_total',
+      help: 'HLS bytes sent (bodies, before compression)',
+      labelNames: ['camera'],
+      registers: [this.registry],
+    });
+    if (cameras === undefined) return;
+
+    new Gauge({
+      name: 'camgate_cameras',
+      help: 'Cameras by state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        const counts = new Map<string, number>(STATES.map((s) => [s, 0]));
+        for (const pipeline of cameras.pipelines()) counts.set(pipeline.state, (counts.get(pipeline.state) ?? 0) + 1);
+        for (const [state, n] of counts) this.set({ state }, n);
+      },
+    });
+    const perCamera = (name: string, help: string, read: (id: string) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['camera'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const pipeline of cameras.pipelines()) {
+            const value = read(pipeline.id);
+            if (value !== undefined) this.set({ camera: pipeline.id }, value);
+          }
+        },
+      });
+    perCamera(
+      'camgate_camera_viewers',
+      'Players that requested the stream in the last 10 s',
+      (id) => cameras.pipeline(id)?.status().viewers,
+    );
+    perCamera(
+      'camgate_hls_blocked_requests',
+      'Blocking playlist and part requests being held',
+      (id) => cameras.pipeline(id)?.stream?.stats.waiting,
+    );
+    perCamera(
+      'camgate_camera_bitrate_bits_per_second',
+      'Received bitrate over the last 5 s',
+      (id) => cameras.pipeline(id)?.status().bitrate,
+    );
+
+    const mirrored = (name: string, help: string, read: (status: CameraStatus) => number) => {
+      // The last value exported per camera: the counter grows by the difference.
+      const mirror = new Map<string, number>();
+      return new Counter({
+        name,
+        help,
+        labelNames: ['camera'],
+        registers: [this.registry],
+        collect() {
+          const seen = new Set<string>();
+          for (const pipeline of cameras.pipelines()) {
+            seen.add(pipeline.id);
+            const value = read(pipeline.status());
+            const before = mirror.get(pipeline.id) ?? 0;
+            // Counters only grow; a recreated camera starts a new series from its own zero.
+            if (value > before) this.inc({ camera: pipeline.id }, value - before);
+            else if (value < before) this.remove({ camera: pipeline.id });
+            mirror.set(pipeline.id, value);
+          }
+          for (const id of mirror.keys()) {
+            if (seen.has(id)) continue;
+            mirror.delete(id);
+            this.remove({ camera: id });
+          }
+        },
+      });
+    };
+    mirrored('camgate_camera_bytes_in_total', 'Media bytes received from the camera', (s) => s.bytesReceived);
+    mirrored('camgate_camera_frames_total', 'Frames received from the camera', (s) => s.framesReceived);
+    mirrored(
+      'camgate_camera_dropped_frames_total',
+      'Frames dropped (damaged, before a keyframe, unplayable)',
+      (s) => s.framesDropped,
+    );
+    mirrored('camgate_camera_reconnects_total', 'Camera sessions started after the first', (s) => s.reconnects);
+  }
+
+  /** An HLS answer for `camera`: `bytes` of body. */
+  served(camera: string, bytes: number): void {
+    this.#requests.inc({ camera });
+    if (bytes > 0) this.#bytesOut.inc({ camera }, bytes);
+  }
+
+  /** A camera was deleted: its series go. */
+  forget(camera: string): void {
+    this.#requests.remove({ camera });
+    this.#bytesOut.remove({ camera });
+  }
+}
+
+/** `GET /metrics` in the Prometheus text format. */
+export function registerMetricsRoute(app: FastifyInstance, metrics: GatewayMetrics): void {
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).header('cache-control', 'no-store').send(text);
+  });
+}
