@@ -179,6 +179,25 @@ describe('REST API /v1/cameras', () => {
     expect((await app.inject('/live/keyed/index.m3u8')).statusCode).not.toBe(401);
   }, 20_000);
 
+  it('100 wrong API keys: 429 after 10 with Retry-After, whatever X-Forwarded-For claims (S12)', async () => {
+    await stop();
+    await start('s3cret-key');
+    const codes: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const response = await app.inject({
+        url: '/v1/cameras',
+        headers: { authorization: `Bearer guess-${i}`, 'x-forwarded-for': `203.0.113.${i}` },
+      });
+      codes.push(response.statusCode);
+    }
+    expect(codes.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(new Set(codes.slice(10))).toEqual(new Set([429]));
+    const limited = await app.inject({ url: '/v1/cameras', headers: { authorization: 'Bearer s3cret-key' } });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().code).toBe(GatewayErrorCode.RATE_LIMITED);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
   it('cameras survive a restart with the same ids and settings', async () => {
     await post(camera({ id: 'kept', onDemand: true, transport: 'udp' }));
     await stop();

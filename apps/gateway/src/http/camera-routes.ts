@@ -6,6 +6,15 @@ import { sendProblem } from './problem.js';
 
 /** 64 KiB: a camera is a few hundred bytes of JSON; a larger body is not one (S13). */
 const API_BODY_LIMIT = 64 * 1024;
+/**
+ * 10 wrong API keys per address per minute, then 429 until the minute is over (S12): guessing a
+ * key gets slow. The address is the socket's (X-Forwarded-For is not trusted: a client could
+ * spoof a new address for every guess).
+ */
+const MAX_KEY_FAILURES = 10;
+const KEY_FAILURE_WINDOW_MS = 60_000;
+/** 10,000 addresses tracked: bounds the table under a distributed guess. */
+const MAX_TRACKED_ADDRESSES = 10_000;
 /** 100 cameras per page at most; 50 by default. */
 const MAX_PER_PAGE = 100;
 
@@ -121,12 +130,31 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
       api.removeContentTypeParser(['text/plain']);
       if (options.apiKey !== undefined && options.apiKey !== '') {
         const expected = digest(options.apiKey);
+        const failures = new Map<string, { count: number; since: number }>();
         api.addHook('onRequest', async (request, reply) => {
+          const now = Date.now();
+          const address = request.socket.remoteAddress ?? '';
+          let entry = failures.get(address);
+          if (entry !== undefined && now - entry.since >= KEY_FAILURE_WINDOW_MS) {
+            failures.delete(address);
+            entry = undefined;
+          }
+          if (entry !== undefined && entry.count >= MAX_KEY_FAILURES) {
+            const retryAfter = Math.ceil((entry.since + KEY_FAILURE_WINDOW_MS - now) / 1000);
+            reply.header('retry-after', retryAfter);
+            return sendProblem(reply, errors.rateLimited(retryAfter));
+          }
           const header = request.headers.authorization ?? '';
           const key = /^Bearer +(.+)$/i.exec(header)?.[1] ?? '';
           // Compared as fixed-length digests: constant time whatever the key's length (S12).
-          if (!timingSafeEqual(digest(key), expected)) return sendProblem(reply, errors.unauthorized());
-          return undefined;
+          if (timingSafeEqual(digest(key), expected)) return undefined;
+          if (entry === undefined) {
+            if (failures.size >= MAX_TRACKED_ADDRESSES) failures.delete(failures.keys().next().value as string);
+            entry = { count: 0, since: now };
+            failures.set(address, entry);
+          }
+          entry.count++;
+          return sendProblem(reply, errors.unauthorized());
         });
       }
 

@@ -79,6 +79,11 @@ describe('credentials never leave the registry (S05)', () => {
       expect(metrics.body).toContain('camgate_hls_requests_total{camera="good"}');
       expect(metrics.body).toMatch(/camgate_camera_bytes_in_total\{camera="good"\} [1-9]/);
       await get('/openapi.json');
+      // A deleted camera's series leave the metrics.
+      expect((await app.inject({ method: 'DELETE', url: '/v1/cameras/good' })).statusCode).toBe(204);
+      const after = await get('/metrics');
+      expect(after.body).not.toContain('camera="good"');
+      expect(after.body).toContain('camera="wrong"');
 
       expect(logs.length).toBeGreaterThan(0);
       for (const text of [...bodies, ...logs]) expect(text).not.toContain(CANARY);

@@ -14,14 +14,23 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly #requests: Counter<'camera'>;
   readonly #bytesOut: Counter<'camera'>;
+  /** Cameras with HLS series. */
+  readonly #served = new Set<string>();
 
   constructor(cameras: CameraManager | undefined) {
     collectDefaultMetrics({ register: this.registry, prefix: 'camgate_' });
+    const served = this.#served;
+    const forget = (camera: string) => this.forget(camera);
     this.#requests = new Counter({
       name: 'camgate_hls_requests_total',
       help: 'HLS requests answered (playlists, init segments, parts, segments)',
       labelNames: ['camera'],
       registers: [this.registry],
+      collect() {
+        // A deleted camera's series go with it (its id may be reused for another camera).
+        if (cameras === undefined) return;
+        for (const camera of served) if (cameras.pipeline(camera) === undefined) forget(camera);
+      },
     });
     this.#bytesOut = new Counter({
       name: 'camgate_hls_bytes_out_total',
@@ -111,12 +120,14 @@ export class GatewayMetrics {
 
   /** An HLS answer for `camera`: `bytes` of body. */
   served(camera: string, bytes: number): void {
+    this.#served.add(camera);
     this.#requests.inc({ camera });
     if (bytes > 0) this.#bytesOut.inc({ camera }, bytes);
   }
 
   /** A camera was deleted: its series go. */
   forget(camera: string): void {
+    this.#served.delete(camera);
     this.#requests.remove({ camera });
     this.#bytesOut.remove({ camera });
   }
