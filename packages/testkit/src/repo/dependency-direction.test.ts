@@ -35,6 +35,20 @@ function importsOf(file: string): string[] {
   return info.importedFiles.map((ref) => ref.fileName);
 }
 
+/** Subpaths a workspace package exports besides its entry point (`@camgate/hls/testing`). */
+function exportedSubpaths(name: string): Set<string> {
+  const target = workspacePackages().find((p) => p.name === name);
+  if (target === undefined) return new Set();
+  const manifest = JSON.parse(readFileSync(join(repoRoot, target.dir, 'package.json'), 'utf8')) as {
+    exports?: Record<string, unknown>;
+  };
+  return new Set(
+    Object.keys(manifest.exports ?? {})
+      .filter((key) => key !== '.')
+      .map((key) => `${name}/${key.replace(/^\.\//, '')}`),
+  );
+}
+
 const isTestFile = (file: string) => /\.(test|bench)\.ts$|\/test-[^/]+\.ts$/.test(file);
 
 const table = readDependencyTable();
@@ -101,8 +115,8 @@ describe('dependency direction (docs/architecture.md)', () => {
               if (!isTestFile(file)) problems.push(`${file}: production code imports ${TESTKIT}`);
             } else if (!declared.includes(name)) {
               problems.push(`${file}: imports ${name}, which ${pkg.dir}/package.json does not declare`);
-            } else if (specifier !== name) {
-              problems.push(`${file}: deep import ${specifier}; use the package entry point`);
+            } else if (specifier !== name && !exportedSubpaths(name).has(specifier)) {
+              problems.push(`${file}: deep import ${specifier}; use the package entry point or an exported subpath`);
             }
           }
         }
