@@ -158,6 +158,12 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
         });
       }
 
+      api.addHook('preHandler', async (request, reply) => {
+        const { id } = (request.params ?? {}) as { id?: unknown };
+        // Log lines of a request about one camera name it.
+        if (typeof id === 'string') request.log = reply.log = request.log.child({ camera: id });
+      });
+
       api.post<{ Body: CameraInput }>(
         '/cameras',
         {

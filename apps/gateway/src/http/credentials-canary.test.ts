@@ -86,6 +86,9 @@ describe('credentials never leave the registry (S05)', () => {
       expect(after.body).toContain('camera="wrong"');
 
       expect(logs.length).toBeGreaterThan(0);
+      // Request log lines about a camera name it, the completion line of an HLS request included.
+      expect(logs.some((line) => line.includes('"camera":"good"') && line.includes('request completed'))).toBe(true);
+      expect(logs.some((line) => line.includes('"camera":"wrong"') && line.includes('request completed'))).toBe(true);
       for (const text of [...bodies, ...logs]) expect(text).not.toContain(CANARY);
     } finally {
       await app.close();

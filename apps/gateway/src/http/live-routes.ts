@@ -51,6 +51,8 @@ export function registerLiveRoutes(
   app.get<{ Params: { id: string; file: string } }>('/live/:id/:file', async (request, reply) => {
     cors(request, reply, origins);
     const { id, file } = request.params;
+    // The request's log lines (its completion line too) name the camera.
+    request.log = reply.log = request.log.child({ camera: id });
     const stream = FILE_NAME.test(file)
       ? lookup(id, `${request.ip} ${request.headers['user-agent'] ?? ''}`)
       : undefined;
