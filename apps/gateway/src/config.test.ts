@@ -39,6 +39,7 @@ describe('gateway configuration', () => {
       cameraAllowlist: ['127.0.0.0/8', '::1/128', '127.0.0.1:8554'],
       partDurationMs: 300,
       segmentDurationMs: 2000,
+      onDemandIdleMs: 60_000,
     });
   });
 

@@ -25,6 +25,8 @@ export interface GatewayConfig {
    * (`127.0.0.0/8`) or `address:port` endpoints.
    */
   cameraAllowlist: string[];
+  /** On-demand cameras stop pulling after this long without viewers (ms). */
+  onDemandIdleMs: number;
   /** LL-HLS part duration (ms). */
   partDurationMs: number;
   /** LL-HLS segment duration (ms); the target duration is the larger of this and the first GOP. */
@@ -42,6 +44,7 @@ export const DEFAULT_CONFIG: Readonly<
   apiKey: '',
   corsOrigins: '*' as const,
   cameraAllowlist: '',
+  onDemandIdleMs: 60_000,
   partDurationMs: 200,
   segmentDurationMs: 2000,
 };
@@ -59,6 +62,7 @@ export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
   apiKey: 'CAMGATE_API_KEY',
   corsOrigins: 'CAMGATE_CORS_ORIGINS',
   cameraAllowlist: 'CAMGATE_CAMERA_ALLOWLIST',
+  onDemandIdleMs: 'CAMGATE_ON_DEMAND_IDLE_MS',
   partDurationMs: 'CAMGATE_PART_DURATION_MS',
   segmentDurationMs: 'CAMGATE_SEGMENT_DURATION_MS',
 };
@@ -129,6 +133,7 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
     apiKey: String(merged.apiKey ?? ''),
     corsOrigins: parseOrigins(merged.corsOrigins),
     cameraAllowlist: parseAllowlist(merged.cameraAllowlist),
+    onDemandIdleMs: parseMs('onDemandIdleMs', merged.onDemandIdleMs, 1_000, 86_400_000),
     partDurationMs: parseMs('partDurationMs', merged.partDurationMs, 100, 2_000),
     segmentDurationMs: parseMs('segmentDurationMs', merged.segmentDurationMs, 1_000, 10_000),
   };

@@ -29,7 +29,8 @@ Options:
 Environment only: CAMGATE_API_KEY (the REST API then needs Authorization: Bearer <key>),
 CAMGATE_CORS_ORIGINS (* or a comma-separated list of origins that may fetch streams),
 CAMGATE_CAMERA_ALLOWLIST (CIDRs or address:port allowed although loopback or link-local),
-CAMGATE_PART_DURATION_MS (200), CAMGATE_SEGMENT_DURATION_MS (2000).
+CAMGATE_PART_DURATION_MS (200), CAMGATE_SEGMENT_DURATION_MS (2000),
+CAMGATE_ON_DEMAND_IDLE_MS (60000: on-demand cameras stop pulling this long after the last viewer).
 
 Precedence: command-line flags, then environment, then config file, then defaults.
 `;
@@ -89,6 +90,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       hls: { partDurationMs: config.partDurationMs, segmentDurationMs: config.segmentDurationMs },
       logger: logger.child({ camera: id }),
       session: { beforeConnect: addressPolicy },
+      onDemandIdleMs: config.onDemandIdleMs,
     }),
   });
   const demo = config.demo ? await startDemoCamera(cameras, logger, addressPolicy) : undefined;

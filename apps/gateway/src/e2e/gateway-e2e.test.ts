@@ -31,7 +31,11 @@ describe('gateway end to end', () => {
     const policy = createAddressPolicy({ allow: ['127.0.0.0/8'] });
     cameras = await CameraManager.open({
       store: await FileCameraStore.open(dir),
-      pipeline: () => ({ hls: { segmentDurationMs: 1000 }, session: { beforeConnect: policy } }),
+      pipeline: () => ({
+        hls: { segmentDurationMs: 1000 },
+        session: { beforeConnect: policy },
+        onDemandIdleMs: 3_000,
+      }),
     });
     app = buildServer({ logger: pino({ level: 'silent' }), cameras });
     origin = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -108,6 +112,28 @@ describe('gateway end to end', () => {
     expect(deleted.status).toBe(204);
     expect((await fetch(`${origin}/live/${id}/index.m3u8`)).status).toBe(404);
     expect((await fetch(`${origin}/live/${id}/video.m3u8`)).status).toBe(404);
+  }, 60_000);
+
+  it('an on-demand camera: idle, started by the first playlist request (answered once correct), idle again', async () => {
+    const id = await add({
+      id: 'lazy',
+      name: 'On demand',
+      url: camsim.url('/h265-aac'),
+      transport: 'tcp',
+      onDemand: true,
+    });
+    const state = async () =>
+      ((await (await fetch(`${origin}/v1/cameras/${id}`)).json()) as { status: { state: string } }).status.state;
+    expect(await state()).toBe('idle');
+    const sessions = camsim.sessionCount;
+    const playlist = await fetch(`${origin}/live/${id}/index.m3u8`, { signal: AbortSignal.timeout(20_000) });
+    expect(playlist.status).toBe(200);
+    expect(await playlist.text()).toMatch(/CODECS="hvc1\./);
+    expect(await state()).toBe('streaming');
+    expect(camsim.sessionCount).toBe(sessions + 1);
+    await expect.poll(state, { timeout: 15_000, interval: 500 }).toBe('idle');
+    expect(camsim.sessionCount).toBe(sessions);
+    expect((await fetch(`${origin}/v1/cameras/${id}`, { method: 'DELETE' })).status).toBe(204);
   }, 60_000);
 
   it('a restart brings the cameras back with the same ids, streaming', async () => {
