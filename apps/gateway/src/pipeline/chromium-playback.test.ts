@@ -122,12 +122,14 @@ describe('playback in a browser', () => {
       expect(latency).toBeLessThan(report.targetLatency + 2);
       expect(bridge.stats.framesIn).toBeGreaterThan(0);
       expect(stream.stats.invalidFrames).toBe(0);
-      await ctx.annotate(
+      const summary =
         `played ${(report.currentTime - report.startTime).toFixed(1)} s; latency median ${latency.toFixed(2)} s, ` +
-          `max ${Math.max(...report.latencies).toFixed(2)} s (hls.js target ${report.targetLatency.toFixed(2)} s); ` +
-          `stalls ${report.stalls}, waiting events ${report.waiting}; frames decoded ${report.decodedFrames}, ` +
-          `dropped ${report.droppedFrames}; non-fatal errors: ${report.errors.join(', ') || 'none'}`,
-      );
+        `max ${Math.max(...report.latencies).toFixed(2)} s (hls.js target ${report.targetLatency.toFixed(2)} s); ` +
+        `stalls ${report.stalls}, waiting events ${report.waiting}; frames decoded ${report.decodedFrames}, ` +
+        `dropped ${report.droppedFrames}; non-fatal errors: ${report.errors.join(', ') || 'none'}`;
+      await ctx.annotate(summary);
+      // Also in the run's output, where CI logs keep it.
+      process.stdout.write(`hls.js playback: ${summary}\n`);
     } finally {
       await browser.close();
       bridge.detach();
