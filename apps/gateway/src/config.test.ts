@@ -13,7 +13,12 @@ function tempFile(content: string): string {
 
 describe('gateway configuration', () => {
   it('defaults to localhost:8080 and ./data', () => {
-    expect(resolveConfig()).toEqual({ ...DEFAULT_CONFIG, dataDir: resolve('./data'), cameraAllowlist: [] });
+    expect(resolveConfig()).toEqual({
+      ...DEFAULT_CONFIG,
+      dataDir: resolve('./data'),
+      cameraAllowlist: [],
+      trustProxy: [],
+    });
   });
 
   it('applies file < environment < flags', () => {
@@ -39,6 +44,7 @@ describe('gateway configuration', () => {
       cameraAllowlist: ['127.0.0.0/8', '::1/128', '127.0.0.1:8554'],
       partDurationMs: 300,
       segmentDurationMs: 2000,
+      trustProxy: [],
       onDemandIdleMs: 60_000,
     });
   });
@@ -52,6 +58,7 @@ describe('gateway configuration', () => {
     ['demo', { demo: 'maybe' }],
     ['corsOrigins', { corsOrigins: 'https://a.example/path' }],
     ['cameraAllowlist', { cameraAllowlist: 'localhost' }],
+    ['trustProxy', { trustProxy: 'proxy.local' }],
     ['cameraAllowlist', { cameraAllowlist: '10.0.0.0/40' }],
     ['partDurationMs', { partDurationMs: '50' }],
     ['segmentDurationMs', { segmentDurationMs: '1.5' }],

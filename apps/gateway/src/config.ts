@@ -25,6 +25,11 @@ export interface GatewayConfig {
    * (`127.0.0.0/8`) or `address:port` endpoints.
    */
   cameraAllowlist: string[];
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs): client addresses for
+   * rate limits and viewer counts then come from it. Empty: the socket's address, always.
+   */
+  trustProxy: string[];
   /** On-demand cameras stop pulling after this long without viewers (ms). */
   onDemandIdleMs: number;
   /** LL-HLS part duration (ms). */
@@ -34,7 +39,11 @@ export interface GatewayConfig {
 }
 
 export const DEFAULT_CONFIG: Readonly<
-  Omit<GatewayConfig, 'cameraAllowlist'> & { corsOrigins: '*'; cameraAllowlist: string }
+  Omit<GatewayConfig, 'cameraAllowlist' | 'trustProxy'> & {
+    corsOrigins: '*';
+    cameraAllowlist: string;
+    trustProxy: string;
+  }
 > = {
   host: 'localhost',
   port: 8080,
@@ -44,6 +53,7 @@ export const DEFAULT_CONFIG: Readonly<
   apiKey: '',
   corsOrigins: '*' as const,
   cameraAllowlist: '',
+  trustProxy: '',
   onDemandIdleMs: 60_000,
   partDurationMs: 200,
   segmentDurationMs: 2000,
@@ -62,6 +72,7 @@ export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
   apiKey: 'CAMGATE_API_KEY',
   corsOrigins: 'CAMGATE_CORS_ORIGINS',
   cameraAllowlist: 'CAMGATE_CAMERA_ALLOWLIST',
+  trustProxy: 'CAMGATE_TRUST_PROXY',
   onDemandIdleMs: 'CAMGATE_ON_DEMAND_IDLE_MS',
   partDurationMs: 'CAMGATE_PART_DURATION_MS',
   segmentDurationMs: 'CAMGATE_SEGMENT_DURATION_MS',
@@ -133,6 +144,7 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
     apiKey: String(merged.apiKey ?? ''),
     corsOrigins: parseOrigins(merged.corsOrigins),
     cameraAllowlist: parseAllowlist(merged.cameraAllowlist),
+    trustProxy: parseProxies(merged.trustProxy),
     onDemandIdleMs: parseMs('onDemandIdleMs', merged.onDemandIdleMs, 1_000, 86_400_000),
     partDurationMs: parseMs('partDurationMs', merged.partDurationMs, 100, 2_000),
     segmentDurationMs: parseMs('segmentDurationMs', merged.segmentDurationMs, 1_000, 10_000),
@@ -179,6 +191,25 @@ function parseAllowlist(value: ConfigInput['cameraAllowlist']): string[] {
     if (!ok) throw errors.invalidConfig('cameraAllowlist', `"${entry}" is neither a CIDR nor an address:port`);
   }
   return list.map((entry) => entry.replace(/^\[([^\]]+)\]\/(\d+)$/, '$1/$2'));
+}
+
+/** `10.0.0.1, 192.168.0.0/16`: the reverse proxies in front of the gateway. */
+function parseProxies(value: ConfigInput['trustProxy']): string[] {
+  const list = String(value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const entry of list) {
+    const [address = '', prefix] = entry.split('/');
+    const family = isIP(address);
+    if (
+      family === 0 ||
+      (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)))
+    ) {
+      throw errors.invalidConfig('trustProxy', `"${entry}" is not an address or CIDR`);
+    }
+  }
+  return list;
 }
 
 function parseBoolean(field: string, value: ConfigInput['demo']): boolean {

@@ -30,7 +30,8 @@ Environment only: CAMGATE_API_KEY (the REST API then needs Authorization: Bearer
 CAMGATE_CORS_ORIGINS (* or a comma-separated list of origins that may fetch streams),
 CAMGATE_CAMERA_ALLOWLIST (CIDRs or address:port allowed although loopback or link-local),
 CAMGATE_PART_DURATION_MS (200), CAMGATE_SEGMENT_DURATION_MS (2000),
-CAMGATE_ON_DEMAND_IDLE_MS (60000: on-demand cameras stop pulling this long after the last viewer).
+CAMGATE_ON_DEMAND_IDLE_MS (60000: on-demand cameras stop pulling this long after the last viewer),
+CAMGATE_TRUST_PROXY (reverse proxies whose X-Forwarded-For is believed: addresses or CIDRs).
 
 Precedence: command-line flags, then environment, then config file, then defaults.
 `;
@@ -94,7 +95,13 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     }),
   });
   const demo = config.demo ? await startDemoCamera(cameras, logger, addressPolicy) : undefined;
-  const app = buildServer({ logger, cameras, apiKey: config.apiKey, corsOrigins: config.corsOrigins });
+  const app = buildServer({
+    logger,
+    cameras,
+    apiKey: config.apiKey,
+    corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
+  });
   try {
     await app.listen({ host: config.host, port: config.port });
     await new Promise<void>((resolve) => {

@@ -198,6 +198,17 @@ describe('REST API /v1/cameras', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('behind a trusted proxy, the client address comes from X-Forwarded-For', async () => {
+    await app.close();
+    app = buildServer({ logger: pino({ level: 'silent' }), cameras, apiKey: 'k', trustProxy: ['127.0.0.1'] });
+    const guess = (client: string) =>
+      app.inject({ url: '/v1/cameras', headers: { authorization: 'Bearer no', 'x-forwarded-for': client } });
+    for (let i = 0; i < 10; i++) expect((await guess('198.51.100.7')).statusCode).toBe(401);
+    expect((await guess('198.51.100.7')).statusCode).toBe(429);
+    // Another client behind the same proxy is not locked out.
+    expect((await guess('198.51.100.8')).statusCode).toBe(401);
+  });
+
   it('cameras survive a restart with the same ids and settings', async () => {
     await post(camera({ id: 'kept', onDemand: true, transport: 'udp' }));
     await stop();

@@ -8,8 +8,9 @@ import { sendProblem } from './problem.js';
 const API_BODY_LIMIT = 64 * 1024;
 /**
  * 10 wrong API keys per address per minute, then 429 until the minute is over (S12): guessing a
- * key gets slow. The address is the socket's (X-Forwarded-For is not trusted: a client could
- * spoof a new address for every guess).
+ * key gets slow. The address is the socket's, or the client's as told by a trusted reverse
+ * proxy (`trustProxy`): X-Forwarded-For from anyone else is ignored, or a client could claim a new
+ * address for every guess.
  */
 const MAX_KEY_FAILURES = 10;
 const KEY_FAILURE_WINDOW_MS = 60_000;
@@ -133,7 +134,7 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
         const failures = new Map<string, { count: number; since: number }>();
         api.addHook('onRequest', async (request, reply) => {
           const now = Date.now();
-          const address = request.socket.remoteAddress ?? '';
+          const address = request.ip;
           let entry = failures.get(address);
           if (entry !== undefined && now - entry.since >= KEY_FAILURE_WINDOW_MS) {
             failures.delete(address);

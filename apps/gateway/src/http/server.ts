@@ -19,6 +19,8 @@ export interface ServerOptions {
   live?: LiveStreamLookup;
   /** When set, `/v1` needs `Authorization: Bearer <apiKey>`; playback stays open. */
   apiKey?: string | undefined;
+  /** Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
+  trustProxy?: readonly string[];
   /** CORS for `/live/`: `*` (default) or the allowed origins. */
   corsOrigins?: '*' | readonly string[];
 }
@@ -38,6 +40,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     http: { headersTimeout: HEADERS_TIMEOUT_MS },
     return503OnClosing: true,
+    // X-Forwarded-For only from the proxies named: anyone else could claim any address (S12).
+    trustProxy: options.trustProxy !== undefined && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   let closing = false;
