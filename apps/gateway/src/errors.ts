@@ -17,7 +17,7 @@ export const GatewayErrorCode = {
   STORE_UNAVAILABLE: 'CAMGATE_ERR_STORE_UNAVAILABLE',
   /** The API needs `Authorization: Bearer <key>` (401). */
   UNAUTHORIZED: 'CAMGATE_ERR_UNAUTHORIZED',
-  /** Too many wrong API keys from this address: wait (429, Retry-After). */
+  /** Too many wrong API keys, or API requests, from this address: wait (429, Retry-After). */
   RATE_LIMITED: 'CAMGATE_ERR_RATE_LIMITED',
   /** The request body is larger than the API accepts (413). */
   BODY_TOO_LARGE: 'CAMGATE_ERR_BODY_TOO_LARGE',
@@ -75,12 +75,8 @@ export const errors = {
     ),
   unauthorized: () =>
     new GatewayError(GatewayErrorCode.UNAUTHORIZED, 'this API needs the header Authorization: Bearer <API key>', 401),
-  rateLimited: (retryAfterS: number) =>
-    new GatewayError(
-      GatewayErrorCode.RATE_LIMITED,
-      `too many wrong API keys from this address; try again in ${retryAfterS} s`,
-      429,
-    ),
+  rateLimited: (retryAfterS: number, why = 'too many wrong API keys from this address') =>
+    new GatewayError(GatewayErrorCode.RATE_LIMITED, `${why}; try again in ${retryAfterS} s`, 429),
   bodyTooLarge: (limit: number) =>
     new GatewayError(GatewayErrorCode.BODY_TOO_LARGE, `the request body is larger than ${limit} bytes`, 413),
   unsupportedMediaType: () =>

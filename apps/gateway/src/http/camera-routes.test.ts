@@ -198,6 +198,19 @@ describe('REST API /v1/cameras', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('1000 API requests at once: a burst of 100 is served, the rest get 429 with Retry-After (S13)', async () => {
+    const responses = await Promise.all(Array.from({ length: 1000 }, () => app.inject('/v1/cameras')));
+    const served = responses.filter((r) => r.statusCode === 200).length;
+    expect(served).toBeGreaterThanOrEqual(100);
+    expect(served).toBeLessThan(150);
+    const limited = responses.filter((r) => r.statusCode === 429);
+    expect(limited.length).toBeGreaterThan(800);
+    expect(limited[0]?.json()).toMatchObject({ code: GatewayErrorCode.RATE_LIMITED });
+    expect(Number(limited[0]?.headers['retry-after'])).toBeGreaterThan(0);
+    // Playback is not limited by the API's budget.
+    expect((await app.inject('/live/nope/index.m3u8')).statusCode).toBe(404);
+  });
+
   it('behind a trusted proxy, the client address comes from X-Forwarded-For', async () => {
     await app.close();
     app = buildServer({ logger: pino({ level: 'silent' }), cameras, apiKey: 'k', trustProxy: ['127.0.0.1'] });

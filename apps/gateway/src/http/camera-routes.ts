@@ -16,6 +16,13 @@ const MAX_KEY_FAILURES = 10;
 const KEY_FAILURE_WINDOW_MS = 60_000;
 /** 10,000 addresses tracked: bounds the table under a distributed guess. */
 const MAX_TRACKED_ADDRESSES = 10_000;
+/**
+ * API requests per client address: 20 per second on average, bursts of 100 (S13). A dashboard
+ * polls once every few seconds; a script adding fifty cameras fits in a burst. Playback is not
+ * limited here (players make several requests a second by design).
+ */
+const API_RATE_PER_S = 20;
+const API_BURST = 100;
 /** 100 cameras per page at most; 50 by default. */
 const MAX_PER_PAGE = 100;
 
@@ -129,6 +136,25 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
     (api, _opts, done) => {
       // JSON only: a cross-site form or text/plain POST cannot add a camera (S10).
       api.removeContentTypeParser(['text/plain']);
+      const buckets = new Map<string, { tokens: number; at: number }>();
+      api.addHook('onRequest', async (request, reply) => {
+        const now = Date.now();
+        let bucket = buckets.get(request.ip);
+        if (bucket === undefined) {
+          if (buckets.size >= MAX_TRACKED_ADDRESSES) buckets.delete(buckets.keys().next().value as string);
+          bucket = { tokens: API_BURST, at: now };
+          buckets.set(request.ip, bucket);
+        }
+        bucket.tokens = Math.min(API_BURST, bucket.tokens + ((now - bucket.at) / 1000) * API_RATE_PER_S);
+        bucket.at = now;
+        if (bucket.tokens < 1) {
+          const retryAfter = Math.ceil((1 - bucket.tokens) / API_RATE_PER_S);
+          reply.header('retry-after', retryAfter);
+          return sendProblem(reply, errors.rateLimited(retryAfter, 'too many API requests from this address'));
+        }
+        bucket.tokens -= 1;
+        return undefined;
+      });
       if (options.apiKey !== undefined && options.apiKey !== '') {
         const expected = digest(options.apiKey);
         const failures = new Map<string, { count: number; since: number }>();
