@@ -80,7 +80,8 @@ describe('dashboard page /', () => {
       '<script>',
     ]);
     expect(body).not.toMatch(/https?:\/\//);
-    expect(body).toContain('new Hls({ lowLatencyMode: true })');
+    expect(body).toContain('new Hls({ lowLatencyMode: options.lowLatency !== false })');
+    expect(body).toContain('IntersectionObserver');
     expect(body).toContain("canPlayType('application/vnd.apple.mpegurl')");
   });
 

@@ -180,6 +180,29 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     return bits >= 1e6 ? (bits / 1e6).toFixed(1) + ' Mbit/s' : Math.round(bits / 1e3) + ' kbit/s';
   }
 
+  // A wall of cameras: only tiles on screen play (each player holds HTTP connections, and a
+  // browser has 6 per origin over HTTP/1.1), and low-latency mode (a request per 200 ms part and
+  // rendition) only while there are few tiles; more play whole segments.
+  var LOW_LATENCY_TILES = 4;
+  var onScreen = new Set();
+  var observer = typeof IntersectionObserver === 'function'
+    ? new IntersectionObserver(function (entries) {
+        entries.forEach(function (entry) {
+          var tile = tiles.get(entry.target.getAttribute('data-id'));
+          if (!tile || tile.node !== entry.target) return;
+          if (entry.isIntersecting) {
+            onScreen.add(tile.id);
+            if (tile.camera.enabled !== false && !tile.player) startPlayer(tile);
+          } else {
+            onScreen.delete(tile.id);
+            stopPlayer(tile);
+          }
+        });
+      })
+    : null;
+
+  function visible(tile) { return observer === null || onScreen.has(tile.id); }
+
   function createTile(camera) {
     var node = template.content.firstElementChild.cloneNode(true);
     var tile = { id: camera.id, node: node, camera: camera, player: null, playerState: 'connecting' };
@@ -191,6 +214,7 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     });
     tiles.set(camera.id, tile);
     grid.appendChild(node);
+    if (observer) observer.observe(node);
     return tile;
   }
 
@@ -215,6 +239,7 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     if (typeof src !== 'string' || src.indexOf('/live/') !== 0) return;
     tile.player = camgatePlayer(video, src, {
       autoplay: true,
+      lowLatency: tiles.size <= LOW_LATENCY_TILES,
       onState: function (state) {
         tile.playerState = state;
         showOverlay(tile);
@@ -274,12 +299,14 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     if (snippet.value !== text) snippet.value = text;
 
     if (camera.enabled === false) stopPlayer(tile);
-    else if (!tile.player) startPlayer(tile);
+    else if (!tile.player && visible(tile)) startPlayer(tile);
     showOverlay(tile);
   }
 
   function removeTile(tile) {
     if (tile.player) tile.player.destroy();
+    if (observer) observer.unobserve(tile.node);
+    onScreen.delete(tile.id);
     tile.node.remove();
     tiles.delete(tile.id);
   }

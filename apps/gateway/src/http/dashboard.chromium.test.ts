@@ -331,4 +331,41 @@ describe('dashboard and embed page in headless Chromium', () => {
       await removeCamera(id);
     }
   }, 90_000);
+  it('a wall of cameras: only tiles on screen play, by whole segments; scrolling down starts the others', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      ids.push(
+        await addCamera({ id: `wall-${i}`, name: `Wall ${i}`, url: camsim!.url('/h264-aac'), transport: 'tcp' }),
+      );
+    }
+    const { page, watch } = await openTab();
+    try {
+      await page.setViewportSize({ width: 800, height: 600 });
+      await page.goto(`${origin}/`);
+      const first = `[data-id="${ids[0]}"] video`;
+      const last = `[data-id="${ids.at(-1)}"] video`;
+      await waitForPlayback(page, first, 1);
+      // Players exist only for tiles on screen: the last tile, far below the fold, has no source
+      // (hls.js sets the video's src to its MediaSource, and removes it when destroyed).
+      const attached = (sel: string) => {
+        const video = document.querySelector<HTMLVideoElement>(sel);
+        return typeof video?.getAttribute('src') === 'string' && !video.paused;
+      };
+      expect(await page.evaluate(attached, last)).toBe(false);
+      const hlsRequests: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().includes('/live/')) hlsRequests.push(request.url());
+      });
+      await page.locator(last).scrollIntoViewIfNeeded();
+      await waitForPlayback(page, last, 1);
+      expect(await page.evaluate(attached, first)).toBe(false);
+      // More than 4 tiles: media comes as whole segments, not 200 ms parts (fewer requests per tile).
+      expect(hlsRequests.filter((url) => url.includes('-part-'))).toEqual([]);
+      expect(watch.pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+      for (const id of ids) await removeCamera(id);
+    }
+  }, 120_000);
 });

@@ -54,7 +54,8 @@ export function sendPage(reply: FastifyReply, status: number, csp: string, html:
  * reconnects by itself: a fatal hls.js error, a native `error`/`stalled`, or 10 s without progress
  * while playing tears the player down and starts it again after 1 s, 2 s, 4 s... up to 30 s. Not
  * playing 10 s after the start, or a playlist error before the first frame, reports `down` too.
- * `onState` hears `connecting`, `playing`, `ready` (loaded, not autoplaying), `blocked` (the browser
+ * `options.lowLatency` (default true): false plays the same stream as standard HLS (whole
+ * segments, no blocking requests). `onState` hears `connecting`, `playing`, `ready` (loaded, not autoplaying), `blocked` (the browser
  * refused to autoplay), `down` (reconnecting) and `unsupported`. Returns `{ destroy() }`.
  */
 export const PLAYER_SCRIPT = String.raw`
@@ -105,7 +106,7 @@ function camgatePlayer(video, src, options) {
     if (stopped) return;
     lastProgress = Date.now();
     if (useHlsJs) {
-      hls = new Hls({ lowLatencyMode: true });
+      hls = new Hls({ lowLatencyMode: options.lowLatency !== false });
       hls.on(Hls.Events.ERROR, function (_event, data) {
         if (data.fatal) retry();
         // hls.js retries a playlist that answers 404/503 by itself: already say the camera is down.
