@@ -237,9 +237,12 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     video.muted = true;
     var src = tile.camera.links && tile.camera.links.playlist;
     if (typeof src !== 'string' || src.indexOf('/live/') !== 0) return;
+    var wall = tiles.size > LOW_LATENCY_TILES;
+    // Tiles are muted: on a wall they play the video rendition alone (one playlist to reload, not two).
+    if (wall) src = src.replace(/index\\.m3u8$/, 'video.m3u8');
     tile.player = camgatePlayer(video, src, {
       autoplay: true,
-      lowLatency: tiles.size <= LOW_LATENCY_TILES,
+      lowLatency: !wall,
       onState: function (state) {
         tile.playerState = state;
         showOverlay(tile);
