@@ -151,12 +151,17 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
   };
 }
 
+/** A setting holding a list: comma-separated, blanks around items and empty items ignored. */
+function commaList(value: string | number | boolean | undefined): string[] {
+  return String(value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
 /** `*`, or origins separated by commas: `https://example.com, http://localhost:3000`. */
 function parseOrigins(value: ConfigInput['corsOrigins']): '*' | string[] {
-  const list = String(value)
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const list = commaList(value);
   if (list.length === 0 || list.includes('*')) return '*';
   for (const origin of list) {
     let parsed: URL | undefined;
@@ -177,10 +182,7 @@ function parseOrigins(value: ConfigInput['corsOrigins']): '*' | string[] {
 
 /** `127.0.0.0/8, [::1]/128, 127.0.0.1:8554`: networks and endpoints cameras may use despite the address rules. */
 function parseAllowlist(value: ConfigInput['cameraAllowlist']): string[] {
-  const list = String(value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const list = commaList(value);
   for (const entry of list) {
     const cidr = /^([^/]+)\/(\d{1,3})$/.exec(entry);
     const network = cidr?.[1]?.replace(/^\[|\]$/g, '');
@@ -195,10 +197,7 @@ function parseAllowlist(value: ConfigInput['cameraAllowlist']): string[] {
 
 /** `10.0.0.1, 192.168.0.0/16`: the reverse proxies in front of the gateway. */
 function parseProxies(value: ConfigInput['trustProxy']): string[] {
-  const list = String(value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const list = commaList(value);
   for (const entry of list) {
     const [address = '', prefix] = entry.split('/');
     const family = isIP(address);

@@ -4,6 +4,7 @@ import { noiseBytes } from '@camgate/testkit';
 import { bench, describe, type BenchOptions } from 'vitest';
 import { HlsStream } from './hls-stream.js';
 import { AUDIO_TRACK, VIDEO_TRACK } from './test-frames.js';
+import { openSegment } from './test-support.js';
 import type { HlsFrame } from './types.js';
 
 /**
@@ -83,13 +84,8 @@ function runningStream(): { stream: HlsStream; camera: Camera } {
 
 /** The next part of the open video segment, as a blocking reload asks for it: `_HLS_msn`, `_HLS_part`. */
 async function nextPart(stream: HlsStream): Promise<URLSearchParams> {
-  const playlist = (await stream.handle('video.m3u8')).body as string;
-  const lines = playlist.split('\n');
-  const sequence = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(playlist)?.[1]);
-  const complete = lines.filter((line) => line.startsWith('#EXTINF:')).length;
-  const lastSegment = lines.findLastIndex((line) => line.startsWith('#EXTINF:'));
-  const parts = lines.slice(lastSegment + 1).filter((line) => line.startsWith('#EXT-X-PART:')).length;
-  return new URLSearchParams({ _HLS_msn: String(sequence + complete), _HLS_part: String(parts) });
+  const { msn, nextPart: part } = openSegment((await stream.handle('video.m3u8')).body as string);
+  return new URLSearchParams({ _HLS_msn: String(msn), _HLS_part: String(part) });
 }
 
 /** p50, p99 and max of the spans, on stdout (the spans can be millions: no spreading into arguments). */

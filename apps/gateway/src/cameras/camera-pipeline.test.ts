@@ -1,4 +1,5 @@
 import { CamsimServer, type CamsimServerOptions } from '@camgate/camsim';
+import { openSegment } from '@camgate/hls/testing';
 import { getFreePort } from '@camgate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAddressPolicy } from './address-policy.js';
@@ -235,8 +236,8 @@ describe('CameraPipeline', () => {
       const stream = p.stream;
       await stream?.whenReady();
       const playlist = (await stream?.handle('video.m3u8'))?.body as string;
-      const next =
-        Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(playlist)?.[1]) + (playlist.match(/^#EXTINF:/gm)?.length ?? 0) + 1;
+      // The segment after the one being built: held until it starts.
+      const next = openSegment(playlist).msn + 1;
       const waiting = stream?.handle('video.m3u8', new URLSearchParams({ _HLS_msn: String(next) }));
       await new Promise((resolve) => setImmediate(resolve));
       expect(stream?.stats.waiting).toBe(1);

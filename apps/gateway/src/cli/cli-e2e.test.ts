@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { openSegment } from '@camgate/hls/testing';
 import { hasTools, repoRoot, requireTools, runProcess, startGstRtspServer, type GstRtspServer } from '@camgate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../version.js';
@@ -58,8 +59,7 @@ describe('camgate from the repository root (built CLI)', () => {
       expect(await playlist.text()).toMatch(/^#EXTM3U\n[^]*CODECS="avc1\.64\w{4},mp4a\.40\.2"/);
       // A player holding a blocking request must not hold up the shutdown.
       const video = await (await fetch(`${address}/live/demo/video.m3u8`)).text();
-      const next =
-        Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(video)?.[1]) + (video.match(/^#EXTINF:/gm)?.length ?? 0) + 1;
+      const next = openSegment(video).msn + 1;
       void fetch(`${address}/live/demo/video.m3u8?_HLS_msn=${next}`).catch(() => undefined);
     } finally {
       child.kill('SIGTERM');

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CamsimServer } from '@camgate/camsim';
-import { PlaylistHistory } from '@camgate/hls/testing';
+import { openSegment, PlaylistHistory } from '@camgate/hls/testing';
 import { requireTools, startGstRtspServer, type GstRtspServer } from '@camgate/testkit';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -82,9 +82,7 @@ describe('gateway end to end', () => {
       text = await response.text();
       const violations = history.check(text, { otherRenditions: others }).filter((v) => v.level !== 'should');
       expect(violations).toEqual([]);
-      const sequence = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1]);
-      const listed = text.match(/^#EXTINF:/gm)?.length ?? 0;
-      query = `?_HLS_msn=${sequence + listed}`;
+      query = `?_HLS_msn=${openSegment(text).msn}`;
     }
     return text;
   }

@@ -125,9 +125,7 @@ function send(reply: FastifyReply, response: HlsResponse): FastifyReply {
   const { body } = response;
   if (typeof body === 'string' || body instanceof Uint8Array) return reply.send(body);
   // A segment is its parts: streamed one after another instead of joined into a new buffer.
-  let length = 0;
-  for (const part of body) length += part.byteLength;
-  reply.header('content-length', length);
+  reply.header('content-length', bodyBytes(body));
   return reply.send(Readable.from(body, { objectMode: false }));
 }
 

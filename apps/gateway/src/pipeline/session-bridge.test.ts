@@ -1,5 +1,6 @@
 import { CamsimServer, type CamsimServerOptions } from '@camgate/camsim';
 import { HlsStream } from '@camgate/hls';
+import { openSegment } from '@camgate/hls/testing';
 import { RtspSession } from '@camgate/rtsp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SessionBridge } from './session-bridge.js';
@@ -46,9 +47,7 @@ async function text(stream: HlsStream, name: string, query: Record<string, strin
 async function reloadUntil(stream: HlsStream, name: string, done: (playlist: string) => boolean): Promise<string> {
   let playlist = await text(stream, name);
   for (let i = 0; i < 20 && !done(playlist); i++) {
-    const sequence = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(playlist)?.[1]);
-    const segments = playlist.match(/^#EXTINF:/gm)?.length ?? 0;
-    playlist = await text(stream, name, { _HLS_msn: String(sequence + segments) });
+    playlist = await text(stream, name, { _HLS_msn: String(openSegment(playlist).msn) });
   }
   expect(done(playlist)).toBe(true);
   return playlist;
