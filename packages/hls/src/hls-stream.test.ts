@@ -397,6 +397,90 @@ describe('HlsStream', () => {
     });
   });
 
+  describe('standard playlists (whole segments, no low-latency delivery)', () => {
+    const standard = async (stream: HlsStream, name: string, query = '') =>
+      stream.handle(`standard${name}.m3u8`, new URLSearchParams(query));
+
+    it('list the complete segments of the LL-HLS playlists, and conform as standard HLS', async () => {
+      const { stream, playlist } = setup();
+      push(stream, syntheticFrames({ seconds: 13 }));
+      const history = { video: new PlaylistHistory(), audio: new PlaylistHistory() };
+      const texts: Record<string, string> = {};
+      for (const name of ['video', 'audio'] as const) {
+        const res = await standard(stream, `-${name}`);
+        expect([res.status, res.headers['content-type'], res.headers['cache-control']]).toEqual([
+          200,
+          'application/vnd.apple.mpegurl',
+          'max-age=1',
+        ]);
+        texts[`standard-${name}.m3u8`] = body(res);
+        history[name].expectConforming(body(res), { lowLatency: false });
+        // The same segments (URIs, durations, dates) as the LL-HLS playlist, and nothing of the open one.
+        const ll = listing(body(await playlist(name))).segments;
+        expect(listing(body(res)).segments).toEqual(ll);
+        expect(body(res)).not.toMatch(/#EXT-X-(PART|PRELOAD-HINT|SERVER-CONTROL|RENDITION-REPORT)/);
+        expect(body(res)).toMatch(/^#EXT-X-VERSION:7$/m);
+      }
+      const multivariant = body(await standard(stream, ''));
+      expect(multivariant).toMatch(/^#EXT-X-VERSION:7$/m);
+      expect(multivariant).toMatch(/URI="standard-audio\.m3u8"/);
+      expect(multivariant).toMatch(/\nstandard-video\.m3u8\n$/);
+      expect(checkMultivariantPlaylist(multivariant, { mediaPlaylists: texts, lowLatency: false })).toEqual([]);
+      // The media they list is the same files, served as usual.
+      const first = listing(texts['standard-video.m3u8'] as string)
+        .segments.values()
+        .next().value as string;
+      expect((await stream.handle(first)).status).toBe(200);
+
+      // Reloads follow the stream, across a reconnect too; the end is EXT-X-ENDLIST.
+      stream.markDiscontinuity();
+      push(stream, syntheticFrames({ seconds: 4, wallclockStart: Date.UTC(2026, 10, 23, 12, 1, 0) }));
+      stream.end();
+      for (const name of ['video', 'audio'] as const) {
+        const text = body(await standard(stream, `-${name}`));
+        history[name].expectConforming(text, { lowLatency: false });
+        expect(text).toMatch(/^#EXT-X-DISCONTINUITY$/m);
+        expect(text).toMatch(/#EXT-X-ENDLIST\n$/);
+      }
+    });
+
+    it('answer at once whatever the query: delivery directives are not advertised', async () => {
+      const { stream } = setup();
+      push(stream, syntheticFrames({ seconds: 4 }));
+      const res = await standard(stream, '-video', `_HLS_msn=${START + 40}&_HLS_part=3`);
+      expect(res.status).toBe(200);
+      expect(stream.stats.waiting).toBe(0);
+    });
+
+    it('the first request waits for the first complete segment; 503 if none comes in time, 404 once closed', async () => {
+      vi.useFakeTimers();
+      const { stream } = setup({ readyTimeoutMs: 5000 });
+      // 0.4 s GOPs gathered into 2 s segments: after the first GOP, the LL-HLS playlist is served
+      // (its parts exist) but no segment is complete.
+      const frames = syntheticFrames({ seconds: 4, gop: 10 });
+      const open = frames.findIndex((f) => f.kind === 'video' && f.dts >= 1 * 90_000);
+      push(stream, frames.slice(0, open));
+      expect(stream.ready).toBe(true);
+      let answered: HlsResponse | undefined;
+      const held = standard(stream, '-video').then((r) => (answered = r));
+      await vi.advanceTimersByTimeAsync(10);
+      expect(answered).toBeUndefined();
+      push(stream, frames.slice(open));
+      await held;
+      expect(answered?.status).toBe(200);
+      expect(listing(body(answered!)).segments.size).toBeGreaterThan(0);
+
+      const idle = setup({ readyTimeoutMs: 5000 }).stream;
+      const timedOut = standard(idle, '-video');
+      await vi.advanceTimersByTimeAsync(5001);
+      expect((await timedOut).status).toBe(503);
+      const closing = standard(idle, '-audio');
+      idle.close();
+      expect((await closing).status).toBe(404);
+      expect((await standard(idle, '')).status).toBe(404);
+    });
+  });
+
   describe('discontinuities and retention', () => {
     it('camera reconnect: DISCONTINUITY, MSNs continue, DISCONTINUITY-SEQUENCE counts once it leaves', async () => {
       const { stream, playlist } = setup();

@@ -1,4 +1,4 @@
-import { renderMediaPlaylist, type RenditionReport } from './playlist/media-playlist.js';
+import { renderMediaPlaylist, STANDARD_VERSION, type RenditionReport } from './playlist/media-playlist.js';
 import { renderMultivariantPlaylist } from './playlist/multivariant-playlist.js';
 import { Segmenter, type SegmenterStats } from './segmenter/segmenter.js';
 import { parseDirectives, rejectsDirectives, satisfies, type PlaylistPosition } from './serve/blocking-request.js';
@@ -35,6 +35,17 @@ export interface HlsStreamStats extends SegmenterStats {
 }
 
 export const PLAYLIST_NAMES = { multivariant: 'index.m3u8', video: 'video.m3u8', audio: 'audio.m3u8' } as const;
+
+/**
+ * The same stream as standard HLS: whole segments, no parts, no blocking reloads; the same media
+ * files. For players that should not hold a request open per playlist (a wall of tiles in one
+ * browser, which has 6 HTTP/1.1 connections per origin), and players older than LL-HLS.
+ */
+export const STANDARD_PLAYLIST_NAMES = {
+  multivariant: 'standard.m3u8',
+  video: 'standard-video.m3u8',
+  audio: 'standard-audio.m3u8',
+} as const;
 
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 /** Media names never repeat (MSNs grow across restarts), so they may be cached for a year. */
@@ -131,16 +142,20 @@ export class HlsStream {
   /** Answers a request for `name` (a file under the stream's path) with the query of its URL. */
   async handle(name: string, query: URLSearchParams = new URLSearchParams()): Promise<HlsResponse> {
     if (this.#closed) return notFound();
-    if (name === PLAYLIST_NAMES.multivariant) return this.#multivariant();
+    if (name === PLAYLIST_NAMES.multivariant) return this.#multivariant(PLAYLIST_NAMES);
     if (name === PLAYLIST_NAMES.video || name === PLAYLIST_NAMES.audio) {
       return this.#mediaPlaylist(name === PLAYLIST_NAMES.video ? 'video' : 'audio', query);
+    }
+    if (name === STANDARD_PLAYLIST_NAMES.multivariant) return this.#multivariant(STANDARD_PLAYLIST_NAMES);
+    if (name === STANDARD_PLAYLIST_NAMES.video || name === STANDARD_PLAYLIST_NAMES.audio) {
+      return this.#standardPlaylist(name === STANDARD_PLAYLIST_NAMES.video ? 'video' : 'audio');
     }
     return this.#media(name);
   }
 
   // ------------------------------------------------------------------ playlists
 
-  async #multivariant(): Promise<HlsResponse> {
+  async #multivariant(names: typeof PLAYLIST_NAMES | typeof STANDARD_PLAYLIST_NAMES): Promise<HlsResponse> {
     if (!(await this.whenReady())) return this.#closed ? notFound() : unavailable('the stream has not started', 1);
     const { video, audio } = this.#segmenter.tracks;
     const { peak, average } = this.#bandwidth();
@@ -148,17 +163,18 @@ export class HlsStream {
       codecs: this.#segmenter.codecs,
       bandwidth: peak,
       averageBandwidth: average,
+      ...(names === STANDARD_PLAYLIST_NAMES ? { version: STANDARD_VERSION } : {}),
       ...(video === undefined
         ? {}
         : {
             video: {
-              uri: PLAYLIST_NAMES.video,
+              uri: names.video,
               ...optional('width', video.width),
               ...optional('height', video.height),
               ...optional('frameRate', video.fps ?? this.#measuredFrameRate()),
             },
           }),
-      ...(audio === undefined ? {} : { audio: { uri: PLAYLIST_NAMES.audio, ...optional('channels', audio.channels) } }),
+      ...(audio === undefined ? {} : { audio: { uri: names.audio, ...optional('channels', audio.channels) } }),
     });
     return { status: 200, headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': 'no-cache' }, body: text };
   }
@@ -197,24 +213,56 @@ export class HlsStream {
     };
   }
 
-  #render(rendition: Rendition, timing: StreamTiming, skip: 'YES' | 'v2' | undefined): string {
+  /**
+   * A standard playlist answers at once (no delivery directives: they are not advertised); the
+   * first one waits, like a player's first request, until a segment is complete.
+   */
+  async #standardPlaylist(name: RenditionName): Promise<HlsResponse> {
+    const rendition = name === 'video' ? this.#segmenter.video : this.#segmenter.audio;
+    if (rendition === undefined) return notFound();
+    const started = () => this.ready && rendition.segments.some((s) => s.duration !== undefined);
+    if (!started() && !this.#closed)
+      await this.#waiters.wait(() => this.#closed || started(), this.#options.readyTimeoutMs);
+    if (this.#closed) return notFound();
+    const timing = this.#segmenter.timing;
+    if (!started() || timing === undefined) return unavailable('the stream has not started', 1);
+    const text = this.#cached(rendition, 'standard', () =>
+      renderMediaPlaylist(rendition, timing, { renditionReports: [], lowLatency: false }),
+    );
+    return {
+      status: 200,
+      headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': `max-age=${timing.targetDuration / 2}` },
+      body: text,
+    };
+  }
+
+  /** The playlist `variant` of a rendition, rendered again only after a rendition changed. */
+  #cached(rendition: Rendition, variant: string, render: () => string): string {
     const others = this.#segmenter.renditions.filter((r) => r !== rendition);
     const key = `${rendition.version}:${others.map((r) => r.version).join(',')}`;
-    const cacheKey = `${rendition.name}:${skip ?? ''}`;
+    const cacheKey = `${rendition.name}:${variant}`;
     const cached = this.#cache.get(cacheKey);
     if (cached?.key === key) return cached.text;
-    const reports: RenditionReport[] = others.flatMap((other) => {
-      const last = other.lastPart;
-      return last === undefined ? [] : [{ uri: PLAYLIST_NAMES[other.name], lastMsn: last.msn, lastPart: last.index }];
-    });
-    const hint = nextPart(rendition);
-    const text = renderMediaPlaylist(rendition, timing, {
-      renditionReports: reports,
-      ...(skip === undefined ? {} : { skip }),
-      ...(hint === undefined ? {} : { hint: { uri: hint.uri } }),
-    });
+    const text = render();
     this.#cache.set(cacheKey, { key, text });
     return text;
+  }
+
+  #render(rendition: Rendition, timing: StreamTiming, skip: 'YES' | 'v2' | undefined): string {
+    return this.#cached(rendition, skip ?? '', () => {
+      const reports: RenditionReport[] = this.#segmenter.renditions.flatMap((other) => {
+        const last = other.lastPart;
+        return other === rendition || last === undefined
+          ? []
+          : [{ uri: PLAYLIST_NAMES[other.name], lastMsn: last.msn, lastPart: last.index }];
+      });
+      const hint = nextPart(rendition);
+      return renderMediaPlaylist(rendition, timing, {
+        renditionReports: reports,
+        ...(skip === undefined ? {} : { skip }),
+        ...(hint === undefined ? {} : { hint: { uri: hint.uri } }),
+      });
+    });
   }
 
   // ------------------------------------------------------------------ media

@@ -1,5 +1,11 @@
 export { HlsError, HlsErrorCode } from './errors.js';
-export { HlsStream, PLAYLIST_NAMES, type HlsStreamOptions, type HlsStreamStats } from './hls-stream.js';
+export {
+  HlsStream,
+  PLAYLIST_NAMES,
+  STANDARD_PLAYLIST_NAMES,
+  type HlsStreamOptions,
+  type HlsStreamStats,
+} from './hls-stream.js';
 export type { HlsFrame, HlsResponse, HlsTrack, RenditionName } from './types.js';
 export { computeStreamTiming, advancePartLimit, type StreamTiming } from './timing/stream-timing.js';
 export { attr, formatAttributeList, type AttributeValue } from './playlist/attribute-list.js';

@@ -85,6 +85,14 @@ function live(shape: LiveShape): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** `live()` as a standard playlist: the complete segments, without any LL-HLS tag. */
+function standard(shape: LiveShape): string {
+  return live(shape)
+    .split('\n')
+    .filter((line) => !/^#EXT-X-(?:SERVER-CONTROL|PART-INF|PART|PRELOAD-HINT|RENDITION-REPORT):/.test(line))
+    .join('\n');
+}
+
 /** Replaces `from` (which must occur) by `to`: a mutation that silently did nothing would prove nothing. */
 function edit(text: string, from: string | RegExp, to: string): string {
   const out = text.replace(from, to);
@@ -128,6 +136,17 @@ describe('the fixtures', () => {
       'audio.m3u8': live({ next: 107, open: 2, prefix: 'a', report: 'video.m3u8' }),
     };
     expect(checkMultivariantPlaylist(MULTIVARIANT, { mediaPlaylists })).toEqual([]);
+  });
+
+  it('a standard playlist (no LL-HLS tags) conforms when checked as one, and not as LL-HLS', () => {
+    const text = standard({ next: 107, open: 2 });
+    expect(checkMediaPlaylist(text, { lowLatency: false, otherRenditions: ['audio.m3u8'] })).toEqual([]);
+    expect(ruleIds(checkMediaPlaylist(text, { otherRenditions: ['audio.m3u8'] }))).toEqual([
+      'can-block-reload',
+      'rendition-report',
+    ]);
+    const mediaPlaylists = { 'video.m3u8': text, 'audio.m3u8': standard({ next: 107, open: 2, prefix: 'a' }) };
+    expect(checkMultivariantPlaylist(MULTIVARIANT, { mediaPlaylists, lowLatency: false })).toEqual([]);
   });
 
   it('the other shapes of the live edge conform too', () => {
@@ -403,6 +422,17 @@ const singlePlaylist: Mutation[] = [
     'a segment beyond CAN-SKIP-UNTIL kept',
     () => live({ first: 100, next: 110, open: 2, skip: 2 }),
     { delta: 'YES' },
+  ],
+  ['standard-delivery', 'a standard playlist that lists parts', () => LIVE, { lowLatency: false }],
+  [
+    'standard-delivery',
+    'a standard playlist that allows blocking reloads',
+    () =>
+      standard({ next: 107, open: 0 }).replace(
+        '#EXT-X-MEDIA-SEQUENCE',
+        '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n$&',
+      ),
+    { lowLatency: false },
   ],
 ];
 

@@ -42,6 +42,11 @@ export interface CheckOptions {
   self?: string;
   /** Rule ids to leave out of the result, e.g. ['min-segments'] for the first playlists of a stream. */
   allow?: readonly string[];
+  /**
+   * false: a standard live playlist (no low-latency delivery): blocking reloads and rendition
+   * reports are not required, and no LL-HLS tag may appear (rule `standard-delivery`).
+   */
+  lowLatency?: boolean;
 }
 
 export interface MultivariantCheckOptions {
@@ -53,6 +58,8 @@ export interface MultivariantCheckOptions {
   mediaPlaylists?: Readonly<Record<string, string>>;
   /** Rule ids to leave out of the result. */
   allow?: readonly string[];
+  /** false: the media playlists are standard ones (see CheckOptions.lowLatency). */
+  lowLatency?: boolean;
 }
 
 interface RuleInfo {
@@ -189,6 +196,11 @@ export const PLAYLIST_RULES = {
     level: 'should',
     ref: '§4.4.5.3',
     summary: 'the next part added has the URI the previous playlist hinted',
+  },
+  'standard-delivery': {
+    level: 'must',
+    ref: '§4.4.3.7-8, §4.4.5, §6.2.5',
+    summary: 'a standard playlist announces no LL-HLS delivery (parts, hints, reports, blocking reloads)',
   },
   'rendition-report': {
     level: 'must',
@@ -1257,7 +1269,8 @@ function checkMediaRules(m: MediaModel, options: CheckOptions, f: Findings): voi
     }
   }
 
-  checkServerControl(m, td, f);
+  checkServerControl(m, td, options.lowLatency !== false, f);
+  if (options.lowLatency === false) checkStandardDelivery(m, f);
   checkParts(m, td, f);
   checkMapsAndDates(m, f);
 
@@ -1271,7 +1284,7 @@ function checkMediaRules(m: MediaModel, options: CheckOptions, f: Findings): voi
 
   checkPreloadHints(m, f);
   checkUris(m, f);
-  checkRenditionReports(m, options, f);
+  if (options.lowLatency !== false) checkRenditionReports(m, options, f);
   checkDelta(m, options, f);
 }
 
@@ -1290,12 +1303,25 @@ function checkVersion(
     f.add('version', `EXT-X-VERSION:${version} but ${top.why} (line ${top.line}) needs ≥ ${top.version} (§8)`, line);
 }
 
-function checkServerControl(m: MediaModel, td: number | undefined, f: Findings): void {
+/** What a standard playlist must not carry: a player seeing it would hold requests or fetch parts. */
+function checkStandardDelivery(m: MediaModel, f: Findings): void {
+  const found: string[] = [];
+  if (m.serverControl?.yes('CAN-BLOCK-RELOAD') === true) found.push('CAN-BLOCK-RELOAD=YES');
+  if (m.partInfLine !== undefined) found.push('EXT-X-PART-INF');
+  if (allParts(m).length > 0) found.push('EXT-X-PART');
+  if (m.hints.length > 0) found.push('EXT-X-PRELOAD-HINT');
+  if (m.reports.length > 0) found.push('EXT-X-RENDITION-REPORT');
+  if (m.skip !== undefined) found.push('EXT-X-SKIP');
+  if (found.length > 0) f.add('standard-delivery', `a standard playlist with ${found.join(', ')}`);
+}
+
+function checkServerControl(m: MediaModel, td: number | undefined, lowLatency: boolean, f: Findings): void {
   const sc = m.serverControl;
   const line = m.serverControlLine;
-  if (sc === undefined) {
+  // A standard playlist needs no SERVER-CONTROL; HOLD-BACK, if given, is still checked below.
+  if (lowLatency && sc === undefined) {
     f.add('can-block-reload', 'EXT-X-SERVER-CONTROL is missing: LL-HLS clients need CAN-BLOCK-RELOAD=YES (§6.2.5.2)');
-  } else if (!sc.yes('CAN-BLOCK-RELOAD')) {
+  } else if (lowLatency && sc?.yes('CAN-BLOCK-RELOAD') !== true) {
     f.add('can-block-reload', 'EXT-X-SERVER-CONTROL lacks CAN-BLOCK-RELOAD=YES (§4.4.3.8)', line);
   }
   const holdBack = sc?.number('HOLD-BACK');
@@ -2249,7 +2275,7 @@ function checkMultivariantTokens(tokens: readonly Token[], options: Multivariant
         ...renditions.flatMap((r) => r.attrs.quoted('URI') ?? []),
       ]),
     ];
-    checkRenditionSet(mediaUris, version, options.mediaPlaylists, f);
+    checkRenditionSet(mediaUris, version, options.mediaPlaylists, options.lowLatency !== false, f);
   }
 }
 
@@ -2362,6 +2388,7 @@ function checkRenditionSet(
   mediaUris: readonly string[],
   version: number | undefined,
   texts: Readonly<Record<string, string>>,
+  lowLatency: boolean,
   f: Findings,
 ): void {
   const models: Array<{ uri: string; model: MediaModel }> = [];
@@ -2369,7 +2396,7 @@ function checkRenditionSet(
     const text = Object.hasOwn(texts, uri) ? texts[uri] : undefined;
     if (text === undefined) continue;
     const others = mediaUris.filter((u) => u !== uri);
-    for (const v of checkMediaPlaylist(text, { self: uri, otherRenditions: others })) {
+    for (const v of checkMediaPlaylist(text, { self: uri, otherRenditions: others, lowLatency })) {
       const where = v.line === undefined ? uri : `${uri} line ${v.line}`;
       f.add(v.rule as PlaylistRuleId, `[${where}] ${v.message}`);
     }

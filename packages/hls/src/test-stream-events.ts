@@ -89,6 +89,7 @@ export async function runEvents(events: readonly Event[], log?: (text: string) =
   stream.setTrack(VIDEO_TRACK);
   stream.setTrack(AUDIO_TRACK);
   const histories = { video: new PlaylistHistory(), audio: new PlaylistHistory() };
+  const standardHistories = { video: new PlaylistHistory(), audio: new PlaylistHistory() };
   let videoDts = 0;
   let audioDts = 0;
   let wallclock = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -104,6 +105,16 @@ export async function runEvents(events: readonly Event[], log?: (text: string) =
       const must = violations.filter((v) => v.level !== 'should');
       if (must.length > 0) log?.(`${name}.m3u8:\n${String(res.body)}\n${JSON.stringify(must, null, 1)}\n`);
       expect(must).toEqual([]);
+      // The standard playlist too, once a segment is complete (before that, its request would wait).
+      if (!(res.body as string).includes('#EXTINF:')) continue;
+      const standard = await stream.handle(`standard-${name}.m3u8`);
+      expect(standard.status).toBe(200);
+      const standardMust = standardHistories[name]
+        .check(standard.body as string, { lowLatency: false })
+        .filter((v) => v.level !== 'should');
+      if (standardMust.length > 0)
+        log?.(`standard-${name}.m3u8:\n${String(standard.body)}\n${JSON.stringify(standardMust, null, 1)}\n`);
+      expect(standardMust).toEqual([]);
     }
   };
   for (const e of events) {

@@ -5,6 +5,7 @@
  */
 export {
   checkMediaPlaylist,
+  checkMultivariantPlaylist,
   expectConforming,
   PlaylistHistory,
   PLAYLIST_RULES,

@@ -23,7 +23,7 @@ export type CameraPatch = Partial<Omit<CameraInput, 'id'>>;
 export interface CameraView extends Omit<CameraRecord, 'url'> {
   url: string;
   status: CameraStatus;
-  links: { playlist: string; embed: string; snippet: string };
+  links: { playlist: string; standardPlaylist: string; embed: string; snippet: string };
 }
 
 /** Slugs: lowercase letters, digits and dashes, as they appear in URLs (`/live/<id>/`). */
@@ -211,6 +211,7 @@ export class CameraManager {
       },
       links: {
         playlist,
+        standardPlaylist: `/live/${record.id}/standard.m3u8`,
         embed,
         snippet: `<iframe src="${embed}?autoplay=1&muted=1" width="640" height="360" allow="autoplay; fullscreen" allowfullscreen style="border:0"></iframe>`,
       },

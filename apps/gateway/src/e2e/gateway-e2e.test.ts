@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CamsimServer } from '@camgate/camsim';
-import { openSegment, PlaylistHistory } from '@camgate/hls/testing';
-import { requireTools, startGstRtspServer, type GstRtspServer } from '@camgate/testkit';
+import { checkMultivariantPlaylist, openSegment, PlaylistHistory } from '@camgate/hls/testing';
+import { requireTools, runProcess, startGstRtspServer, type GstRtspServer } from '@camgate/testkit';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,35 @@ describe('gateway end to end', () => {
     await follow(id, 'audio', 2, ['video.m3u8']);
     const status = (await (await fetch(`${origin}/v1/cameras/${id}`)).json()) as { status: { state: string } };
     expect(status.status.state).toBe('streaming');
+  }, 60_000);
+
+  it('the standard (non-LL) playlists of the same camera conform, and ffmpeg decodes them over HTTP', async (ctx) => {
+    const { ffmpeg } = requireTools(ctx, 'ffmpeg');
+    const base = `${origin}/live/sim`;
+    const get = async (name: string) => {
+      const response = await fetch(`${base}/${name}`, { signal: AbortSignal.timeout(20_000) });
+      expect([response.status, response.headers.get('content-type')]).toEqual([200, 'application/vnd.apple.mpegurl']);
+      return response.text();
+    };
+    const multivariant = await get('standard.m3u8');
+    const mediaPlaylists = {
+      'standard-video.m3u8': await get('standard-video.m3u8'),
+      'standard-audio.m3u8': await get('standard-audio.m3u8'),
+    };
+    const violations = checkMultivariantPlaylist(multivariant, { mediaPlaylists, lowLatency: false });
+    expect(violations.filter((v) => v.level !== 'should')).toEqual([]);
+    // A player that knows nothing of LL-HLS: 3 s of both streams, every decoding error fatal.
+    const decoded = await runProcess(
+      ffmpeg,
+      ['-v', 'error', '-xerror', '-i', `${base}/standard.m3u8`, '-map', '0', '-t', '3', '-f', 'framecrc', '-'],
+      { timeoutMs: 45_000 },
+    );
+    expect(decoded.stderr).toBe('');
+    expect(decoded.code).toBe(0);
+    // framecrc: one line per decoded frame, starting with its stream index (0 video, 1 audio).
+    const frames = (index: string) => decoded.stdout.split('\n').filter((l) => l.startsWith(`${index},`)).length;
+    expect(frames('0')).toBeGreaterThanOrEqual(60);
+    expect(frames('1')).toBeGreaterThan(30);
   }, 60_000);
 
   it("GStreamer's RTSP server as a camera (Basic auth): streams, then its deletion takes its URLs away", async (ctx) => {

@@ -66,7 +66,11 @@ describe('REST API /v1/cameras', () => {
       audio: 'auto',
       enabled: true,
       status: { state: expect.stringMatching(/^(connecting|retrying)$/), viewers: 0 },
-      links: { playlist: '/live/front-door/index.m3u8', embed: '/embed/front-door' },
+      links: {
+        playlist: '/live/front-door/index.m3u8',
+        standardPlaylist: '/live/front-door/standard.m3u8',
+        embed: '/embed/front-door',
+      },
     });
     expect(body.links.snippet).toContain('<iframe src="/embed/front-door');
     expect(response.body).not.toContain(CANARY);

@@ -112,7 +112,15 @@ const cameraSchema = {
     },
     links: {
       type: 'object',
-      properties: { playlist: { type: 'string' }, embed: { type: 'string' }, snippet: { type: 'string' } },
+      properties: {
+        playlist: { type: 'string', description: 'LL-HLS multivariant playlist' },
+        standardPlaylist: {
+          type: 'string',
+          description: 'the same stream as standard HLS (whole segments, no blocking requests)',
+        },
+        embed: { type: 'string' },
+        snippet: { type: 'string' },
+      },
     },
   },
 } as const;

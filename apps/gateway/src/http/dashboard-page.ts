@@ -180,9 +180,10 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     return bits >= 1e6 ? (bits / 1e6).toFixed(1) + ' Mbit/s' : Math.round(bits / 1e3) + ' kbit/s';
   }
 
-  // A wall of cameras: only tiles on screen play (each player holds HTTP connections, and a
-  // browser has 6 per origin over HTTP/1.1), and low-latency mode (a request per 200 ms part and
-  // rendition) only while there are few tiles; more play whole segments.
+  // A wall of cameras: only tiles on screen play, and low-latency HLS only while there are few
+  // tiles. An LL-HLS player holds a blocking request open per playlist, and a browser has 6
+  // HTTP/1.1 connections per origin: more tiles play the standard playlist of the video alone
+  // (tiles are muted), whose requests all end at once, so any number of tiles share the 6.
   var LOW_LATENCY_TILES = 4;
   var onScreen = new Set();
   var observer = typeof IntersectionObserver === 'function'
@@ -235,11 +236,11 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
   function startPlayer(tile) {
     var video = el(tile.node, 'video');
     video.muted = true;
-    var src = tile.camera.links && tile.camera.links.playlist;
-    if (typeof src !== 'string' || src.indexOf('/live/') !== 0) return;
+    var links = tile.camera.links || {};
     var wall = tiles.size > LOW_LATENCY_TILES;
-    // Tiles are muted: on a wall they play the video rendition alone (one playlist to reload, not two).
-    if (wall) src = src.replace(/index\\.m3u8$/, 'video.m3u8');
+    var src = wall ? links.standardPlaylist : links.playlist;
+    if (typeof src !== 'string' || src.indexOf('/live/') !== 0) return;
+    if (wall) src = src.replace(/standard\\.m3u8$/, 'standard-video.m3u8');
     tile.player = camgatePlayer(video, src, {
       autoplay: true,
       lowLatency: !wall,

@@ -15,6 +15,11 @@ export interface MediaPlaylistOptions {
   hint?: { uri: string };
   /** One per other rendition of the stream (App. B: MUST). */
   renditionReports: readonly RenditionReport[];
+  /**
+   * false: a standard live playlist of whole segments, with no low-latency delivery (no parts,
+   * hints, reports, skips or blocking reloads), for players that should not hold requests open.
+   */
+  lowLatency?: boolean;
 }
 
 /**
@@ -24,12 +29,15 @@ export interface MediaPlaylistOptions {
  */
 const VERSION = 9;
 const VERSION_V2 = 10;
+/** Standard playlists: 7 covers EXT-X-MAP without I-frames (≥ 6) and is what older players accept. */
+export const STANDARD_VERSION = 7;
 
 /** Decimal seconds for EXTINF and DURATION: 5 decimals keep 90 kHz sums exact to 10 µs. */
 const seconds = (value: number) => value.toFixed(5);
 
 /** Renders a media playlist (rfc8216bis §4.4) for the rendition's current window. */
 export function renderMediaPlaylist(rendition: Rendition, timing: StreamTiming, options: MediaPlaylistOptions): string {
+  if (options.lowLatency === false) return renderStandardPlaylist(rendition, timing);
   const lines: string[] = ['#EXTM3U'];
   lines.push(`#EXT-X-VERSION:${options.skip === 'v2' ? VERSION_V2 : VERSION}`);
   lines.push(`#EXT-X-TARGETDURATION:${timing.targetDuration}`);
@@ -106,6 +114,31 @@ export function renderMediaPlaylist(rendition: Rendition, timing: StreamTiming, 
       })}`,
     );
   }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The same window as a standard live playlist (rfc8216bis §4.4 without §4.4.3.7-8, §4.4.5): the
+ * complete segments only, so a player polls it every target duration with requests that end at once.
+ */
+function renderStandardPlaylist(rendition: Rendition, timing: StreamTiming): string {
+  const lines: string[] = ['#EXTM3U', `#EXT-X-VERSION:${STANDARD_VERSION}`];
+  lines.push(`#EXT-X-TARGETDURATION:${timing.targetDuration}`);
+  lines.push(`#EXT-X-MEDIA-SEQUENCE:${rendition.mediaSequence}`);
+  lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${rendition.discontinuitySequence}`);
+  let initUri: string | undefined;
+  for (const segment of rendition.segments) {
+    // The segment being built is listed once it is complete, with its tags.
+    if (segment.duration === undefined) continue;
+    if (segment.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    if (segment.initUri !== initUri) lines.push(`#EXT-X-MAP:URI="${segment.initUri}"`);
+    initUri = segment.initUri;
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}`);
+    if (isGapSegment(segment)) lines.push('#EXT-X-GAP');
+    lines.push(`#EXTINF:${seconds(segment.duration)},`);
+    lines.push(segment.uri);
+  }
+  if (rendition.ended) lines.push('#EXT-X-ENDLIST');
   return `${lines.join('\n')}\n`;
 }
 

@@ -8,6 +8,8 @@ export interface VariantInfo {
   averageBandwidth: number;
   video?: { uri: string; width?: number; height?: number; frameRate?: number };
   audio?: { uri: string; channels?: number };
+  /** EXT-X-VERSION, the same as the media playlists' (default 9, for LL-HLS). */
+  version?: number;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface VariantInfo {
  * BANDWIDTH and AVERAGE-BANDWIDTH (Apple authoring 9.x).
  */
 export function renderMultivariantPlaylist(variant: VariantInfo): string {
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:9', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  const lines = ['#EXTM3U', `#EXT-X-VERSION:${variant.version ?? 9}`, '#EXT-X-INDEPENDENT-SEGMENTS'];
   const { video, audio } = variant;
   const audioGroup = video !== undefined && audio !== undefined;
   if (audioGroup) {
