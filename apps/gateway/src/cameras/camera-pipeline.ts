@@ -60,6 +60,7 @@ export interface CameraStatus {
 
 export interface CameraPipelineOptions {
   hls?: HlsStreamOptions;
+  /** The camera's logger: a child that names the camera (pino's `child({ camera })`), as the RTSP session's lines go to it too. */
   logger?: SessionLogger & { error?(fields: object, message: string): void };
   /** On-demand cameras stop pulling after this long without viewers (default 60 s). */
   onDemandIdleMs?: number;
@@ -304,7 +305,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
         startedAt = this.#now();
         this.#failuresInARow = 0;
         this.#setState('streaming');
-        this.#options.logger?.info({ camera: this.id, transport: session.transport }, 'camera streaming');
+        this.#options.logger?.info({ transport: session.transport }, 'camera streaming');
         await ended;
       } catch (err) {
         failure = err;
@@ -327,7 +328,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       this.#setState(failed ? 'failed' : 'retrying');
       const delay = this.#backoff.next();
       this.#options.logger?.warn(
-        { camera: this.id, code: problem.code, retryInMs: delay, failuresInARow: this.#failuresInARow },
+        { code: problem.code, retryInMs: delay, failuresInARow: this.#failuresInARow },
         `camera session ended: ${problem.message}`,
       );
       await new Promise<void>((resolve) => {
@@ -359,7 +360,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       if (this.#closed || !this.#settings.onDemand) return;
       const quiet = this.#now() - this.#lastViewerAt;
       if (quiet >= this.#idleMs()) {
-        this.#options.logger?.info({ camera: this.id }, 'no viewers: on-demand camera stops pulling');
+        this.#options.logger?.info({}, 'no viewers: on-demand camera stops pulling');
         this.#apply();
         return;
       }

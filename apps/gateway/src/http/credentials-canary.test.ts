@@ -89,6 +89,11 @@ describe('credentials never leave the registry (S05)', () => {
       // Request log lines about a camera name it, the completion line of an HLS request included.
       expect(logs.some((line) => line.includes('"camera":"good"') && line.includes('request completed'))).toBe(true);
       expect(logs.some((line) => line.includes('"camera":"wrong"') && line.includes('request completed'))).toBe(true);
+      // The camera's own lines (sessions and supervision) name it once: no duplicate keys.
+      expect(logs.some((line) => line.includes('"camera":"wrong"') && line.includes('camera session ended'))).toBe(
+        true,
+      );
+      for (const line of logs) expect(line.split('"camera":').length).toBeLessThanOrEqual(2);
       for (const text of [...bodies, ...logs]) expect(text).not.toContain(CANARY);
     } finally {
       await app.close();
