@@ -49,7 +49,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // CI scripts report to the console.
+    files: ['.ci/**'],
+    rules: { 'no-console': 'off' },
   },
 );
