@@ -144,15 +144,10 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
     (api, _opts, done) => {
       // JSON only: a cross-site form or text/plain POST cannot add a camera (S10).
       api.removeContentTypeParser(['text/plain']);
-      const buckets = new Map<string, { tokens: number; at: number }>();
+      const buckets = new AddressTable<{ tokens: number; at: number }>();
       api.addHook('onRequest', async (request, reply) => {
         const now = Date.now();
-        let bucket = buckets.get(request.ip);
-        if (bucket === undefined) {
-          if (buckets.size >= MAX_TRACKED_ADDRESSES) buckets.delete(buckets.keys().next().value as string);
-          bucket = { tokens: API_BURST, at: now };
-          buckets.set(request.ip, bucket);
-        }
+        const bucket = buckets.getOrAdd(request.ip, () => ({ tokens: API_BURST, at: now }));
         bucket.tokens = Math.min(API_BURST, bucket.tokens + ((now - bucket.at) / 1000) * API_RATE_PER_S);
         bucket.at = now;
         if (bucket.tokens < 1) {
@@ -165,7 +160,7 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
       });
       if (options.apiKey !== undefined && options.apiKey !== '') {
         const expected = digest(options.apiKey);
-        const failures = new Map<string, { count: number; since: number }>();
+        const failures = new AddressTable<{ count: number; since: number }>();
         api.addHook('onRequest', async (request, reply) => {
           const now = Date.now();
           const address = request.ip;
@@ -183,12 +178,7 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
           const key = /^Bearer +(.+)$/i.exec(header)?.[1] ?? '';
           // Compared as fixed-length digests: constant time whatever the key's length (S12).
           if (timingSafeEqual(digest(key), expected)) return undefined;
-          if (entry === undefined) {
-            if (failures.size >= MAX_TRACKED_ADDRESSES) failures.delete(failures.keys().next().value as string);
-            entry = { count: 0, since: now };
-            failures.set(address, entry);
-          }
-          entry.count++;
+          failures.getOrAdd(address, () => ({ count: 0, since: now })).count++;
           return sendProblem(reply, errors.unauthorized());
         });
       }
@@ -321,6 +311,30 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
     },
     { prefix: '/v1' },
   );
+}
+
+/** State per client address, bounded: when full, the oldest address is forgotten. */
+class AddressTable<T> {
+  readonly #entries = new Map<string, T>();
+
+  get(address: string): T | undefined {
+    return this.#entries.get(address);
+  }
+
+  delete(address: string): void {
+    this.#entries.delete(address);
+  }
+
+  getOrAdd(address: string, create: () => T): T {
+    let entry = this.#entries.get(address);
+    if (entry === undefined) {
+      if (this.#entries.size >= MAX_TRACKED_ADDRESSES)
+        this.#entries.delete(this.#entries.keys().next().value as string);
+      entry = create();
+      this.#entries.set(address, entry);
+    }
+    return entry;
+  }
 }
 
 function digest(text: string): Buffer {

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import { VERSION } from '../version.js';
-import { cspHash, escapeHtml, jsonForScript, PLAYER_SCRIPT, sendPage } from './embed-page.js';
+import { cspHash, escapeHtml, jsonForScript, sendPage } from './html.js';
+import { PLAYER_SCRIPT } from './player-script.js';
 
 /** Every 3 s the dashboard asks for the cameras' states. */
 const POLL_MS = 3000;

@@ -7,7 +7,8 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CameraManager } from '../cameras/camera-manager.js';
 import { FileCameraStore } from '../store/file-camera-store.js';
-import { escapeHtml, jsonForScript, parseFlag, type EmbedConfig } from './embed-page.js';
+import { parseFlag, type EmbedConfig } from './embed-page.js';
+import { escapeHtml } from './html.js';
 import { buildServer } from './server.js';
 
 const HOSTILE_NAMES = ['<img src=x onerror=alert(1)>', '</script><script>alert(1)</script>'] as const;
@@ -132,20 +133,7 @@ describe('embed page /embed/:id', () => {
   });
 });
 
-describe('page helpers', () => {
-  it('escapeHtml escapes the five HTML-significant characters', () => {
-    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe(
-      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;',
-    );
-  });
-
-  it('jsonForScript cannot close its script block and parses back to the value', () => {
-    const value = { name: '</script><!-- & \u2028 -->' };
-    const json = jsonForScript(value);
-    expect(json).not.toMatch(/[<>&\u2028]/);
-    expect(JSON.parse(json)).toEqual(value);
-  });
-
+describe('parseFlag', () => {
   it.for([
     ['1', false, true],
     ['true', false, true],
