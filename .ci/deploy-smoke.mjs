@@ -3,7 +3,7 @@
 // image does (NODE_ENV=production, an empty data directory), check what a first run shows (the
 // dashboard, hls.js, the demo camera's playlists and media), then SIGTERM must exit 0 within 5 s.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -30,6 +30,10 @@ let gateway;
 try {
   run('pnpm', ['build']);
   run('pnpm', ['--filter', '@camgate/gateway', 'deploy', '--legacy', '--prod', app]);
+  // pnpm 10 also links the bundle's bin shims under the repository, at the target's absolute
+  // path (here <repo>/tmp/camgate-deploy-*/app/node_modules/.bin): remove that stray copy.
+  await rm(join(root, work), { recursive: true, force: true });
+  await rmdir(join(root, 'tmp')).catch(() => undefined);
 
   gateway = spawn(process.execPath, [join(app, 'dist/cli.js'), 'serve'], {
     cwd: app,

@@ -46,7 +46,23 @@ describe('gateway configuration', () => {
       segmentDurationMs: 2000,
       trustProxy: [],
       onDemandIdleMs: 60_000,
+      tlsCert: '',
+      tlsKey: '',
     });
+  });
+
+  it('HTTPS: the certificate and key paths together, resolved; one without the other names the missing one', () => {
+    const env = configFromEnv({ CAMGATE_TLS_CERT: 'certs/gateway.crt', CAMGATE_TLS_KEY: '/etc/camgate/gateway.key' });
+    expect(resolveConfig(env)).toMatchObject({
+      tlsCert: resolve('certs/gateway.crt'),
+      tlsKey: '/etc/camgate/gateway.key',
+    });
+    expect(() => resolveConfig({ tlsCert: 'a.crt' })).toThrow(
+      expect.objectContaining({ code: GatewayErrorCode.INVALID_CONFIG, message: expect.stringContaining('tlsKey') }),
+    );
+    expect(() => resolveConfig({ tlsKey: 'a.key' })).toThrow(
+      expect.objectContaining({ code: GatewayErrorCode.INVALID_CONFIG, message: expect.stringContaining('tlsCert') }),
+    );
   });
 
   it.each([

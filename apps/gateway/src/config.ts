@@ -36,6 +36,12 @@ export interface GatewayConfig {
   partDurationMs: number;
   /** LL-HLS segment duration (ms); the target duration is the larger of this and the first GOP. */
   segmentDurationMs: number;
+  /**
+   * PEM certificate chain and private key files: with both, the gateway serves HTTPS with HTTP/2
+   * (and HTTP/1.1 for older clients) instead of plain HTTP. Empty: plain HTTP.
+   */
+  tlsCert: string;
+  tlsKey: string;
 }
 
 export const DEFAULT_CONFIG: Readonly<
@@ -57,6 +63,8 @@ export const DEFAULT_CONFIG: Readonly<
   onDemandIdleMs: 60_000,
   partDurationMs: 200,
   segmentDurationMs: 2000,
+  tlsCert: '',
+  tlsKey: '',
 };
 
 /** Settings as strings or booleans, before validation, from one source. */
@@ -76,6 +84,8 @@ export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
   onDemandIdleMs: 'CAMGATE_ON_DEMAND_IDLE_MS',
   partDurationMs: 'CAMGATE_PART_DURATION_MS',
   segmentDurationMs: 'CAMGATE_SEGMENT_DURATION_MS',
+  tlsCert: 'CAMGATE_TLS_CERT',
+  tlsKey: 'CAMGATE_TLS_KEY',
 };
 
 const KEYS = Object.keys(DEFAULT_CONFIG) as Array<keyof GatewayConfig>;
@@ -135,6 +145,11 @@ export function configFromFile(path: string): ConfigInput {
 export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
   const merged: ConfigInput = { ...DEFAULT_CONFIG };
   for (const layer of layers) Object.assign(merged, layer);
+  const tlsCert = String(merged.tlsCert ?? '').trim();
+  const tlsKey = String(merged.tlsKey ?? '').trim();
+  if ((tlsCert === '') !== (tlsKey === '')) {
+    throw errors.invalidConfig(tlsCert === '' ? 'tlsCert' : 'tlsKey', 'HTTPS needs both tlsCert and tlsKey');
+  }
   return {
     host: parseHost(merged.host),
     port: parsePort(merged.port),
@@ -148,6 +163,8 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
     onDemandIdleMs: parseMs('onDemandIdleMs', merged.onDemandIdleMs, 1_000, 86_400_000),
     partDurationMs: parseMs('partDurationMs', merged.partDurationMs, 100, 2_000),
     segmentDurationMs: parseMs('segmentDurationMs', merged.segmentDurationMs, 1_000, 10_000),
+    tlsCert: tlsCert === '' ? '' : resolve(tlsCert),
+    tlsKey: tlsKey === '' ? '' : resolve(tlsKey),
   };
 }
 

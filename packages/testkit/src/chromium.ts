@@ -26,11 +26,16 @@ export interface ChromiumSession {
   close(): Promise<void>;
 }
 
+export interface LaunchChromiumOptions {
+  /** Accept any certificate (tests serving HTTPS with a self-signed one). */
+  ignoreHTTPSErrors?: boolean;
+}
+
 /**
  * Launches the system's Chromium (never a downloaded one) through playwright-core,
  * headless, with a fresh profile directory. Gate on `requireTools(ctx, 'chromium')` first.
  */
-export async function launchChromium(): Promise<ChromiumSession> {
+export async function launchChromium(options: LaunchChromiumOptions = {}): Promise<ChromiumSession> {
   const lookup = findTool('chromium');
   if (!lookup.found) throw new TestkitError(TestkitErrorCode.INTEROP_TOOL_MISSING, lookup.reason);
   const userDataDir = await mkdtemp(join(tmpdir(), 'camgate-chromium-'));
@@ -39,6 +44,7 @@ export async function launchChromium(): Promise<ChromiumSession> {
       executablePath: lookup.path,
       headless: true,
       args: [...CHROMIUM_FLAGS],
+      ignoreHTTPSErrors: options.ignoreHTTPSErrors === true,
     });
     const page = context.pages()[0] ?? (await context.newPage());
     return {

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { connect } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -67,6 +69,60 @@ describe('camgate from the repository root (built CLI)', () => {
     const signalled = performance.now();
     expect(await exited).toBe(0);
     expect(performance.now() - signalled).toBeLessThan(5_000);
+  }, 30_000);
+
+  it('`camgate serve --tls-cert --tls-key` serves HTTPS with HTTP/2; a key that cannot be read is a coded error', async () => {
+    const cert = join(repoRoot, 'apps/gateway/testdata/tls/localhost.crt');
+    const key = join(repoRoot, 'apps/gateway/testdata/tls/localhost.key');
+    const serve = (keyPath: string) =>
+      spawn(
+        process.execPath,
+        ['apps/gateway/dist/cli.js', 'serve', '--host', '127.0.0.1', '--port', '0', '--no-demo'].concat([
+          '--tls-cert',
+          cert,
+          '--tls-key',
+          keyPath,
+        ]),
+        {
+          cwd: repoRoot,
+          env: { ...process.env, CAMGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'camgate-e2e-')) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+
+    const refused = serve(join(tmpdir(), 'no-such-camgate.key'));
+    let stderr = '';
+    refused.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(refused, 'exit')) as [number | null];
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/tlsKey .*cannot be read \(ENOENT\) \[CAMGATE_ERR_INVALID_CONFIG\]\n$/);
+
+    const child = serve(key);
+    const exited = once(child, 'exit');
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const match = /listening at (https:\/\/[^\s"]+)/i.exec(line);
+          if (match?.[1] !== undefined) resolve(match[1]);
+        });
+        child.once('exit', () => reject(new Error('camgate serve exited before listening')));
+      });
+      const session = connect(address, { ca: readFileSync(cert) });
+      try {
+        const status = await new Promise<string>((resolve, reject) => {
+          const request = session.request({ ':path': '/healthz' });
+          request.on('response', (headers) => resolve(String(headers[':status'])));
+          request.on('error', reject);
+          request.end();
+        });
+        expect([session.alpnProtocol, status]).toEqual(['h2', '200']);
+      } finally {
+        session.close();
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toEqual([0, null]);
   }, 30_000);
 
   describe("`pnpm -s camgate probe` against GStreamer's RTSP server (interop)", () => {

@@ -5,7 +5,8 @@ import { errors } from '../errors.js';
 import { createAddressPolicy } from '../cameras/address-policy.js';
 import { CameraManager } from '../cameras/camera-manager.js';
 import { startDemoCamera } from '../cameras/demo-camera.js';
-import { buildServer } from '../http/server.js';
+import { buildServer, closeAllConnections } from '../http/server.js';
+import { loadTlsFiles } from '../http/tls.js';
 import { FileCameraStore } from '../store/file-camera-store.js';
 import { createLogger } from '../logger.js';
 import type { CliIo } from './io.js';
@@ -22,8 +23,12 @@ Options:
                                                           (default info, env CAMGATE_LOG_LEVEL)
       --no-demo            do not add the built-in demo camera to an empty registry
                                                           (env CAMGATE_DEMO=false)
-      --config <file>      JSON file with any of: port, host, dataDir, logLevel, demo,
-                           apiKey, partDurationMs, segmentDurationMs (env CAMGATE_CONFIG)
+      --tls-cert <file>    PEM certificate chain and private key: serve HTTPS with HTTP/2
+      --tls-key <file>     (env CAMGATE_TLS_CERT, CAMGATE_TLS_KEY; default plain HTTP)
+      --config <file>      JSON file with any setting by its name: port, host, dataDir,
+                           logLevel, demo, apiKey, corsOrigins, cameraAllowlist, trustProxy,
+                           onDemandIdleMs, partDurationMs, segmentDurationMs, tlsCert, tlsKey
+                           (env CAMGATE_CONFIG)
   -h, --help               show this help
 
 Environment only: CAMGATE_API_KEY (the REST API then needs Authorization: Bearer <key>),
@@ -51,6 +56,8 @@ export function parseServeArgs(args: string[]): { input: ConfigInput; configFile
         'log-level': { type: 'string' },
         config: { type: 'string' },
         'no-demo': { type: 'boolean' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -63,6 +70,8 @@ export function parseServeArgs(args: string[]): { input: ConfigInput; configFile
   if (values['data-dir'] !== undefined) input.dataDir = values['data-dir'];
   if (values['log-level'] !== undefined) input.logLevel = values['log-level'];
   if (values['no-demo'] === true) input.demo = false;
+  if (values['tls-cert'] !== undefined) input.tlsCert = values['tls-cert'];
+  if (values['tls-key'] !== undefined) input.tlsKey = values['tls-key'];
   return { input, configFile: values.config, help: values.help === true };
 }
 
@@ -82,6 +91,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     throw errors.invalidConfig('dataDir', `${config.dataDir} is not writable`);
   }
 
+  const tls = config.tlsCert === '' ? undefined : loadTlsFiles(config.tlsCert, config.tlsKey);
   const logger = createLogger(config.logLevel);
   const store = await FileCameraStore.open(config.dataDir);
   const addressPolicy = createAddressPolicy({ allow: config.cameraAllowlist });
@@ -101,6 +111,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
+    ...(tls === undefined ? {} : { tls }),
   });
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -115,7 +126,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     const closingHttp = app.close();
     const deadline = setTimeout(() => {
       logger.warn('shutdown is slow: closing the remaining connections');
-      app.server.closeAllConnections();
+      closeAllConnections(app);
     }, SHUTDOWN_GRACE_MS);
     try {
       await cameras.close();

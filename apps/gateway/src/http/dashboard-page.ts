@@ -181,11 +181,14 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     return bits >= 1e6 ? (bits / 1e6).toFixed(1) + ' Mbit/s' : Math.round(bits / 1e3) + ' kbit/s';
   }
 
-  // A wall of cameras: only tiles on screen play, and low-latency HLS only while there are few
-  // tiles. An LL-HLS player holds a blocking request open per playlist, and a browser has 6
-  // HTTP/1.1 connections per origin: more tiles play the standard playlist of the video alone
-  // (tiles are muted), whose requests all end at once, so any number of tiles share the 6.
-  var LOW_LATENCY_TILES = 4;
+  // A wall of cameras: only tiles on screen play, and beyond 4 tiles each plays the video alone
+  // (tiles are muted). Over HTTP/1.1 those play the standard playlist: an LL-HLS player holds a
+  // blocking request open per playlist, and a browser has 6 HTTP/1.1 connections per origin, while
+  // standard HLS requests all end at once, so any number of tiles share the 6. Over HTTP/2 (the
+  // gateway with a certificate) one connection carries every held request: LL-HLS for all.
+  var WALL_TILES = 4;
+  var navigation = typeof performance.getEntriesByType === 'function' && performance.getEntriesByType('navigation')[0];
+  var MULTIPLEXED = !!navigation && (navigation.nextHopProtocol === 'h2' || navigation.nextHopProtocol === 'h3');
   var onScreen = new Set();
   var observer = typeof IntersectionObserver === 'function'
     ? new IntersectionObserver(function (entries) {
@@ -238,13 +241,14 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     var video = el(tile.node, 'video');
     video.muted = true;
     var links = tile.camera.links || {};
-    var wall = tiles.size > LOW_LATENCY_TILES;
-    var src = wall ? links.standardPlaylist : links.playlist;
+    var wall = tiles.size > WALL_TILES;
+    var lowLatency = !wall || MULTIPLEXED;
+    var src = lowLatency ? links.playlist : links.standardPlaylist;
     if (typeof src !== 'string' || src.indexOf('/live/') !== 0) return;
-    if (wall) src = src.replace(/standard\\.m3u8$/, 'standard-video.m3u8');
+    if (wall) src = src.replace(/(index|standard)\\.m3u8$/, lowLatency ? 'video.m3u8' : 'standard-video.m3u8');
     tile.player = camgatePlayer(video, src, {
       autoplay: true,
-      lowLatency: !wall,
+      lowLatency: lowLatency,
       onState: function (state) {
         tile.playerState = state;
         showOverlay(tile);

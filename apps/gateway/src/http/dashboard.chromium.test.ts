@@ -11,8 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraManager } from '../cameras/camera-manager.js';
 import { FileCameraStore } from '../store/file-camera-store.js';
 import { buildServer } from './server.js';
+import { loadTlsFiles } from './tls.js';
 
 type Page = ChromiumSession['page'];
+
+/** The test-only certificate for localhost and 127.0.0.1 (testdata/tls/README.md). */
+const TEST_CERT = new URL('../../testdata/tls/localhost.crt', import.meta.url).pathname;
+const TEST_KEY = new URL('../../testdata/tls/localhost.key', import.meta.url).pathname;
 
 /** A name that runs script if any page puts it into HTML unescaped (S11). */
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
@@ -34,7 +39,7 @@ beforeAll(async () => {
   });
   app = buildServer({ logger: pino({ level: 'silent' }), cameras });
   origin = await app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await launchChromium();
+  browser = await launchChromium({ ignoreHTTPSErrors: true });
 }, 90_000);
 
 afterAll(async () => {
@@ -84,6 +89,25 @@ async function addCamera(body: Record<string, unknown>): Promise<string> {
 
 async function removeCamera(id: string): Promise<void> {
   if (cameras?.get(id) !== undefined) await cameras.delete(id);
+}
+
+/** 12 cameras pulling the simulated camera, ids `<prefix>-0` to `<prefix>-11`. */
+async function addWall(prefix: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const camera = { id: `${prefix}-${i}`, name: `${prefix} ${i}`, url: camsim!.url('/h264-aac'), transport: 'tcp' };
+    ids.push(await addCamera(camera));
+  }
+  return ids;
+}
+
+/** The URLs of the page's requests under /live/, from now on. */
+function liveRequests(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/live/')) urls.push(request.url());
+  });
+  return urls;
 }
 
 /** Resolves once the video plays and its currentTime has advanced `seconds` from where it started. */
@@ -333,18 +357,10 @@ describe('dashboard and embed page in headless Chromium', () => {
   }, 90_000);
   it('a wall of 12 cameras: tiles on screen play, as standard HLS of the video alone; all 12 at once on one origin', async (ctx) => {
     requireTools(ctx, 'chromium');
-    const ids: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      ids.push(
-        await addCamera({ id: `wall-${i}`, name: `Wall ${i}`, url: camsim!.url('/h264-aac'), transport: 'tcp' }),
-      );
-    }
+    const ids = await addWall('wall');
     const { page, watch } = await openTab();
     try {
-      const hlsRequests: string[] = [];
-      page.on('request', (request) => {
-        if (request.url().includes('/live/')) hlsRequests.push(request.url());
-      });
+      const hlsRequests = liveRequests(page);
       await page.setViewportSize({ width: 800, height: 600 });
       await page.goto(`${origin}/`);
       const tile = (id: string) => `[data-id="${id}"] video`;
@@ -379,6 +395,38 @@ describe('dashboard and embed page in headless Chromium', () => {
     } finally {
       await page.close();
       for (const id of ids) await removeCamera(id);
+    }
+  }, 120_000);
+
+  it('over HTTPS (HTTP/2), a wall of 12 cameras plays LL-HLS in every tile, all on one connection', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const tls = loadTlsFiles(TEST_CERT, TEST_KEY);
+    const secure = buildServer({ logger: pino({ level: 'silent' }), cameras: cameras!, tls });
+    const secureOrigin = (await secure.listen({ host: '127.0.0.1', port: 0 })).replace('http:', 'https:');
+    let connections = 0;
+    secure.server.on('secureConnection', () => connections++);
+    const ids = await addWall('h2');
+    const { page, watch } = await openTab();
+    try {
+      const hlsRequests = liveRequests(page);
+      await page.setViewportSize({ width: 1440, height: 1800 });
+      await page.goto(`${secureOrigin}/`);
+      expect(
+        await page.evaluate(
+          () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol,
+        ),
+      ).toBe('h2');
+      await Promise.all(ids.map((id) => waitForPlayback(page, `[data-id="${id}"] video`, 2)));
+      // LL-HLS of the video alone: blocking reloads and parts, no audio, no standard playlists.
+      expect(hlsRequests.some((url) => url.includes('/video.m3u8?_HLS_msn='))).toBe(true);
+      expect(hlsRequests.some((url) => url.includes('-part-'))).toBe(true);
+      expect(hlsRequests.filter((url) => url.includes('audio') || url.includes('standard'))).toEqual([]);
+      expect(connections).toBe(1);
+      expect(watch.pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+      for (const id of ids) await removeCamera(id);
+      await secure.close();
     }
   }, 120_000);
 });
