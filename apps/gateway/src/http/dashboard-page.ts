@@ -32,7 +32,13 @@ button.danger { color: var(--danger); }
   min-width: 16rem; }
 main { padding: 1.25rem; }
 #grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 340px), 1fr)); }
-#empty { color: var(--muted); text-align: center; padding: 3rem 1rem; }
+#empty, #no-match { color: var(--muted); text-align: center; padding: 3rem 1rem; }
+.toolbar { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: center; margin-bottom: 1rem; }
+.toolbar input { font: inherit; padding: 0.35rem 0.6rem; border: 1px solid var(--line); border-radius: 6px;
+  min-width: 14rem; }
+.states { display: flex; flex-wrap: wrap; gap: 0.4rem; }
+.states button { border-radius: 999px; padding: 0.2rem 0.75rem; }
+.states button[aria-pressed="true"] { background: #111827; border-color: #111827; color: #fff; }
 .tile { background: var(--card); border-radius: 10px; overflow: hidden; border: 1px solid var(--line);
   display: flex; flex-direction: column; box-shadow: 0 1px 2px rgba(0, 0, 0, 0.04); }
 .screen { position: relative; aspect-ratio: 16 / 9; background: #000; }
@@ -104,7 +110,14 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
   var formError = document.getElementById('form-error');
   var urlHint = document.getElementById('url-hint');
   var template = document.getElementById('tile-template');
+  var toolbar = document.getElementById('toolbar');
+  var filterInput = document.getElementById('filter');
+  var statesBar = document.getElementById('states');
+  var noMatch = document.getElementById('no-match');
   var tiles = new Map();
+  // Fifty cameras: find one by name or id, or see only those in one state (the failing ones).
+  var filterText = '';
+  var filterState = '';
   var editing = null;
   var pollTimer = 0;
   var waitingForKey = false;
@@ -267,6 +280,7 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     var node = tile.node;
     var status = camera.status || {};
     var state = STATES.indexOf(status.state) === -1 ? 'idle' : status.state;
+    tile.state = state;
     el(node, '.name').textContent = camera.name;
     el(node, 'video').setAttribute('aria-label', camera.name);
     var badge = el(node, '.badge');
@@ -329,7 +343,56 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     });
     tiles.forEach(function (tile) { if (!seen.has(tile.id)) removeTile(tile); });
     empty.hidden = tiles.size !== 0;
+    renderStates();
+    applyFilter();
   }
+
+  // ------------------------------------------------------------ filter
+
+  /** One button per state that some camera is in, with its count; pressing one shows only those. */
+  function renderStates() {
+    var counts = {};
+    tiles.forEach(function (tile) { counts[tile.state] = (counts[tile.state] || 0) + 1; });
+    if (filterState && !counts[filterState]) filterState = '';
+    var buttons = [stateButton('', tiles.size + (tiles.size === 1 ? ' camera' : ' cameras'))];
+    STATES.forEach(function (state) {
+      if (counts[state]) buttons.push(stateButton(state, counts[state] + ' ' + state));
+    });
+    statesBar.replaceChildren.apply(statesBar, buttons);
+    toolbar.hidden = tiles.size < 2;
+  }
+
+  function stateButton(state, text) {
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = text;
+    button.setAttribute('data-state', state);
+    button.setAttribute('aria-pressed', String(filterState === state));
+    button.addEventListener('click', function () {
+      filterState = filterState === state ? '' : state;
+      renderStates();
+      applyFilter();
+    });
+    return button;
+  }
+
+  /** Tiles that do not match are hidden: off screen, they stop playing (the observer sees them go). */
+  function applyFilter() {
+    var shown = 0;
+    tiles.forEach(function (tile) {
+      var name = String(tile.camera.name || '').toLowerCase();
+      var match = (filterText === '' || name.indexOf(filterText) !== -1 || tile.id.indexOf(filterText) !== -1) &&
+        (filterState === '' || tile.state === filterState);
+      tile.node.hidden = !match;
+      if (match) shown++;
+    });
+    noMatch.hidden = shown !== 0 || tiles.size === 0;
+  }
+
+  filterInput.addEventListener('input', function () {
+    filterText = filterInput.value.trim().toLowerCase();
+    applyFilter();
+  });
 
   function copyText(textarea, button) {
     function done(ok) {
@@ -563,6 +626,11 @@ function dashboardPage(config: { version: string; api: boolean; pollMs: number }
 </section>
 <p class="banner" id="notice" role="status" hidden></p>
 <main>
+<div class="toolbar" id="toolbar" hidden>
+<input type="search" id="filter" placeholder="Filter by name or id" aria-label="Filter cameras by name or id" autocomplete="off" spellcheck="false">
+<div class="states" id="states" role="group" aria-label="Show cameras in one state"></div>
+</div>
+<p id="no-match" hidden>No camera matches the filter.</p>
 <div id="grid"></div>
 <p id="empty" hidden>No cameras yet. Press <strong>Add camera</strong> and give it the camera’s RTSP URL.</p>
 </main>

@@ -355,6 +355,49 @@ describe('dashboard and embed page in headless Chromium', () => {
       await removeCamera(id);
     }
   }, 90_000);
+  it('finds cameras: a count per state, a state pressed shows only its cameras, the filter matches names and ids', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const deadPort = await getFreePort();
+    const ids = [
+      await addCamera({ id: 'lobby', name: 'Lobby entrance', url: camsim!.url('/h264-aac'), transport: 'tcp' }),
+      await addCamera({ id: 'garage', name: 'Garage', url: camsim!.url('/h264-aac'), transport: 'tcp' }),
+      await addCamera({ id: 'roof', name: 'Roof', url: `rtsp://127.0.0.1:${deadPort}/x` }),
+    ];
+    const { page, watch } = await openTab();
+    try {
+      await page.goto(`${origin}/`);
+      const visible = () =>
+        page.evaluate(() =>
+          Array.from(document.querySelectorAll<HTMLElement>('#grid .tile'))
+            .filter((t) => !t.hidden)
+            .map((t) => t.dataset['id']),
+        );
+      const retrying = page.locator('#states button[data-state="retrying"]');
+      await retrying.waitFor({ timeout: 30_000 });
+      await page.locator('#states button[data-state="streaming"]').waitFor({ timeout: 30_000 });
+      expect(await page.locator('#states button[data-state=""]').textContent()).toBe('3 cameras');
+      expect(await retrying.textContent()).toBe('1 retrying');
+
+      await retrying.click();
+      expect(await retrying.getAttribute('aria-pressed')).toBe('true');
+      expect(await visible()).toEqual(['roof']);
+      await retrying.click();
+      expect((await visible()).sort()).toEqual(['garage', 'lobby', 'roof']);
+
+      await page.fill('#filter', 'ENTRANCE');
+      expect(await visible()).toEqual(['lobby']);
+      await page.fill('#filter', 'gar');
+      expect(await visible()).toEqual(['garage']);
+      await page.fill('#filter', 'nothing like it');
+      expect(await visible()).toEqual([]);
+      expect(await page.locator('#no-match').isVisible()).toBe(true);
+      expect(watch.pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+      for (const id of ids) await removeCamera(id);
+    }
+  }, 90_000);
+
   it('a wall of 12 cameras: tiles on screen play, as standard HLS of the video alone; all 12 at once on one origin', async (ctx) => {
     requireTools(ctx, 'chromium');
     const ids = await addWall('wall');
