@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { HlsStream, type HlsStreamOptions } from './hls-stream.js';
 import { AUDIO_TRACK, PPS, SPS, VIDEO_TRACK, syntheticFrames } from './test-frames.js';
 import { PlaylistHistory, checkMultivariantPlaylist } from './test-playlist-rules.js';
+import { openSegment } from './test-support.js';
 import { expectPublishedMediaValid } from './test-published-media.js';
 import type { HlsFrame, HlsResponse } from './types.js';
 
@@ -149,6 +150,10 @@ describe('HlsStream', () => {
         .map((l) => Number(/:([\d.]+)/.exec(l)?.[1]));
       expect(Math.max(...extinf)).toBeLessThan(2.5);
       expect(stream.timing?.targetDuration).toBe(2);
+      // Such segments do not start with a keyframe: the multivariant playlists stop claiming so.
+      for (const name of ['index.m3u8', 'standard.m3u8']) {
+        expect(body(await stream.handle(name))).not.toMatch(/EXT-X-INDEPENDENT-SEGMENTS/);
+      }
     });
 
     it('camera timestamp jitter of +-2 ms: every part stays within PART-TARGET (rule checker), video gapless', async () => {
@@ -445,10 +450,16 @@ describe('HlsStream', () => {
     });
 
     it('answer at once whatever the query: delivery directives are not advertised', async () => {
+      vi.useFakeTimers();
       const { stream } = setup();
       push(stream, syntheticFrames({ seconds: 4 }));
-      const res = await standard(stream, '-video', `_HLS_msn=${START + 40}&_HLS_part=3`);
-      expect(res.status).toBe(200);
+      // The segment after the one being built: an LL-HLS playlist request would be held for it.
+      const next = openSegment(body(await stream.handle('video.m3u8'))).msn + 1;
+      let answered: HlsResponse | undefined;
+      void standard(stream, '-video', `_HLS_msn=${next}&_HLS_part=3`).then((r) => (answered = r));
+      // No time passes: a request held for that MSN would still be waiting.
+      await vi.advanceTimersByTimeAsync(0);
+      expect(answered?.status).toBe(200);
       expect(stream.stats.waiting).toBe(0);
     });
 

@@ -164,6 +164,7 @@ export class HlsStream {
       bandwidth: peak,
       averageBandwidth: average,
       ...(names === STANDARD_PLAYLIST_NAMES ? { version: STANDARD_VERSION } : {}),
+      independentSegments: !(this.#segmenter.video?.segments.some((s) => s.forced) ?? false),
       ...(video === undefined
         ? {}
         : {
@@ -205,7 +206,7 @@ export class HlsStream {
       }
     }
     const text = this.#render(rendition, timing, directives.skip);
-    const maxAge = blocking ? 6 * timing.targetDuration : timing.targetDuration / 2;
+    const maxAge = blocking ? 6 * timing.targetDuration : halfTarget(timing);
     return {
       status: 200,
       headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': `max-age=${maxAge}` },
@@ -231,7 +232,7 @@ export class HlsStream {
     );
     return {
       status: 200,
-      headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': `max-age=${timing.targetDuration / 2}` },
+      headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': `max-age=${halfTarget(timing)}` },
       body: text,
     };
   }
@@ -401,4 +402,9 @@ function unavailable(reason: string, maxAge: number): HlsResponse {
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
   return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, V>>);
+}
+
+/** Half a target duration in whole seconds, at least 1: Cache-Control's max-age is an integer (RFC 9111 §1.2.2). */
+function halfTarget(timing: StreamTiming): number {
+  return Math.max(1, Math.floor(timing.targetDuration / 2));
 }

@@ -87,10 +87,12 @@ function live(shape: LiveShape): string {
 
 /** `live()` as a standard playlist: the complete segments, without any LL-HLS tag. */
 function standard(shape: LiveShape): string {
-  return live(shape)
+  const lines = live(shape)
     .split('\n')
-    .filter((line) => !/^#EXT-X-(?:SERVER-CONTROL|PART-INF|PART|PRELOAD-HINT|RENDITION-REPORT):/.test(line))
-    .join('\n');
+    .filter((line) => !/^#EXT-X-(?:SERVER-CONTROL|PART-INF|PART|PRELOAD-HINT|RENDITION-REPORT):/.test(line));
+  // The segment being built is not listed at all: nothing after the last URI.
+  const lastUri = lines.findLastIndex((line) => line !== '' && !line.startsWith('#'));
+  return `${lines.slice(0, lastUri + 1).join('\n')}\n`;
 }
 
 /** Replaces `from` (which must occur) by `to`: a mutation that silently did nothing would prove nothing. */
@@ -424,6 +426,12 @@ const singlePlaylist: Mutation[] = [
     { delta: 'YES' },
   ],
   ['standard-delivery', 'a standard playlist that lists parts', () => LIVE, { lowLatency: false }],
+  [
+    'dangling-tag',
+    'a date for a segment that is not listed',
+    () => `${standard({ next: 107, open: 0 })}#EXT-X-PROGRAM-DATE-TIME:2026-05-01T12:00:14.000Z\n`,
+    { lowLatency: false },
+  ],
   [
     'standard-delivery',
     'a standard playlist that allows blocking reloads',

@@ -197,6 +197,11 @@ export const PLAYLIST_RULES = {
     ref: '§4.4.5.3',
     summary: 'the next part added has the URI the previous playlist hinted',
   },
+  'dangling-tag': {
+    level: 'must',
+    ref: '§4.4.4, §4.4.2',
+    summary: 'media segment tags apply to a segment: none end the playlist without a part, hint or URI after them',
+  },
   'standard-delivery': {
     level: 'must',
     ref: '§4.4.3.7-8, §4.4.5, §6.2.5',
@@ -1156,6 +1161,13 @@ function analyzeMedia(tokens: readonly Token[], f: Findings): MediaModel {
     }
   }
   if (block.extinf !== undefined) f.add('syntax', 'the last EXTINF has no URI line', block.extinf.line);
+  // Tags of a segment whose first part is only hinted yet (EXT-X-PRELOAD-HINT) have their segment.
+  else if (block.parts.length === 0 && block.firstLine !== undefined && !m.hints.some((h) => h.type === 'PART'))
+    f.add(
+      'dangling-tag',
+      `media segment tags from line ${block.firstLine} belong to no segment or part`,
+      block.firstLine,
+    );
   if (block.parts.length > 0) {
     m.open = {
       msn: 0,
@@ -1307,6 +1319,8 @@ function checkVersion(
 function checkStandardDelivery(m: MediaModel, f: Findings): void {
   const found: string[] = [];
   if (m.serverControl?.yes('CAN-BLOCK-RELOAD') === true) found.push('CAN-BLOCK-RELOAD=YES');
+  if (m.serverControl?.has('CAN-SKIP-UNTIL') === true) found.push('CAN-SKIP-UNTIL');
+  if (m.serverControl?.has('PART-HOLD-BACK') === true) found.push('PART-HOLD-BACK');
   if (m.partInfLine !== undefined) found.push('EXT-X-PART-INF');
   if (allParts(m).length > 0) found.push('EXT-X-PART');
   if (m.hints.length > 0) found.push('EXT-X-PRELOAD-HINT');

@@ -200,7 +200,8 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
   // standard HLS requests all end at once, so any number of tiles share the 6. Over HTTP/2 (the
   // gateway with a certificate) one connection carries every held request: LL-HLS for all.
   var WALL_TILES = 4;
-  var navigation = typeof performance.getEntriesByType === 'function' && performance.getEntriesByType('navigation')[0];
+  var navigation = typeof performance !== 'undefined' && typeof performance.getEntriesByType === 'function' &&
+    performance.getEntriesByType('navigation')[0];
   var MULTIPLEXED = !!navigation && (navigation.nextHopProtocol === 'h2' || navigation.nextHopProtocol === 'h3');
   var onScreen = new Set();
   var observer = typeof IntersectionObserver === 'function'

@@ -28,8 +28,11 @@ export interface LiveRoutesOptions {
 
 /** Playlists under 512 bytes are sent as they are: gzip would save next to nothing. */
 const GZIP_MIN_BYTES = 512;
-/** 4096 compressed playlists remembered (3 playlists and their delta variants per camera). */
-const GZIP_CACHE_ENTRIES = 4096;
+/**
+ * 8192 compressed playlists remembered, the least recently compressed forgotten first: a camera
+ * has up to 8 (LL-HLS video and audio with their two delta variants, two standard ones).
+ */
+const GZIP_CACHE_ENTRIES = 8192;
 /** A day: browsers may reuse a preflight answer that long (Chromium caps it at 2 hours). */
 const PREFLIGHT_MAX_AGE_S = 86_400;
 
@@ -71,7 +74,8 @@ export function registerLiveRoutes(
         const key = `${id}/${file}?${query.get('_HLS_skip') ?? ''}`;
         let cached = gzipped.get(key);
         if (cached?.text !== body) {
-          if (gzipped.size >= GZIP_CACHE_ENTRIES) gzipped.clear();
+          gzipped.delete(key);
+          if (gzipped.size >= GZIP_CACHE_ENTRIES) gzipped.delete(gzipped.keys().next().value as string);
           cached = { text: body, bytes: gzipSync(body) };
           gzipped.set(key, cached);
         }

@@ -1,6 +1,5 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import { VERSION } from '../version.js';
@@ -11,6 +10,7 @@ import { registerHealthRoutes } from './health-routes.js';
 import { registerLiveRoutes, registerPlayerAssets, type LiveStreamLookup } from './live-routes.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
 import { registerProblemHandlers } from './problem.js';
+import { HttpsConnections } from './https-connections.js';
 import type { TlsFiles } from './tls.js';
 
 export interface ServerOptions {
@@ -37,6 +37,11 @@ export interface ServerOptions {
 const REQUEST_TIMEOUT_MS = 60_000;
 /** 10 s to send the request headers: a client trickling them byte by byte is cut off (slowloris). */
 const HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * 256 requests at once on one HTTP/2 connection: a wall of 50 LL-HLS tiles holds about 100 (a
+ * playlist reload and a hinted part each); Node's default has no limit.
+ */
+const MAX_STREAMS_PER_CONNECTION = 256;
 /** 72 s idle keep-alive: above the 60 s of common load balancers, so they close first. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
@@ -57,17 +62,23 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       : (Fastify({
           ...common,
           http2: true,
-          https: { allowHTTP1: true, cert: options.tls.cert, key: options.tls.key },
+          https: {
+            allowHTTP1: true,
+            cert: options.tls.cert,
+            key: options.tls.key,
+            handshakeTimeout: HEADERS_TIMEOUT_MS,
+            settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION },
+          },
           // Sockets idle this long are closed, HTTP/2 sessions and HTTP/1.1 connections alike.
           connectionTimeout: KEEP_ALIVE_TIMEOUT_MS,
           http2SessionTimeout: KEEP_ALIVE_TIMEOUT_MS,
-          // close() ends HTTP/2 sessions once their requests are answered (Node 20 does not).
-          forceCloseConnections: true,
+          // HttpsConnections closes them gracefully instead (Fastify's would cut HTTP/1.1 requests).
+          forceCloseConnections: false,
         }) as unknown as FastifyInstance);
   if (options.tls !== undefined) {
     // HTTP/1.1 clients of the HTTPS server get the same limits as on plain HTTP.
     Object.assign(app.server, { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
-    trackSockets(app);
+    (app.server as TrackedServer)[CONNECTIONS] = new HttpsConnections(app);
   }
   let closing = false;
   app.addHook('preClose', (done) => {
@@ -112,19 +123,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   return app;
 }
 
-/** The TLS sockets of an HTTPS server (HTTP/2 sessions and HTTP/1.1 connections alike). */
-const SOCKETS = Symbol('camgate.sockets');
-type TrackedServer = FastifyInstance['server'] & { [SOCKETS]?: Set<TLSSocket> };
-
-function trackSockets(app: FastifyInstance): void {
-  const server = app.server as TrackedServer;
-  const sockets = new Set<TLSSocket>();
-  server[SOCKETS] = sockets;
-  server.on('secureConnection', (socket: TLSSocket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-}
+const CONNECTIONS = Symbol('camgate.httpsConnections');
+type TrackedServer = FastifyInstance['server'] & { [CONNECTIONS]?: HttpsConnections };
 
 /**
  * Ends every connection at once, requests in flight too: the last step of a shutdown that waited
@@ -133,5 +133,5 @@ function trackSockets(app: FastifyInstance): void {
 export function closeAllConnections(app: FastifyInstance): void {
   const server = app.server as TrackedServer;
   if (typeof server.closeAllConnections === 'function') server.closeAllConnections();
-  for (const socket of server[SOCKETS] ?? []) socket.destroy();
+  server[CONNECTIONS]?.destroyAll();
 }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, type ClientHttp2Session } from 'node:http2';
 import { get as httpsGet } from 'node:https';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HlsStream } from '@camgate/hls';
@@ -44,8 +45,9 @@ describe('loadTlsFiles', () => {
       [join(dir, 'missing.crt'), KEY, 'tlsCert'],
       [CERT, join(dir, 'missing.key'), 'tlsKey'],
       [garbage, KEY, 'tlsCert'],
-      [CERT, garbage, 'tlsCert'],
-      [CERT, otherKey, 'tlsCert'],
+      [CERT, garbage, 'tlsKey'],
+      [CERT, otherKey, 'tlsKey'],
+      [KEY, KEY, 'tlsCert'],
     ];
     for (const [cert, key, field] of cases) {
       let thrown: unknown;
@@ -126,6 +128,7 @@ describe('the gateway over HTTPS', () => {
     const first = await request(client, '/live/cam1/video.m3u8');
     expect(first.status).toBe(200);
     expect(client.alpnProtocol).toBe('h2');
+    expect(client.remoteSettings.maxConcurrentStreams).toBe(256);
     // The next part: held until it is published (more requests than HTTP/1.1's 6 connections).
     const { msn, nextPart } = openSegment(first.body);
     const next = `/live/cam1/video.m3u8?_HLS_msn=${msn}&_HLS_part=${nextPart}`;
@@ -153,6 +156,35 @@ describe('the gateway over HTTPS', () => {
     expect((await request(idle, '/healthz')).status).toBe(200);
     await app.close();
     if (!idle.destroyed) await once(idle, 'close');
+  });
+
+  it('close() lets an HTTP/1.1 request in flight finish, then ends its connection', async () => {
+    const { rest } = liveStream();
+    const client = session();
+    const { msn, nextPart } = openSegment((await request(client, '/live/cam1/video.m3u8')).body);
+    const url = new URL(`/live/cam1/video.m3u8?_HLS_msn=${msn}&_HLS_part=${nextPart}`, origin);
+    const held = new Promise<number>((resolve, reject) => {
+      httpsGet(url, { ca: tls.cert }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      }).on('error', reject);
+    });
+    await expect.poll(() => stream.stats.waiting).toBe(1);
+    const closed = app.close();
+    rest();
+    expect(await held).toBe(200);
+    await closed;
+  });
+
+  it('closeAllConnections ends a connection still in its TLS handshake', async () => {
+    const socket = netConnect(Number(new URL(origin).port), '127.0.0.1');
+    await once(socket, 'connect');
+    // No ClientHello: the server waits for the handshake, and close() would wait with it.
+    const ended = once(socket, 'close');
+    const closed = app.close();
+    closeAllConnections(app);
+    await closed;
+    await ended;
   });
 
   it('closeAllConnections ends a connection with a request held', async () => {

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { errors, GatewayError, GatewayErrorCode } from '../errors.js';
 
@@ -26,14 +27,29 @@ export function loadTlsFiles(certPath: string, keyPath: string): TlsFiles {
   };
   const cert = read('tlsCert', certPath);
   const key = read('tlsKey', keyPath);
+  // Each file alone first, so that the error names the one at fault.
+  try {
+    createPrivateKey(key);
+  } catch (err) {
+    throw errors.invalidConfig('tlsKey', `${keyPath} is not a PEM private key (${reasonOf(err)})`);
+  }
+  try {
+    new X509Certificate(cert);
+  } catch (err) {
+    throw errors.invalidConfig('tlsCert', `${certPath} is not a PEM certificate (${reasonOf(err)})`);
+  }
   try {
     createSecureContext({ cert, key });
   } catch (err) {
-    const reason = (err as { reason?: string; message?: string }).reason ?? (err as Error).message;
     throw errors.invalidConfig(
-      'tlsCert',
-      `${certPath} and ${keyPath} are not a PEM certificate and its key (${reason})`,
+      'tlsKey',
+      `${keyPath} is not the key of the certificate in ${certPath} (${reasonOf(err)})`,
     );
   }
   return { cert, key };
+}
+
+/** OpenSSL's reason for refusing a file: never its content. */
+function reasonOf(err: unknown): string {
+  return (err as { reason?: string }).reason ?? (err as Error).message;
 }

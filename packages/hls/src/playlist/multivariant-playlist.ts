@@ -10,16 +10,22 @@ export interface VariantInfo {
   audio?: { uri: string; channels?: number };
   /** EXT-X-VERSION, the same as the media playlists' (default 9, for LL-HLS). */
   version?: number;
+  /**
+   * Whether every listed segment starts with a keyframe (default true): false while a segment cut
+   * without one (a GOP longer than TD allows) is listed, so players do not start there.
+   */
+  independentSegments?: boolean;
 }
 
 /**
  * The multivariant playlist (§4.4.6): one variant, with audio as an
  * EXT-X-MEDIA rendition group when the camera has both, INDEPENDENT-SEGMENTS
- * (segments start with a keyframe), and CODECS, RESOLUTION, FRAME-RATE,
+ * (segments start with a keyframe, unless a forced cut is listed), and CODECS, RESOLUTION, FRAME-RATE,
  * BANDWIDTH and AVERAGE-BANDWIDTH (Apple authoring 9.x).
  */
 export function renderMultivariantPlaylist(variant: VariantInfo): string {
-  const lines = ['#EXTM3U', `#EXT-X-VERSION:${variant.version ?? 9}`, '#EXT-X-INDEPENDENT-SEGMENTS'];
+  const lines = ['#EXTM3U', `#EXT-X-VERSION:${variant.version ?? 9}`];
+  if (variant.independentSegments !== false) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
   const { video, audio } = variant;
   const audioGroup = video !== undefined && audio !== undefined;
   if (audioGroup) {
