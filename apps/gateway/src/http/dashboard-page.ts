@@ -118,6 +118,7 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
   // Fifty cameras: find one by name or id, or see only those in one state (the failing ones).
   var filterText = '';
   var filterState = '';
+  var shownStates = '';
   var editing = null;
   var pollTimer = 0;
   var waitingForKey = false;
@@ -355,12 +356,20 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     var counts = {};
     tiles.forEach(function (tile) { counts[tile.state] = (counts[tile.state] || 0) + 1; });
     if (filterState && !counts[filterState]) filterState = '';
-    var buttons = [stateButton('', tiles.size + (tiles.size === 1 ? ' camera' : ' cameras'))];
+    var labels = [['', tiles.size + (tiles.size === 1 ? ' camera' : ' cameras')]];
     STATES.forEach(function (state) {
-      if (counts[state]) buttons.push(stateButton(state, counts[state] + ' ' + state));
+      if (counts[state]) labels.push([state, counts[state] + ' ' + state]);
     });
-    statesBar.replaceChildren.apply(statesBar, buttons);
     toolbar.hidden = tiles.size < 2;
+    // Rebuilt only when the counts changed: a poll or a press must not take the keyboard focus away.
+    var key = JSON.stringify(labels);
+    if (key !== shownStates) {
+      shownStates = key;
+      statesBar.replaceChildren.apply(statesBar, labels.map(function (label) { return stateButton(label[0], label[1]); }));
+    }
+    statesBar.querySelectorAll('button').forEach(function (button) {
+      button.setAttribute('aria-pressed', String(button.getAttribute('data-state') === filterState));
+    });
   }
 
   function stateButton(state, text) {
@@ -368,7 +377,6 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     button.type = 'button';
     button.textContent = text;
     button.setAttribute('data-state', state);
-    button.setAttribute('aria-pressed', String(filterState === state));
     button.addEventListener('click', function () {
       filterState = filterState === state ? '' : state;
       renderStates();

@@ -381,6 +381,10 @@ describe('dashboard and embed page in headless Chromium', () => {
       await retrying.click();
       expect(await retrying.getAttribute('aria-pressed')).toBe('true');
       expect(await visible()).toEqual(['roof']);
+      // The pressed button keeps the keyboard focus, across the next poll too.
+      await page.waitForResponse((response) => response.url().includes('/v1/cameras?'), { timeout: 10_000 });
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('data-state'))).toBe('retrying');
       await retrying.click();
       expect((await visible()).sort()).toEqual(['garage', 'lobby', 'roof']);
 
