@@ -131,32 +131,43 @@ export class HlsStream {
     };
   }
 
-  /** Resolves true once ready, false after `timeoutMs` or when closed. */
-  async whenReady(timeoutMs = this.#options.readyTimeoutMs): Promise<boolean> {
+  /** Resolves true once ready, false after `timeoutMs`, when closed, or when `signal` aborts. */
+  async whenReady(timeoutMs = this.#options.readyTimeoutMs, signal?: AbortSignal): Promise<boolean> {
     if (this.ready) return true;
     if (this.#closed) return false;
-    const timedOut = await this.#waiters.wait(() => this.ready || this.#closed, timeoutMs);
+    const timedOut = await this.#waiters.wait(() => this.ready || this.#closed, timeoutMs, signal);
     return !timedOut && !this.#closed;
   }
 
-  /** Answers a request for `name` (a file under the stream's path) with the query of its URL. */
-  async handle(name: string, query: URLSearchParams = new URLSearchParams()): Promise<HlsResponse> {
+  /**
+   * Answers a request for `name` (a file under the stream's path) with the query of its URL. A held
+   * request whose `signal` aborts (its client went away) stops waiting at once; its answer is moot.
+   */
+  async handle(
+    name: string,
+    query: URLSearchParams = new URLSearchParams(),
+    signal?: AbortSignal,
+  ): Promise<HlsResponse> {
     if (this.#closed) return notFound();
-    if (name === PLAYLIST_NAMES.multivariant) return this.#multivariant(PLAYLIST_NAMES);
+    if (name === PLAYLIST_NAMES.multivariant) return this.#multivariant(PLAYLIST_NAMES, signal);
     if (name === PLAYLIST_NAMES.video || name === PLAYLIST_NAMES.audio) {
-      return this.#mediaPlaylist(name === PLAYLIST_NAMES.video ? 'video' : 'audio', query);
+      return this.#mediaPlaylist(name === PLAYLIST_NAMES.video ? 'video' : 'audio', query, signal);
     }
-    if (name === STANDARD_PLAYLIST_NAMES.multivariant) return this.#multivariant(STANDARD_PLAYLIST_NAMES);
+    if (name === STANDARD_PLAYLIST_NAMES.multivariant) return this.#multivariant(STANDARD_PLAYLIST_NAMES, signal);
     if (name === STANDARD_PLAYLIST_NAMES.video || name === STANDARD_PLAYLIST_NAMES.audio) {
-      return this.#standardPlaylist(name === STANDARD_PLAYLIST_NAMES.video ? 'video' : 'audio');
+      return this.#standardPlaylist(name === STANDARD_PLAYLIST_NAMES.video ? 'video' : 'audio', signal);
     }
-    return this.#media(name);
+    return this.#media(name, signal);
   }
 
   // ------------------------------------------------------------------ playlists
 
-  async #multivariant(names: typeof PLAYLIST_NAMES | typeof STANDARD_PLAYLIST_NAMES): Promise<HlsResponse> {
-    if (!(await this.whenReady())) return this.#closed ? notFound() : unavailable('the stream has not started', 1);
+  async #multivariant(
+    names: typeof PLAYLIST_NAMES | typeof STANDARD_PLAYLIST_NAMES,
+    signal: AbortSignal | undefined,
+  ): Promise<HlsResponse> {
+    if (!(await this.whenReady(undefined, signal)))
+      return this.#closed ? notFound() : unavailable('the stream has not started', 1);
     const { video, audio } = this.#segmenter.tracks;
     const { peak, average } = this.#bandwidth();
     const text = renderMultivariantPlaylist({
@@ -180,13 +191,18 @@ export class HlsStream {
     return { status: 200, headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': 'no-cache' }, body: text };
   }
 
-  async #mediaPlaylist(name: RenditionName, query: URLSearchParams): Promise<HlsResponse> {
+  async #mediaPlaylist(
+    name: RenditionName,
+    query: URLSearchParams,
+    signal: AbortSignal | undefined,
+  ): Promise<HlsResponse> {
     const rendition = name === 'video' ? this.#segmenter.video : this.#segmenter.audio;
     if (rendition === undefined) return notFound();
     const parsed = parseDirectives(query);
     const blocking = query.has('_HLS_msn');
     if (!parsed.ok) return badRequest(parsed.reason, this.#failureLifetime(blocking));
-    if (!(await this.whenReady())) return this.#closed ? notFound() : unavailable('the stream has not started', 1);
+    if (!(await this.whenReady(undefined, signal)))
+      return this.#closed ? notFound() : unavailable('the stream has not started', 1);
     const timing = this.#segmenter.timing as StreamTiming;
     let directives = parsed.directives;
     // After EXT-X-ENDLIST, delivery directives are ignored (§6.2.5.2).
@@ -199,6 +215,7 @@ export class HlsStream {
         const timedOut = await this.#waiters.wait(
           () => this.#closed || rendition.ended || satisfies(d, position(rendition)),
           3 * timing.targetDuration * 1000,
+          signal,
         );
         if (this.#closed) return notFound();
         if (timedOut)
@@ -218,12 +235,12 @@ export class HlsStream {
    * A standard playlist answers at once (no delivery directives: they are not advertised); the
    * first one waits, like a player's first request, until a segment is complete.
    */
-  async #standardPlaylist(name: RenditionName): Promise<HlsResponse> {
+  async #standardPlaylist(name: RenditionName, signal: AbortSignal | undefined): Promise<HlsResponse> {
     const rendition = name === 'video' ? this.#segmenter.video : this.#segmenter.audio;
     if (rendition === undefined) return notFound();
     const started = () => this.ready && rendition.segments.some((s) => s.duration !== undefined);
     if (!started() && !this.#closed)
-      await this.#waiters.wait(() => this.#closed || started(), this.#options.readyTimeoutMs);
+      await this.#waiters.wait(() => this.#closed || started(), this.#options.readyTimeoutMs, signal);
     if (this.#closed) return notFound();
     const timing = this.#segmenter.timing;
     if (!started() || timing === undefined) return unavailable('the stream has not started', 1);
@@ -268,7 +285,7 @@ export class HlsStream {
 
   // ------------------------------------------------------------------ media
 
-  async #media(name: string): Promise<HlsResponse> {
+  async #media(name: string, signal: AbortSignal | undefined): Promise<HlsResponse> {
     const rendition = name.startsWith('video-')
       ? this.#segmenter.video
       : name.startsWith('audio-')
@@ -294,6 +311,7 @@ export class HlsStream {
     const timedOut = await this.#waiters.wait(
       () => this.#closed || rendition.lookup(name) !== undefined || nextPart(rendition)?.uri !== name,
       3 * timing.targetDuration * 1000,
+      signal,
     );
     const published = this.#closed ? undefined : rendition.lookup(name);
     if (published?.kind === 'part')

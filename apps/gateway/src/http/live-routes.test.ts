@@ -1,9 +1,12 @@
 import { HlsStream } from '@camgate/hls';
 import { videoTestStream } from '@camgate/testkit';
+import { get as httpGet } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { openSegment } from '@camgate/hls/testing';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildServer } from './server.js';
+import { feedTestVector } from './test-live-stream.js';
 
 let stream: HlsStream;
 let app: ReturnType<typeof buildServer>;
@@ -131,6 +134,25 @@ describe('live routes', () => {
     const segment = /^(video-\d+\.m4s)$/m.exec(plain.body)?.[1] as string;
     const media = await app.inject({ url: `/live/cam1/${segment}`, headers: { 'accept-encoding': 'gzip' } });
     expect(media.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('a client that leaves while its blocking reload is held frees its place at once', async () => {
+    const live = new HlsStream({ startMsn: 1000, segmentDurationMs: 1000 });
+    feedTestVector(live);
+    const server = buildServer({ logger: pino({ level: 'silent' }), live: () => live });
+    try {
+      const origin = await server.listen({ host: '127.0.0.1', port: 0 });
+      const { msn, nextPart } = openSegment((await live.handle('video.m3u8')).body as string);
+      const request = httpGet(`${origin}/live/cam1/video.m3u8?_HLS_msn=${msn}&_HLS_part=${nextPart}`);
+      request.on('error', () => undefined);
+      await expect.poll(() => live.stats.waiting).toBe(1);
+      request.destroy();
+      // Long before the 3 target durations (3 s) a held request would otherwise wait.
+      await expect.poll(() => live.stats.waiting, { timeout: 1000 }).toBe(0);
+    } finally {
+      live.close();
+      await server.close();
+    }
   });
 
   it('serves the hls.js player script bundled with the gateway', async () => {

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HlsStream } from '@camgate/hls';
 import { openSegment } from '@camgate/hls/testing';
-import { videoTestStream } from '@camgate/testkit';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayErrorCode } from '../errors.js';
 import { buildServer, closeAllConnections } from './server.js';
+import { feedTestVector } from './test-live-stream.js';
 import { loadTlsFiles } from './tls.js';
 
 /** The test-only certificate for localhost and 127.0.0.1 (testdata/tls/README.md). */
@@ -71,24 +71,7 @@ describe('the gateway over HTTPS', () => {
   let origin: string;
   let sessions: ClientHttp2Session[];
 
-  /** A live stream of the H.264 test vector: the first `fraction` of its frames pushed. */
-  function liveStream(): { rest: () => void } {
-    const video = videoTestStream('h264-high-bpyramid');
-    if (video.config.kind !== 'video' || video.config.codec !== 'h264') throw new Error('H.264 vector expected');
-    stream.setTrack({ kind: 'video', config: video.config, clockRate: video.timescale, width: 640, height: 360 });
-    const frames = video.samples.map((sample) => ({
-      kind: 'video' as const,
-      dts: sample.dts,
-      pts: sample.pts,
-      keyframe: sample.sync,
-      discontinuity: false,
-      wallclock: Date.UTC(2026, 10, 24) + sample.dts / 90,
-      data: sample.data,
-    }));
-    const cut = Math.floor(frames.length * 0.6);
-    for (const frame of frames.slice(0, cut)) stream.push(frame);
-    return { rest: () => frames.slice(cut).forEach((frame) => stream.push(frame)) };
-  }
+  const liveStream = () => feedTestVector(stream);
 
   function session(): ClientHttp2Session {
     const client = connect(origin, { ca: tls.cert });

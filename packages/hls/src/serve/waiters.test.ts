@@ -22,6 +22,28 @@ describe('Waiters', () => {
     expect(waiters.size).toBe(0);
   });
 
+  it('a waiter whose signal aborts (the client left) is dropped at once; the others wait on', async () => {
+    vi.useFakeTimers();
+    const waiters = new Waiters(() => Date.now());
+    let value = 0;
+    const left = new AbortController();
+    const gone = waiters.wait(() => value >= 1, 1000, left.signal);
+    const stays = waiters.wait(() => value >= 1, 2000, new AbortController().signal);
+    expect(waiters.size).toBe(2);
+    left.abort();
+    expect(await gone).toBe(true);
+    expect(waiters.size).toBe(1);
+    // Its deadline no longer drives the timer: the other waiter is still there after 1 s.
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(waiters.size).toBe(1);
+    value = 1;
+    waiters.notify();
+    expect(await stays).toBe(false);
+    // Already aborted: nothing is held.
+    expect(await waiters.wait(() => false, 1000, AbortSignal.abort())).toBe(true);
+    expect(waiters.size).toBe(0);
+  });
+
   it('times out with one timer, in deadline order', async () => {
     vi.useFakeTimers();
     const waiters = new Waiters(() => Date.now());

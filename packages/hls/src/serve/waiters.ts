@@ -25,11 +25,28 @@ export class Waiters {
     return this.#waiting.length;
   }
 
-  /** Resolves with false once `ready()` holds, or with true at `timeoutMs`. */
-  wait(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves with false once `ready()` holds, or with true at `timeoutMs`, or at once when `signal`
+   * aborts (the client went away: nothing is held for it any longer).
+   */
+  wait(ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted === true) return Promise.resolve(true);
     return new Promise((resolve) => {
       const deadline = this.#now() + timeoutMs;
       const waiter: Waiter = { ready, resolve, deadline };
+      if (signal !== undefined) {
+        const onAbort = () => {
+          const at = this.#waiting.indexOf(waiter);
+          if (at >= 0) this.#waiting.splice(at, 1);
+          if (at === 0) this.#schedule();
+          resolve(true);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.resolve = (timedOut) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(timedOut);
+        };
+      }
       // Deadlines are usually in arrival order; insert in place otherwise.
       let at = this.#waiting.length;
       while (at > 0 && (this.#waiting[at - 1] as Waiter).deadline > deadline) at--;
