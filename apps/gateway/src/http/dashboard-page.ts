@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import { VERSION } from '../version.js';
-import { cspHash, escapeHtml, jsonForScript, sendPage } from './html.js';
+import { escapeHtml, jsonForScript, pageCsp, pageHead, sendPage } from './html.js';
 import { PLAYER_SCRIPT } from './player-script.js';
 
 /** Every 3 s the dashboard asks for the cameras' states. */
@@ -589,34 +589,15 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
 })();
 `;
 
-const DASHBOARD_CSP = [
-  "default-src 'none'",
-  `script-src 'self' ${cspHash(DASHBOARD_SCRIPT)}`,
-  `style-src 'self' ${cspHash(DASHBOARD_STYLE)}`,
-  "img-src 'self' data:",
-  "media-src 'self' blob:",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  // The dashboard changes cameras: no other site may frame it (clickjacking).
-  "frame-ancestors 'none'",
-].join('; ');
+// The dashboard changes cameras: no other site may frame it (clickjacking).
+const DASHBOARD_CSP = pageCsp({ script: DASHBOARD_SCRIPT, style: DASHBOARD_STYLE, frameAncestors: "'none'" });
 
 function fieldError(field: string): string {
   return `<p class="field-error" data-error-for="${field}" hidden></p>`;
 }
 
 function dashboardPage(config: { version: string; api: boolean; pollMs: number }): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>camgate</title>
-<style>${DASHBOARD_STYLE}</style>
-</head>
-<body>
+  return `${pageHead('camgate', DASHBOARD_STYLE)}
 <header>
 <h1>camgate ${escapeHtml(config.version)}</h1>
 <nav>

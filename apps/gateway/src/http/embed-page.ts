@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
-import { cspHash, escapeHtml, jsonForScript, sendPage } from './html.js';
+import { escapeHtml, jsonForScript, pageCsp, pageHead, sendPage } from './html.js';
 import { PLAYER_SCRIPT } from './player-script.js';
 
 /** Strict flags: only `1`/`0`/`true`/`false` count; anything else (or a repeated key) means the default. */
@@ -71,19 +71,8 @@ const EMBED_SCRIPT = `${PLAYER_SCRIPT}
 })();
 `;
 
-const EMBED_CSP = [
-  "default-src 'none'",
-  `script-src 'self' ${cspHash(EMBED_SCRIPT)}`,
-  `style-src 'self' ${cspHash(EMBED_STYLE)}`,
-  "img-src 'self' data:",
-  "media-src 'self' blob:",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  // Meant for <iframe>s on any site: no X-Frame-Options, and any ancestor.
-  'frame-ancestors *',
-].join('; ');
+// Meant for <iframe>s on any site: no X-Frame-Options, and any ancestor.
+const EMBED_CSP = pageCsp({ script: EMBED_SCRIPT, style: EMBED_STYLE, frameAncestors: '*' });
 
 /** 100 characters of an unknown id are plenty to recognize it on the 404 page. */
 const MAX_SHOWN_ID = 100;
@@ -118,15 +107,7 @@ export function registerEmbedPage(app: FastifyInstance, options: { cameras: Came
 }
 
 function embedPage(config: EmbedConfig): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(config.name)} — camgate</title>
-<style>${EMBED_STYLE}</style>
-</head>
-<body>
+  return `${pageHead(`${config.name} — camgate`, EMBED_STYLE)}
 <video id="video" playsinline muted></video>
 <div id="overlay" role="status" aria-live="polite"><span id="message">Connecting…</span><button id="play" type="button" hidden>▶ Play</button></div>
 <script type="application/json" id="config">${jsonForScript(config)}</script>
@@ -138,15 +119,7 @@ function embedPage(config: EmbedConfig): string {
 }
 
 function notFoundPage(id: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Camera not found — camgate</title>
-<style>${EMBED_STYLE}</style>
-</head>
-<body>
+  return `${pageHead('Camera not found — camgate', EMBED_STYLE)}
 <p class="missing">There is no camera “${escapeHtml(id)}” on this gateway.</p>
 </body>
 </html>

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 
-/** Server-side helpers for our HTML pages (dashboard, embed): escaping, JSON for data blocks, CSP hashes. */
+// Server-side helpers for our HTML pages (dashboard, embed): escaping, JSON for data blocks, the
+// document head, the Content-Security-Policy and the headers every page sends.
+
 const HTML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -29,6 +31,39 @@ export function jsonForScript(value: unknown): string {
 /** The CSP source expression allowing exactly this inline `<script>` or `<style>` text. */
 export function cspHash(source: string): string {
   return `'sha256-${createHash('sha256').update(source, 'utf8').digest('base64')}'`;
+}
+
+/**
+ * The Content-Security-Policy of our pages: this origin only, inline script and style only the
+ * page's own (by hash), media from `blob:` (MSE) and hls.js's worker; `frameAncestors` says which
+ * sites may frame the page.
+ */
+export function pageCsp(page: { script: string; style: string; frameAncestors: string }): string {
+  return [
+    "default-src 'none'",
+    `script-src 'self' ${cspHash(page.script)}`,
+    `style-src 'self' ${cspHash(page.style)}`,
+    "img-src 'self' data:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    `frame-ancestors ${page.frameAncestors}`,
+  ].join('; ');
+}
+
+/** A page from its doctype to `<body>`: the title (escaped here) and the page's inline style. */
+export function pageHead(title: string, style: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${style}</style>
+</head>
+<body>`;
 }
 
 /** Headers every page of ours sends, besides its CSP. */
