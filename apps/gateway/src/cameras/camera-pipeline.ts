@@ -9,6 +9,7 @@ import {
   type SessionLogger,
 } from '@camgate/rtsp';
 import { SessionBridge } from '../pipeline/session-bridge.js';
+import { describeTrack, type TrackDescription } from '../pipeline/track-description.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { cameraProblem, type CameraProblem } from './camera-problem.js';
 
@@ -26,15 +27,7 @@ export interface CameraSettings {
   enabled: boolean;
 }
 
-export interface CameraTrackStatus {
-  kind: 'video' | 'audio';
-  codec: string;
-  codecString: string;
-  width?: number;
-  height?: number;
-  fps?: number;
-  sampleRate?: number;
-  channels?: number;
+export interface CameraTrackStatus extends TrackDescription {
   browserPlayable: boolean;
   reason?: string;
 }
@@ -182,14 +175,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#pruneViewers(now);
     const session = this.#session;
     const tracks: CameraTrackStatus[] = (this.#bridge?.tracks ?? []).map(({ track, mapping }) => ({
-      kind: track.kind,
-      codec: track.codec,
-      codecString: track.codecString,
-      ...optional('width', track.width),
-      ...optional('height', track.height),
-      ...optional('fps', track.fps),
-      ...optional('sampleRate', track.sampleRate),
-      ...optional('channels', track.channels),
+      ...describeTrack(track),
       browserPlayable: mapping.playable,
       ...(mapping.playable ? {} : { reason: mapping.reason }),
     }));
@@ -404,8 +390,4 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   #pruneViewers(now: number): void {
     for (const [viewer, at] of this.#viewers) if (now - at > VIEWER_WINDOW_MS) this.#viewers.delete(viewer);
   }
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
-  return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, V>>);
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { RtspError, RtspSession, type Frame, type TransportMode } from '@camgate/rtsp';
 import { errors } from '../errors.js';
+import { describeTrack, type TrackDescription } from '../pipeline/track-description.js';
 import { VERSION } from '../version.js';
 import type { CliIo } from './io.js';
 
@@ -18,16 +19,8 @@ Exit status: 0 when at least one track delivered frames, else 1 with the error o
 Credentials go in the URL (rtsp://user:password@host/path); they are never printed.
 `;
 
-export interface ProbeTrackReport {
+export interface ProbeTrackReport extends TrackDescription {
   id: number;
-  kind: 'video' | 'audio';
-  codec: string;
-  codecString: string;
-  width?: number;
-  height?: number;
-  fps?: number;
-  sampleRate?: number;
-  channels?: number;
   frames: number;
   keyframes: number;
   bytes: number;
@@ -113,14 +106,7 @@ function buildReport(session: RtspSession, durationMs: number): ProbeReport {
       const s = stats.tracks[track.id];
       return {
         id: track.id,
-        kind: track.kind,
-        codec: track.codec,
-        codecString: track.codecString,
-        ...(track.width === undefined ? {} : { width: track.width }),
-        ...(track.height === undefined ? {} : { height: track.height }),
-        ...(track.fps === undefined ? {} : { fps: track.fps }),
-        ...(track.sampleRate === undefined ? {} : { sampleRate: track.sampleRate }),
-        ...(track.channels === undefined ? {} : { channels: track.channels }),
+        ...describeTrack(track),
         frames: s?.frames ?? 0,
         keyframes: s?.keyframes ?? 0,
         bytes: s?.bytes ?? 0,
