@@ -19,6 +19,7 @@ export {
   MAX_HEADER_COUNT,
   MessageReader,
   type MessageHandler,
+  type MessageReaderOptions,
 } from './message/message-reader.js';
 export {
   REASON_PHRASES,
@@ -34,4 +35,11 @@ export { formatTransportHeader, parseTransportHeader, type TransportSpec } from 
 export { parseWwwAuthenticate, type AuthChallenge } from './headers/www-authenticate.js';
 export { Authenticator, type Credentials } from './auth/authenticator.js';
 export { baseUrlFor, repairContentBase, resolveControlUrl } from './url/control-url.js';
-export { parseRtspUrl, redactUrl, type RtspUrl } from './url/rtsp-url.js';
+export {
+  CREDENTIAL_MASK,
+  findUrlSecrets,
+  parseRtspUrl,
+  redactUrl,
+  type RtspUrl,
+  type UrlSecret,
+} from './url/rtsp-url.js';

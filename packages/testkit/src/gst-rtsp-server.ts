@@ -4,6 +4,8 @@ import { TestkitError, TestkitErrorCode } from './errors.js';
 import { findTool, GST_RTSP_SERVER_SCRIPT } from './tools.js';
 
 export type GstMount = 'h264aac' | 'h264' | 'h265';
+/** Mounts of the Digest-auth server: two H.264 streams, each from a pipeline of its own. */
+export type GstDigestMount = 'cam1' | 'cam2';
 
 export interface GstRtspServerOptions {
   width?: number;
@@ -22,12 +24,16 @@ export interface GstRtspServer {
   readonly port: number;
   /** Port of the Basic-auth mount (h264auth). */
   readonly authPort: number;
+  /** Port of the Digest-auth mounts (cam1, cam2): Digest only (MD5, no qop), no Basic. */
+  readonly digestPort: number;
   readonly user: string;
   readonly password: string;
   /** rtsp:// URL of an open mount. */
   url(mount: GstMount): string;
   /** rtsp:// URL of the Basic-auth mount; with the server's credentials unless others are given. */
   authUrl(credentials?: { user: string; password: string } | null): string;
+  /** rtsp:// URL of a Digest-auth mount; with the server's credentials unless others are given. */
+  digestUrl(path: GstDigestMount, credentials?: { user: string; password: string } | null): string;
   /** Stops the server and waits for its process to exit. */
   close(): Promise<void>;
 }
@@ -67,7 +73,7 @@ export async function startGstRtspServer(options: GstRtspServerOptions = {}): Pr
     }
   };
 
-  let ready: { port: number; authPort: number };
+  let ready: Ready;
   try {
     ready = await waitForReady(child, options.startTimeoutMs ?? 20_000, () => stderr);
   } catch (err) {
@@ -76,25 +82,31 @@ export async function startGstRtspServer(options: GstRtspServerOptions = {}): Pr
   }
 
   const host = '127.0.0.1';
+  const withCredentials = (port: number, path: string, credentials: { user: string; password: string } | null) =>
+    credentials === null
+      ? `rtsp://${host}:${port}/${path}`
+      : `rtsp://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@${host}:${port}/${path}`;
   return {
     port: ready.port,
     authPort: ready.authPort,
+    digestPort: ready.digestPort,
     user,
     password,
     url: (mount) => `rtsp://${host}:${ready.port}/${mount}`,
-    authUrl: (credentials = { user, password }) =>
-      credentials === null
-        ? `rtsp://${host}:${ready.authPort}/h264auth`
-        : `rtsp://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@${host}:${ready.authPort}/h264auth`,
+    authUrl: (credentials = { user, password }) => withCredentials(ready.authPort, 'h264auth', credentials),
+    digestUrl: (path, credentials = { user, password }) => withCredentials(ready.digestPort, path, credentials),
     close: stop,
   };
 }
 
-function waitForReady(
-  child: ChildProcessWithoutNullStreams,
-  timeoutMs: number,
-  stderr: () => string,
-): Promise<{ port: number; authPort: number }> {
+/** The ports the script reports once it listens. */
+interface Ready {
+  port: number;
+  authPort: number;
+  digestPort: number;
+}
+
+function waitForReady(child: ChildProcessWithoutNullStreams, timeoutMs: number, stderr: () => string): Promise<Ready> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     const fail = (why: string) => {
@@ -104,15 +116,20 @@ function waitForReady(
     const timer = setTimeout(() => fail(`did not start within ${timeoutMs} ms`), timeoutMs);
     const onExit = (code: number | null) => fail(`exited with code ${code} before it was ready`);
     const onLine = (line: string) => {
-      let message: { ready?: boolean; port?: number; authPort?: number; error?: string };
+      let message: { ready?: boolean; port?: number; authPort?: number; digestPort?: number; error?: string };
       try {
         message = JSON.parse(line) as typeof message;
       } catch {
         return;
       }
-      if (message.ready === true && typeof message.port === 'number' && typeof message.authPort === 'number') {
+      if (
+        message.ready === true &&
+        typeof message.port === 'number' &&
+        typeof message.authPort === 'number' &&
+        typeof message.digestPort === 'number'
+      ) {
         cleanup();
-        resolve({ port: message.port, authPort: message.authPort });
+        resolve({ port: message.port, authPort: message.authPort, digestPort: message.digestPort });
       } else {
         fail(`failed: ${message.error ?? line}`);
       }

@@ -3,7 +3,13 @@ export { TestkitError, TestkitErrorCode } from './errors.js';
 export { getFreePort } from './free-port.js';
 export { noiseBytes } from './noise.js';
 export { fuzzRuns, fuzzTimeout } from './fuzz.js';
-export { startGstRtspServer, type GstMount, type GstRtspServer, type GstRtspServerOptions } from './gst-rtsp-server.js';
+export {
+  startGstRtspServer,
+  type GstDigestMount,
+  type GstMount,
+  type GstRtspServer,
+  type GstRtspServerOptions,
+} from './gst-rtsp-server.js';
 export {
   gateOnTools,
   hasTools,

@@ -5,6 +5,7 @@ import { hasTools, requireTools, runProcess, startGstRtspServer, type GstRtspSer
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtspErrorCode } from '../errors.js';
 import type { Frame } from './frame.js';
+import type { SessionLogger } from './logger.js';
 import { RtspSession, type TransportMode } from './rtsp-session.js';
 
 /** Length-prefixed access units -> an Annex-B elementary stream (what ffmpeg reads as raw h264/hevc). */
@@ -62,8 +63,9 @@ async function receive(
   url: string,
   transport: TransportMode,
   videoFrames: number,
+  logger?: SessionLogger,
 ): Promise<{ session: RtspSession; frames: Frame[] }> {
-  const session = new RtspSession({ url, transport });
+  const session = new RtspSession({ url, transport, ...(logger === undefined ? {} : { logger }) });
   const frames: Frame[] = [];
   const enough = new Promise<void>((resolve) => {
     session.on('frame', (frame) => {
@@ -140,5 +142,30 @@ describe('RTSP client vs GStreamer RTSP server (interop)', () => {
     );
     expect(error).toMatchObject({ code: RtspErrorCode.AUTH_FAILED });
     expect(error?.message).not.toContain('wrong');
+  }, 60_000);
+
+  it('H.264 behind Digest auth only: both mounts play with the password, coded errors without or with a wrong one', async (ctx) => {
+    requireTools(ctx, 'gst-rtsp-server', 'ffmpeg');
+    for (const path of ['cam1', 'cam2'] as const) {
+      const schemes: unknown[] = [];
+      const logger: SessionLogger = {
+        debug: (fields) => schemes.push((fields as { scheme?: unknown }).scheme),
+        info: () => undefined,
+        warn: () => undefined,
+      };
+      const { session } = await receive(server!.digestUrl(path), 'tcp', 10, logger);
+      expect([path, session.tracks[0]?.codec]).toEqual([path, 'h264']);
+      expect(schemes).toContain('Digest MD5');
+    }
+
+    const missing = new RtspSession({ url: server!.digestUrl('cam1', null) });
+    await expect(missing.connect()).rejects.toMatchObject({ code: RtspErrorCode.AUTH_REQUIRED });
+    const wrong = new RtspSession({ url: server!.digestUrl('cam2', { user: 'camgate', password: 'canary-Wr0ng' }) });
+    const error = await wrong.connect().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toMatchObject({ code: RtspErrorCode.AUTH_FAILED });
+    expect(error?.message).not.toContain('canary-Wr0ng');
   }, 60_000);
 });

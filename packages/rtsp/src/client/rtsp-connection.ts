@@ -62,11 +62,16 @@ export class RtspConnection {
   private constructor(socket: Socket, options: ConnectionOptions) {
     this.#socket = socket;
     this.#options = options;
-    this.#reader = new MessageReader({
-      onResponse: (response) => this.#onResponse(response),
-      onRequest: (request) => this.#onServerRequest(request),
-      onInterleaved: (channel, payload) => options.onInterleaved(channel, payload),
-    });
+    // strictStart: a peer that is not RTSP (an HTTP server on the port) fails the connection at once
+    // with RTSP_INVALID_MESSAGE instead of having its answer skipped as junk until the request times out.
+    this.#reader = new MessageReader(
+      {
+        onResponse: (response) => this.#onResponse(response),
+        onRequest: (request) => this.#onServerRequest(request),
+        onInterleaved: (channel, payload) => options.onInterleaved(channel, payload),
+      },
+      { strictStart: true },
+    );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       try {

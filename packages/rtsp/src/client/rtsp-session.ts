@@ -23,7 +23,10 @@ import { UdpPair } from './udp-pair.js';
 export type TransportMode = 'auto' | 'tcp' | 'udp';
 
 export interface RtspSessionOptions {
-  /** rtsp:// or rtsps:// URL; credentials in the userinfo (percent-encoded). */
+  /**
+   * rtsp:// or rtsps:// URL; credentials in the userinfo (percent-encoded), or in the path or query
+   * where the camera takes them (Xiongmai `/user=admin&password=...`): those are sent as given.
+   */
   url: string;
   /** `auto` (default): TCP, then UDP if the camera refuses TCP; `tcp` or `udp` to force one. */
   transport?: TransportMode;
@@ -102,11 +105,13 @@ interface Leg {
  *   ...
  *   await session.close();
  *
- * Every error is an RtspError with a stable code. Credentials never leave the
- * Authorization header: `session.url`, errors and logs carry the URL without them.
+ * Every error is an RtspError with a stable code. Userinfo credentials never leave
+ * the Authorization header; credentials in the path or query go into request lines,
+ * as the camera needs them there. `session.url`, errors and logs never carry either
+ * (redactUrl).
  */
 export class RtspSession extends EventEmitter<RtspSessionEvents> {
-  /** The camera URL without credentials (password shown as ***). */
+  /** The camera URL with its password and secret parameters shown as *** ({@link redactUrl}). */
   readonly url: string;
   tracks: Track[] = [];
   unsupportedTracks: UnsupportedTrack[] = [];
@@ -716,7 +721,7 @@ function transportOf(response: RtspResponse): TransportSpec | undefined {
 function redirectTarget(from: RtspUrl, location: string): RtspUrl {
   let next: RtspUrl;
   try {
-    next = parseRtspUrl(new URL(location, from.url).href);
+    next = parseRtspUrl(resolveLocation(location, from.url));
   } catch (err) {
     throw new RtspError(RtspErrorCode.REDIRECT_REFUSED, 'the camera redirected to something that is not an RTSP URL', {
       cause: err,
@@ -729,6 +734,19 @@ function redirectTarget(from: RtspUrl, location: string): RtspUrl {
     return { ...next, credentials: from.credentials satisfies Credentials };
   }
   return next;
+}
+
+/**
+ * `location` resolved against the current URL. Throws an RtspError of its own rather than Node's
+ * TypeError, which carries the base URL in its `base` field, path and query secrets included
+ * (`?password=`, Xiongmai `/user=admin&password=...`), into the error's cause and any log of it.
+ */
+function resolveLocation(location: string, base: URL): string {
+  try {
+    return new URL(location, base).href;
+  } catch {
+    throw new RtspError(RtspErrorCode.INVALID_URL, 'the redirect location cannot be parsed');
+  }
 }
 
 function sameHost(a: RtspUrl, b: RtspUrl): boolean {

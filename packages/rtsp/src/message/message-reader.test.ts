@@ -1,9 +1,9 @@
 import { isCodedError } from '@camgate/bits';
-import { fuzzRuns } from '@camgate/testkit';
+import { fuzzRuns, fuzzTimeout } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RtspErrorCode } from '../errors.js';
-import { MAX_BODY_BYTES, MAX_HEADER_BYTES, MessageReader } from './message-reader.js';
+import { MAX_BODY_BYTES, MAX_HEADER_BYTES, MessageReader, type MessageReaderOptions } from './message-reader.js';
 import type { RtspRequest, RtspResponse } from './message.js';
 
 type Event =
@@ -11,21 +11,24 @@ type Event =
   | { type: 'request'; method: string; uri: string; headers: Array<[string, string]> }
   | { type: 'frame'; channel: number; payload: number[] };
 
-function reader() {
+function reader(options: MessageReaderOptions = {}) {
   const events: Event[] = [];
-  const r = new MessageReader({
-    onResponse: (res: RtspResponse) =>
-      events.push({
-        type: 'response',
-        status: res.statusCode,
-        reason: res.reason,
-        headers: [...res.headers],
-        body: Buffer.from(res.body).toString(),
-      }),
-    onRequest: (req: RtspRequest) =>
-      events.push({ type: 'request', method: req.method, uri: req.uri, headers: [...req.headers] }),
-    onInterleaved: (channel, payload) => events.push({ type: 'frame', channel, payload: [...payload] }),
-  });
+  const r = new MessageReader(
+    {
+      onResponse: (res: RtspResponse) =>
+        events.push({
+          type: 'response',
+          status: res.statusCode,
+          reason: res.reason,
+          headers: [...res.headers],
+          body: Buffer.from(res.body).toString(),
+        }),
+      onRequest: (req: RtspRequest) =>
+        events.push({ type: 'request', method: req.method, uri: req.uri, headers: [...req.headers] }),
+      onInterleaved: (channel, payload) => events.push({ type: 'frame', channel, payload: [...payload] }),
+    },
+    options,
+  );
   return {
     r,
     events,
@@ -210,4 +213,119 @@ describe('MessageReader', () => {
       { numRuns: fuzzRuns() },
     );
   });
+});
+
+/** What a strict-start reader makes of a byte stream fed in chunks of `size`: its events, then its error code. */
+function strictOutcome(bytes: Buffer, size: number): { events: string[]; code?: string; junk: number } {
+  const t = reader({ strictStart: true });
+  try {
+    for (let at = 0; at < bytes.length; at += size) t.r.feed(bytes.subarray(at, at + size));
+  } catch (err) {
+    if (!isCodedError(err)) throw err;
+    return { events: t.events.map((e) => e.type), code: err.code, junk: t.r.junkBytes };
+  }
+  return { events: t.events.map((e) => e.type), junk: t.r.junkBytes };
+}
+
+const OK = 'RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n';
+
+describe('MessageReader with strictStart (a client awaiting a status line)', () => {
+  it.for([
+    ['a response', OK, ['response'], 0],
+    ['a response with bare LF line endings', 'RTSP/1.0 200 OK\nCSeq: 1\n\n', ['response'], 0],
+    ['leading CR/LF before the status line', `\r\n\r\n${OK}`, ['response'], 4],
+    ['leading spaces and tabs', ` \t${OK}`, ['response'], 2],
+    ['"rtsp/" in lower case (RFC 2326 §3.1: case-insensitive)', 'rtsp/1.0 200 OK\r\nCSeq: 1\r\n\r\n', ['response'], 0],
+    ['"Rtsp/" in mixed case', 'Rtsp/1.0 401 Unauthorized\r\nCSeq: 1\r\n\r\n', ['response'], 0],
+    [
+      'an interleaved frame first',
+      Buffer.from([0x24, 0x00, 0x00, 0x01, 0x09, ...Buffer.from(OK)]),
+      ['frame', 'response'],
+      0,
+    ],
+    ['a request from the server first', `OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n${OK}`, ['request', 'response'], 0],
+    [
+      'junk after the first message is skipped (Canon VB-H47)',
+      `${OK}\x00\x01garbage\r\n${OK}`,
+      ['response', 'response'],
+      11,
+    ],
+    [
+      'a body longer than its Content-Length: the rest is junk',
+      `RTSP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nab\r\n${OK}`,
+      ['response', 'response'],
+      3,
+    ],
+    ['nothing but blank lines yet', '\r\n\r\n', [], 4],
+    ['the start of a status line, waiting for the rest', 'RTS', [], 0],
+    ['the start of "GET_PARAMETER ", waiting for the rest', 'GET_PARAM', [], 0],
+  ] as const)('accepts %s', ([, input, events, junk]) => {
+    const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input, 'latin1');
+    for (const size of [bytes.length, 1, 3]) {
+      expect(strictOutcome(bytes, Math.max(size, 1))).toEqual({ events, junk });
+    }
+  });
+
+  it.for([
+    ['an HTTP server (400 Bad Request)', 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'],
+    ['an HTTP/1.0 answer after a blank line', '\r\nHTTP/1.0 200 OK\r\n\r\n<html>'],
+    ['an SSH server banner', 'SSH-2.0-OpenSSH_9.6\r\n'],
+    ['a TLS alert (an rtsps-only port)', Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32])],
+    ['HTML', '<!DOCTYPE html><html>'],
+    ['a NUL byte', Buffer.from([0x00, 0x52, 0x54, 0x53, 0x50, 0x2f])],
+    ['a near miss: "RTSQ/"', 'RTSQ/1.0 200 OK\r\n\r\n'],
+    ['a near miss: "RTSP 1.0" without the slash', 'RTSP 1.0 200 OK\r\n\r\n'],
+    ['an HTTP request method RTSP does not have', 'GET / HTTP/1.1\r\n\r\n'],
+    ['a request method in lower case (RFC 2326 §6.1: methods are case-sensitive)', 'options * RTSP/1.0\r\n\r\n'],
+    ['a lone capital that starts no message', 'H'],
+  ] as const)('fails with RTSP_INVALID_MESSAGE at once on %s', ([, input]) => {
+    const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input, 'latin1');
+    for (const size of [bytes.length, 1, 2]) {
+      expect(strictOutcome(bytes, size)).toMatchObject({ events: [], code: RtspErrorCode.INVALID_MESSAGE });
+    }
+  });
+
+  it('says what the peer answered, bounded and printable', () => {
+    const t = reader({ strictStart: true });
+    expect(() => t.feed(`HTTP/1.1 400 Bad Request\r\n${'x'.repeat(1000)}`)).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('"HTTP/1.1 400 Bad Request"') as unknown }),
+    );
+    const u = reader({ strictStart: true });
+    expect(() => u.feed([0x16, 0x03, 0x01, ...Buffer.from('z'.repeat(1000))])).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/^[\x20-\x7e]{1,200}$/) as unknown }),
+    );
+  });
+
+  it('without strictStart, the same answers are skipped as junk (servers, recordings)', () => {
+    const t = reader();
+    t.feed(`HTTP/1.1 400 Bad Request\r\n\r\n${OK}`);
+    expect(t.events.map((e) => e.type)).toEqual(['response']);
+  });
+
+  it(
+    'fuzz: strictStart: events or a coded error, the same however the stream is chunked',
+    { timeout: fuzzTimeout() },
+    () => {
+      const piece = fc.oneof(
+        fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b)),
+        fc
+          .constantFrom('\r\n', 'RTSP/', 'rtsp/', 'HTTP/1.1 400 Bad Request\r\n\r\n', OK, DESCRIBE_OK)
+          .map((s) => Buffer.from(s)),
+        fc.uint8Array({ maxLength: 8 }).map((p) => Buffer.from([0x24, 0, 0, p.length, ...p])),
+      );
+      fc.assert(
+        fc.property(fc.array(piece, { maxLength: 8 }), fc.integer({ min: 1, max: 16 }), (pieces, size) => {
+          const all = Buffer.concat(pieces);
+          const whole = strictOutcome(all, Math.max(all.length, 1));
+          expect(strictOutcome(all, size)).toEqual(whole);
+          if (whole.code === RtspErrorCode.INVALID_MESSAGE && whole.events.length === 0) {
+            // Refused at the start: the first non-blank byte begins neither a message nor a frame.
+            const first = all.findIndex((b) => ![0x0d, 0x0a, 0x20, 0x09].includes(b));
+            expect(all[first]).not.toBe(0x24);
+          }
+        }),
+        { numRuns: fuzzRuns() },
+      );
+    },
+  );
 });

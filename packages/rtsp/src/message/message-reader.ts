@@ -9,6 +9,17 @@ export const MAX_HEADER_COUNT = 256;
 /** 128 KiB of body: an SDP is a few KiB (gortsplib's limit; B11, B13). */
 export const MAX_BODY_BYTES = 128 * 1024;
 
+export interface MessageReaderOptions {
+  /**
+   * The peer must open with RTSP (a client's reader: it sent a request and awaits the status line).
+   * Its first bytes, after any CR/LF/SP/HT, must begin a response (`RTSP/`), a request or an interleaved
+   * `$` frame; anything else (an HTTP or SSH server on the camera's port, a TLS server answering plain
+   * RTSP, garbage) throws RTSP_INVALID_MESSAGE at once instead of being skipped as junk until the request
+   * times out. After the first message or frame, junk is skipped as usual. Default false (servers, recordings).
+   */
+  strictStart?: boolean;
+}
+
 export interface MessageHandler {
   onResponse(response: RtspResponse): void;
   onRequest(request: RtspRequest): void;
@@ -30,9 +41,19 @@ const METHODS = [
   'REDIRECT',
   'RECORD',
 ].map((m) => Buffer.from(`${m} `, 'latin1'));
+/**
+ * Matched case-insensitively: RTSP/1.0 takes HTTP/1.1's version syntax (RFC 2326 §3.1, RFC 2068 §3.1),
+ * whose quoted literals are case-insensitive (RFC 2068 §2.1). Methods are case-sensitive (RFC 2326 §6.1).
+ */
 const RESPONSE_PREFIX = Buffer.from('RTSP/', 'latin1');
 /** Longest prefix needed to recognise a message start ('GET_PARAMETER '). */
 const MAX_PREFIX = 14;
+/** 40 characters of a non-RTSP answer go into the error message: enough to read `HTTP/1.1 400 Bad Request`. */
+const MAX_PREVIEW = 40;
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HT = 0x09;
 
 type Start = 'frame' | 'text' | 'junk' | 'incomplete';
 
@@ -42,21 +63,25 @@ type Start = 'frame' | 'text' | 'junk' | 'incomplete';
  * are views on the received chunk when they fit in it (the hot path: no copy);
  * a frame split across chunks is reassembled into a buffer of its own.
  * Bytes that start neither a frame nor a message are skipped and counted
- * (Canon VB-H47 sends junk between frames: gortsplib PR #653). Limits are
- * enforced before anything is allocated; exceeding one throws RtspError
- * (the connection cannot be trusted afterwards).
+ * (Canon VB-H47 sends junk between frames: gortsplib PR #653), except, with
+ * `strictStart`, before the first message: see {@link MessageReaderOptions}.
+ * Limits are enforced before anything is allocated; exceeding one throws
+ * RtspError (the connection cannot be trusted afterwards).
  */
 export class MessageReader {
   /** Bytes skipped while resynchronizing. */
   junkBytes = 0;
   readonly #handler: MessageHandler;
+  /** True until the first message or frame starts, when the peer must open with RTSP. */
+  #expectingStart: boolean;
   /** Unparsed bytes of a text message or frame header, carried to the next chunk. */
   #pending: Buffer | undefined;
   /** A frame being reassembled across chunks. */
   #frame: { channel: number; buffer: Uint8Array; filled: number } | undefined;
 
-  constructor(handler: MessageHandler) {
+  constructor(handler: MessageHandler, options: MessageReaderOptions = {}) {
     this.#handler = handler;
+    this.#expectingStart = options.strictStart ?? false;
   }
 
   feed(chunk: Buffer): void {
@@ -77,8 +102,19 @@ export class MessageReader {
     }
 
     while (at < data.length) {
-      const start = classify(data, at);
+      if (this.#expectingStart) {
+        // Blank lines before the first message are tolerated, as HTTP/1.1 servers do before a request (RFC 9112 §2.2).
+        const next = skipBlanks(data, at);
+        this.junkBytes += next - at;
+        at = next;
+        if (at === data.length) break;
+      }
+      const start = classify(data, at, this.#expectingStart);
       if (start === 'incomplete') break;
+      if (start === 'junk' && this.#expectingStart) {
+        throw new RtspError(RtspErrorCode.INVALID_MESSAGE, notRtsp(data, at));
+      }
+      this.#expectingStart = false;
       if (start === 'junk') {
         const next = skipJunk(data, at);
         this.junkBytes += next - at;
@@ -129,8 +165,8 @@ export class MessageReader {
     if (data.length < bodyStart + bodyLength) return 0;
     const body = Uint8Array.prototype.slice.call(data, bodyStart, bodyStart + bodyLength);
 
-    if (startLine.startsWith('RTSP/')) {
-      const match = /^RTSP\/\d+\.\d+\s+(\d{3})(?:\s+(.*))?$/.exec(startLine);
+    if (/^RTSP\//i.test(startLine)) {
+      const match = /^RTSP\/\d+\.\d+\s+(\d{3})(?:\s+(.*))?$/i.exec(startLine);
       if (match === null) throw new RtspError(RtspErrorCode.INVALID_MESSAGE, 'malformed RTSP status line');
       this.#handler.onResponse({ statusCode: Number(match[1]), reason: match[2]?.trim() ?? '', headers, body });
     } else {
@@ -142,26 +178,69 @@ export class MessageReader {
   }
 }
 
-function classify(data: Buffer, at: number): Start {
+/**
+ * What the bytes at `at` start. `exact`: 'incomplete' only when they are a prefix of a message start;
+ * otherwise any short run beginning with a capital waits for more data too.
+ */
+function classify(data: Buffer, at: number, exact: boolean): Start {
   const first = data[at] as number;
   if (first === DOLLAR) return 'frame';
   const available = data.length - at;
-  for (const prefix of [RESPONSE_PREFIX, ...METHODS]) {
+  const response = Math.min(RESPONSE_PREFIX.length, available);
+  if (startsWithCaseless(data, at, response)) return response === RESPONSE_PREFIX.length ? 'text' : 'incomplete';
+  for (const prefix of METHODS) {
     const n = Math.min(prefix.length, available);
     if (data.compare(prefix, 0, n, at, at + n) === 0) return n === prefix.length ? 'text' : 'incomplete';
   }
-  return available < MAX_PREFIX && isUpper(first) ? 'incomplete' : 'junk';
+  return !exact && available < MAX_PREFIX && isUpper(first) ? 'incomplete' : 'junk';
+}
+
+/** Whether the `n` bytes at `at` are the first `n` bytes of `RTSP/`, in any case. */
+function startsWithCaseless(data: Buffer, at: number, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const want = RESPONSE_PREFIX[i] as number;
+    const byte = data[at + i] as number;
+    if (byte !== want && !(isUpper(want) && byte === (want | 0x20))) return false;
+  }
+  return true;
 }
 
 function isUpper(byte: number): boolean {
   return byte >= 0x41 && byte <= 0x5a;
 }
 
-/** Skips to the next byte that could start a frame or a message. */
+/** Skips to the next byte that could start a frame or a message (`r` for a lower-case `rtsp/`). */
 function skipJunk(data: Buffer, at: number): number {
   let next = at + 1;
-  while (next < data.length && data[next] !== DOLLAR && !isUpper(data[next] as number)) next++;
+  while (next < data.length) {
+    const byte = data[next] as number;
+    if (byte === DOLLAR || isUpper(byte) || byte === 0x72) break;
+    next++;
+  }
   return next;
+}
+
+function skipBlanks(data: Buffer, at: number): number {
+  let next = at;
+  while (next < data.length) {
+    const byte = data[next] as number;
+    if (byte !== CR && byte !== LF && byte !== SP && byte !== HT) break;
+    next++;
+  }
+  return next;
+}
+
+/** Why the peer's first bytes are refused, with the start of its first line (printable ASCII, bounded). */
+function notRtsp(data: Buffer, at: number): string {
+  let text = '';
+  for (let i = at; i < data.length && text.length < MAX_PREVIEW; i++) {
+    const byte = data[i] as number;
+    if (byte === CR || byte === LF) break;
+    text += byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  }
+  // A TLS record starts with content type 22 (handshake) or 21 (alert): RFC 8446 §5.1.
+  const tls = data[at] === 0x15 || data[at] === 0x16 ? ' (a TLS server: rtsps://?)' : '';
+  return `the peer does not speak RTSP: its answer starts with "${text}"${tls}`;
 }
 
 /** Offset of the blank line ending the header section (CRLFCRLF, or bare LFLF), or -1. */
