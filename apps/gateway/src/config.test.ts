@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, configFromEnv, configFromFile, resolveConfig } from './config.js';
 import { GatewayErrorCode } from './errors.js';
 
+/** A key as `camgate keygen` makes them. */
+const KEY = 'Xq3v9LrT0pWm2ZbN7cYhK4sD8fGj1aEu6iOw5yRtQnM';
+
 function tempFile(content: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'camgate-config-')), 'camgate.json');
   writeFileSync(path, content);
@@ -27,7 +30,8 @@ describe('gateway configuration', () => {
       CAMGATE_PORT: '9100',
       CAMGATE_HOST: '',
       CAMGATE_DATA_DIR: '/var/lib/camgate',
-      CAMGATE_API_KEY: 'k3y',
+      CAMGATE_API_KEY: KEY,
+      CAMGATE_PUBLIC_URL: 'https://cams.example.com/site',
       CAMGATE_PART_DURATION_MS: '300',
       CAMGATE_CORS_ORIGINS: 'https://a.example, http://localhost:3000',
       CAMGATE_CAMERA_ALLOWLIST: '127.0.0.0/8, [::1]/128, 127.0.0.1:8554',
@@ -39,7 +43,8 @@ describe('gateway configuration', () => {
       dataDir: '/var/lib/camgate',
       logLevel: 'debug',
       demo: false,
-      apiKey: 'k3y',
+      apiKey: KEY,
+      publicUrl: 'https://cams.example.com/site/',
       corsOrigins: ['https://a.example', 'http://localhost:3000'],
       cameraAllowlist: ['127.0.0.0/8', '::1/128', '127.0.0.1:8554'],
       partDurationMs: 300,
@@ -78,6 +83,13 @@ describe('gateway configuration', () => {
     ['cameraAllowlist', { cameraAllowlist: '10.0.0.0/40' }],
     ['partDurationMs', { partDurationMs: '50' }],
     ['segmentDurationMs', { segmentDurationMs: '1.5' }],
+    ['apiKey', { apiKey: 'short-key' }],
+    ['apiKey', { apiKey: 'a'.repeat(64) }],
+    ['apiKey', { apiKey: `${KEY} with spaces` }],
+    ['publicUrl', { publicUrl: 'cams.example.com' }],
+    ['publicUrl', { publicUrl: 'ftp://cams.example.com/' }],
+    ['publicUrl', { publicUrl: 'https://cams.example.com/?x=1' }],
+    ['publicUrl', { publicUrl: 'https://user:pw@cams.example.com/' }],
   ])('names the invalid field (%s) with CAMGATE_ERR_INVALID_CONFIG', (field, input) => {
     expect(() => resolveConfig(input)).toThrow(
       expect.objectContaining({ code: GatewayErrorCode.INVALID_CONFIG, message: expect.stringContaining(field) }),
@@ -100,4 +112,24 @@ describe('gateway configuration', () => {
       expect.objectContaining({ code: GatewayErrorCode.INVALID_CONFIG, message: expect.stringContaining('ENOENT') }),
     );
   });
+
+  it.each(['0.0.0.0', '::', '192.168.1.5', 'gateway.lan'])(
+    'refuses to serve %s without an API key, saying how to fix it',
+    (host) => {
+      expect(() => resolveConfig({ host })).toThrow(
+        expect.objectContaining({
+          code: GatewayErrorCode.INVALID_CONFIG,
+          message: expect.stringMatching(/CAMGATE_API_KEY.*camgate keygen/),
+        }),
+      );
+      expect(resolveConfig({ host, apiKey: KEY }).host).toBe(host);
+    },
+  );
+
+  it.each(['localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]'])(
+    'serves %s (this machine only) without a key',
+    (host) => {
+      expect(resolveConfig({ host }).apiKey).toBe('');
+    },
+  );
 });

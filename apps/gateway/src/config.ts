@@ -16,8 +16,17 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** With an empty camera registry, add the built-in simulated camera so a first run shows video. */
   demo: boolean;
-  /** When set, the REST API (`/v1`) needs `Authorization: Bearer <apiKey>`. Empty: open. */
+  /**
+   * When set, the REST API (`/v1`) needs `Authorization: Bearer <apiKey>`. Empty: open, which is
+   * allowed only on a loopback host. At least {@link MIN_API_KEY_LENGTH} characters.
+   */
   apiKey: string;
+  /**
+   * The absolute URL viewers reach the gateway at (`https://cams.example.com/`, with a reverse
+   * proxy's path prefix if any). Camera links and embed snippets are built on it; empty: on the
+   * scheme and host of each API request.
+   */
+  publicUrl: string;
   /** Origins whose pages may fetch streams (CORS): `*` or a list. */
   corsOrigins: '*' | string[];
   /**
@@ -57,6 +66,7 @@ export const DEFAULT_CONFIG: Readonly<
   logLevel: 'info',
   demo: true,
   apiKey: '',
+  publicUrl: '',
   corsOrigins: '*' as const,
   cameraAllowlist: '',
   trustProxy: '',
@@ -78,6 +88,7 @@ export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
   logLevel: 'CAMGATE_LOG_LEVEL',
   demo: 'CAMGATE_DEMO',
   apiKey: 'CAMGATE_API_KEY',
+  publicUrl: 'CAMGATE_PUBLIC_URL',
   corsOrigins: 'CAMGATE_CORS_ORIGINS',
   cameraAllowlist: 'CAMGATE_CAMERA_ALLOWLIST',
   trustProxy: 'CAMGATE_TRUST_PROXY',
@@ -150,13 +161,22 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
   if ((tlsCert === '') !== (tlsKey === '')) {
     throw errors.invalidConfig(tlsCert === '' ? 'tlsCert' : 'tlsKey', 'HTTPS needs both tlsCert and tlsKey');
   }
+  const host = parseHost(merged.host);
+  const apiKey = parseApiKey(merged.apiKey);
+  if (apiKey === '' && !isLoopbackHost(host)) {
+    throw errors.invalidConfig(
+      'host',
+      `"${host}" serves beyond this machine, and without an API key anyone who can reach it could add, change and delete cameras: set CAMGATE_API_KEY (make one with \`camgate keygen\`), or serve on localhost`,
+    );
+  }
   return {
-    host: parseHost(merged.host),
+    host,
     port: parsePort(merged.port),
     dataDir: resolve(String(merged.dataDir)),
     logLevel: parseLogLevel(merged.logLevel),
     demo: parseBoolean('demo', merged.demo),
-    apiKey: String(merged.apiKey ?? ''),
+    apiKey,
+    publicUrl: parsePublicUrl(merged.publicUrl),
     corsOrigins: parseOrigins(merged.corsOrigins),
     cameraAllowlist: parseAllowlist(merged.cameraAllowlist),
     trustProxy: parseProxies(merged.trustProxy),
@@ -166,6 +186,64 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
     tlsCert: tlsCert === '' ? '' : resolve(tlsCert),
     tlsKey: tlsKey === '' ? '' : resolve(tlsKey),
   };
+}
+
+/**
+ * 32 characters at least: a random key that long (`camgate keygen` makes 43 of base64url, 256
+ * bits) has at least 2^128 values, so even a million addresses each guessing 10 keys a minute
+ * (the API's limit) would need more than 10^25 years. A key is also refused with fewer than 10
+ * different characters (`aaaa...`), spaces or control characters (it travels in a header).
+ */
+export const MIN_API_KEY_LENGTH = 32;
+const MIN_API_KEY_DISTINCT = 10;
+
+function parseApiKey(value: ConfigInput['apiKey']): string {
+  const key = String(value ?? '');
+  if (key === '') return '';
+  const fix = 'make one with `camgate keygen`';
+  if (!/^[\x21-\x7e]+$/.test(key)) {
+    throw errors.invalidConfig('apiKey', `must be printable ASCII without spaces (${fix})`);
+  }
+  if (key.length < MIN_API_KEY_LENGTH || new Set(key).size < MIN_API_KEY_DISTINCT) {
+    throw errors.invalidConfig(
+      'apiKey',
+      `is too easy to guess: use at least ${MIN_API_KEY_LENGTH} random characters (${fix})`,
+    );
+  }
+  return key;
+}
+
+/** Hosts that serve this machine only: an open API there is the local demo, not a network service. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (bare === 'localhost' || bare === 'localhost.' || bare === '::1') return true;
+  return isIP(bare) === 4 && bare.startsWith('127.');
+}
+
+/** `https://cams.example.com` or `https://example.com/cams/`: kept with a trailing slash. */
+function parsePublicUrl(value: ConfigInput['publicUrl']): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    !/^https?:$/.test(url.protocol) ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    throw errors.invalidConfig(
+      'publicUrl',
+      `"${text}" is not an http(s) URL like https://cams.example.com or https://example.com/cams/ (no query, no credentials)`,
+    );
+  }
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 
 /** A setting holding a list: comma-separated, blanks around items and empty items ignored. */

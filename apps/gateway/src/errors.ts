@@ -11,6 +11,15 @@ export const GatewayErrorCode = {
   CAMERA_NOT_FOUND: 'CAMGATE_ERR_CAMERA_NOT_FOUND',
   /** A camera with this id exists already (409). */
   CAMERA_EXISTS: 'CAMGATE_ERR_CAMERA_EXISTS',
+  /**
+   * Another camera pulls this stream already (same host, port, path and query; 409, with its id in
+   * `existingId`): send `allowDuplicateSource: true` to pull it twice anyway.
+   */
+  DUPLICATE_SOURCE: 'CAMGATE_ERR_DUPLICATE_SOURCE',
+  /** `***`, the mask the API shows in place of a password, was sent as a password (400). */
+  MASKED_PASSWORD: 'CAMGATE_ERR_MASKED_PASSWORD',
+  /** A connection test (probe) could not receive the camera; `cameraError` says why (422). */
+  PROBE_FAILED: 'CAMGATE_ERR_PROBE_FAILED',
   /** The registry holds as many cameras as it may (409). */
   CAMERA_LIMIT: 'CAMGATE_ERR_CAMERA_LIMIT',
   /** The camera registry could not be written (503): nothing was changed. */
@@ -23,8 +32,26 @@ export const GatewayErrorCode = {
   BODY_TOO_LARGE: 'CAMGATE_ERR_BODY_TOO_LARGE',
   /** The API takes JSON only (415): cross-site form posts cannot add cameras. */
   UNSUPPORTED_MEDIA_TYPE: 'CAMGATE_ERR_UNSUPPORTED_MEDIA_TYPE',
-  /** No such route (404). */
+  /** No such route, or under `/live/` no such camera stream or file (404). */
   NOT_FOUND: 'CAMGATE_ERR_NOT_FOUND',
+  /** The path exists, but not with this method (405, `Allow` lists the methods it has). */
+  METHOD_NOT_ALLOWED: 'CAMGATE_ERR_METHOD_NOT_ALLOWED',
+  /** The request's path has malformed percent-encoding (`%zz`) and cannot be read (400). */
+  BAD_URL: 'CAMGATE_ERR_BAD_URL',
+  /** The URL, or a parameter of its path (camera id, file name), is longer than the gateway reads (414). */
+  URL_TOO_LONG: 'CAMGATE_ERR_URL_TOO_LONG',
+  /** The request's header section is larger than the gateway reads (431). */
+  HEADERS_TOO_LARGE: 'CAMGATE_ERR_HEADERS_TOO_LARGE',
+  /** The request is not valid HTTP (bad Content-Length, Transfer-Encoding with Content-Length, unknown method, no Host, ...) (400). */
+  MALFORMED_REQUEST: 'CAMGATE_ERR_MALFORMED_REQUEST',
+  /** The request did not arrive in time (headers within 10 s, all of it within 60 s) (408). */
+  REQUEST_TIMEOUT: 'CAMGATE_ERR_REQUEST_TIMEOUT',
+  /** An LL-HLS delivery directive (`_HLS_msn`, `_HLS_part`, `_HLS_skip`) is malformed or out of range (400, rfc8216bis §6.2.5.2). */
+  HLS_BAD_REQUEST: 'CAMGATE_ERR_HLS_BAD_REQUEST',
+  /** The camera's stream has not started, or stalled: try again shortly (503). */
+  STREAM_UNAVAILABLE: 'CAMGATE_ERR_STREAM_UNAVAILABLE',
+  /** The gateway is shutting down: try again shortly, here or at another instance (503, Retry-After). */
+  SHUTTING_DOWN: 'CAMGATE_ERR_SHUTTING_DOWN',
   /** A bug: the gateway failed (500). */
   INTERNAL: 'CAMGATE_ERR_INTERNAL',
 } as const;
@@ -41,11 +68,20 @@ export class GatewayError extends CodedError<GatewayErrorCode> {
   /** HTTP status for API answers. */
   readonly statusCode: number;
   readonly fields: readonly FieldProblem[];
+  /** More members of the problem answer (RFC 9457 §3.2 extensions), such as `existingId`. */
+  readonly extensions: Readonly<Record<string, unknown>>;
 
-  constructor(code: GatewayErrorCode, message: string, statusCode = 500, fields: readonly FieldProblem[] = []) {
+  constructor(
+    code: GatewayErrorCode,
+    message: string,
+    statusCode = 500,
+    fields: readonly FieldProblem[] = [],
+    extensions: Readonly<Record<string, unknown>> = {},
+  ) {
     super(code, message);
     this.statusCode = statusCode;
     this.fields = fields;
+    this.extensions = extensions;
   }
 }
 
@@ -65,6 +101,25 @@ export const errors = {
     new GatewayError(GatewayErrorCode.CAMERA_NOT_FOUND, `there is no camera with id "${id}"`, 404),
   cameraExists: (id: string) =>
     new GatewayError(GatewayErrorCode.CAMERA_EXISTS, `a camera with id "${id}" exists already`, 409),
+  duplicateSource: (existingId: string) =>
+    new GatewayError(
+      GatewayErrorCode.DUPLICATE_SOURCE,
+      `camera "${existingId}" pulls this stream already: a second pull takes another of the camera's few sessions; use that camera, or send "allowDuplicateSource": true`,
+      409,
+      [],
+      { existingId },
+    ),
+  maskedPassword: (fields: readonly FieldProblem[]) =>
+    new GatewayError(
+      GatewayErrorCode.MASKED_PASSWORD,
+      fields.map((f) => `${f.field}: ${f.message}`).join('; '),
+      400,
+      fields,
+    ),
+  probeFailed: (cameraError: { code: string; message: string }) =>
+    new GatewayError(GatewayErrorCode.PROBE_FAILED, `the camera test failed: ${cameraError.message}`, 422, [], {
+      cameraError,
+    }),
   cameraLimit: () =>
     new GatewayError(GatewayErrorCode.CAMERA_LIMIT, 'the registry holds as many cameras as it may', 409),
   storeUnavailable: () =>
@@ -82,5 +137,40 @@ export const errors = {
   unsupportedMediaType: () =>
     new GatewayError(GatewayErrorCode.UNSUPPORTED_MEDIA_TYPE, 'send the request body as application/json', 415),
   notFound: (path: string) => new GatewayError(GatewayErrorCode.NOT_FOUND, `no route ${path}`, 404),
+  liveNotFound: (cameraId: string, file: string) =>
+    new GatewayError(GatewayErrorCode.NOT_FOUND, `camera "${cameraId}" has no stream file "${file}"`, 404),
+  methodNotAllowed: (method: string, path: string, allowed: readonly string[]) =>
+    new GatewayError(
+      GatewayErrorCode.METHOD_NOT_ALLOWED,
+      `${path} does not answer ${method}; it answers ${allowed.join(', ')}`,
+      405,
+    ),
+  badUrl: () =>
+    new GatewayError(
+      GatewayErrorCode.BAD_URL,
+      'the path has malformed percent-encoding (% not followed by a UTF-8 byte)',
+      400,
+    ),
+  urlTooLong: (limit: number, what = 'the URL') =>
+    new GatewayError(GatewayErrorCode.URL_TOO_LONG, `${what} is longer than ${limit} characters`, 414),
+  headersTooLarge: (limit: number) =>
+    new GatewayError(
+      GatewayErrorCode.HEADERS_TOO_LARGE,
+      `the request's header section is larger than ${limit} bytes`,
+      431,
+    ),
+  malformedRequest: (why: string) =>
+    new GatewayError(GatewayErrorCode.MALFORMED_REQUEST, `the request is not valid HTTP: ${why}`, 400),
+  requestTimeout: () => new GatewayError(GatewayErrorCode.REQUEST_TIMEOUT, 'the request did not arrive in time', 408),
+  unsupportedCharset: (charset: string) =>
+    new GatewayError(
+      GatewayErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      `send the request body as application/json in UTF-8, not ${charset.slice(0, 40)}`,
+      415,
+    ),
+  hlsBadRequest: (reason: string) => new GatewayError(GatewayErrorCode.HLS_BAD_REQUEST, reason, 400),
+  streamUnavailable: (reason: string) => new GatewayError(GatewayErrorCode.STREAM_UNAVAILABLE, reason, 503),
+  shuttingDown: () =>
+    new GatewayError(GatewayErrorCode.SHUTTING_DOWN, 'the gateway is shutting down; try again shortly', 503),
   internal: () => new GatewayError(GatewayErrorCode.INTERNAL, 'the gateway failed to handle this request', 500),
 };

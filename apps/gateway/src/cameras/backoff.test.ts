@@ -23,13 +23,12 @@ describe('Backoff', () => {
     for (let i = 0; i < 20; i++) expect(backoff.next()).toBeLessThanOrEqual(30_000);
   });
 
-  it('starts again from 1 s after a session that streamed for a minute, not after a short one', () => {
+  it('starts again from the shortest delay after reset(), whatever came before', () => {
     const backoff = new Backoff({ jitter: 0 });
-    backoff.next();
-    backoff.next();
-    backoff.sessionEnded(5_000);
-    expect(backoff.next()).toBe(4_000);
-    backoff.sessionEnded(60_000);
-    expect(backoff.next()).toBe(1_000);
+    for (let i = 0; i < 10; i++) backoff.next();
+    expect(backoff.next()).toBe(30_000);
+    backoff.reset();
+    expect(backoff.attempts).toBe(0);
+    expect(Array.from({ length: 3 }, () => backoff.next())).toEqual([1_000, 2_000, 4_000]);
   });
 });

@@ -1,13 +1,13 @@
 /**
  * Reconnect delays: 1 s doubling to 30 s, each with ±20% jitter so that cameras behind one failed
- * switch do not all reconnect in the same instant; back to 1 s once a session has streamed for a
- * minute (a camera that drops every few seconds keeps backing off).
+ * switch do not all reconnect in the same instant. The camera pipeline resets the delay as soon as
+ * a session delivers media: a camera that reboots is back within a second or two of answering
+ * again, however often it has rebooted before, while one that keeps failing to connect backs off
+ * to the cap.
  */
 export interface BackoffOptions {
   initialMs?: number;
   maxMs?: number;
-  /** A session that lasted this long resets the delay. */
-  stableMs?: number;
   /** Fraction of the delay added or taken away at random. */
   jitter?: number;
   random?: () => number;
@@ -16,7 +16,6 @@ export interface BackoffOptions {
 export class Backoff {
   readonly #initialMs: number;
   readonly #maxMs: number;
-  readonly #stableMs: number;
   readonly #jitter: number;
   readonly #random: () => number;
   #attempt = 0;
@@ -24,7 +23,6 @@ export class Backoff {
   constructor(options: BackoffOptions = {}) {
     this.#initialMs = options.initialMs ?? 1_000;
     this.#maxMs = options.maxMs ?? 30_000;
-    this.#stableMs = options.stableMs ?? 60_000;
     this.#jitter = options.jitter ?? 0.2;
     this.#random = options.random ?? Math.random;
   }
@@ -42,11 +40,7 @@ export class Backoff {
     return Math.max(0, Math.round(Math.min(this.#maxMs, base + spread)));
   }
 
-  /** A session ended after `lastedMs` of streaming: long enough, and the next failure starts from 1 s again. */
-  sessionEnded(lastedMs: number): void {
-    if (lastedMs >= this.#stableMs) this.#attempt = 0;
-  }
-
+  /** The camera works again (a session delivered media): the next failure waits the shortest delay. */
   reset(): void {
     this.#attempt = 0;
   }

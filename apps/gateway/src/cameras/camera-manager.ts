@@ -1,38 +1,58 @@
 import { randomBytes } from 'node:crypto';
 import { isCodedError } from '@camgate/bits';
 import type { HlsStream } from '@camgate/hls';
-import { redactUrl } from '@camgate/rtsp';
-import { errors, type FieldProblem } from '../errors.js';
+import { errors, GatewayError, GatewayErrorCode, type FieldProblem } from '../errors.js';
 import { StoreErrorCode, type CameraRecord, type CameraStore } from '../store/camera-store.js';
 import { CameraPipeline, type CameraPipelineOptions, type CameraStatus } from './camera-pipeline.js';
+import { CameraProbeError, probeCamera, type CameraProbeResult } from './camera-probe.js';
+import { hasPassword, maskedUrl, resolveCameraUrl, sourceKey, type CameraUrlInput } from './camera-url.js';
 
 /** What the API accepts to create a camera (defaults filled in here). */
 export interface CameraInput {
   id?: string;
   name: string;
   url: string;
+  /** Write-only: sets the URL's user name. */
+  username?: string;
+  /** Write-only: sets the URL's password. */
+  password?: string;
   transport?: CameraRecord['transport'];
   onDemand?: boolean;
   audio?: CameraRecord['audio'];
   enabled?: boolean;
+  /** Register a stream another camera pulls already (a second session to the camera). */
+  allowDuplicateSource?: boolean;
 }
 
-export type CameraPatch = Partial<Omit<CameraInput, 'id'>>;
+/** A change to a camera: what is left out stays; `username`/`password` null removes them. */
+export interface CameraPatch {
+  name?: string;
+  url?: string;
+  username?: string | null;
+  password?: string | null;
+  transport?: CameraRecord['transport'];
+  onDemand?: boolean;
+  audio?: CameraRecord['audio'];
+  enabled?: boolean;
+  allowDuplicateSource?: boolean;
+}
 
-/** A camera as the API shows it: the URL without its password, the live status, and links. */
+/** A camera as the API shows it: the URL with every secret masked, and the live status. */
 export interface CameraView extends Omit<CameraRecord, 'url'> {
+  /** The stored URL with its password and secret parameters shown as `***`. */
   url: string;
+  /** The stored URL carries a password (which is never shown). */
+  hasPassword: boolean;
   status: CameraStatus;
-  links: { playlist: string; standardPlaylist: string; embed: string; snippet: string };
 }
 
 /** Slugs: lowercase letters, digits and dashes, as they appear in URLs (`/live/<id>/`). */
 export const CAMERA_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
-/** 2048 characters: longer than any camera URL, short enough for logs and request lines. */
-const MAX_URL_LENGTH = 2048;
-/** Control characters and spaces would split an RTSP request line (CRLF injection). */
-
-const UNSAFE_URL_CHARACTERS = /[\u0000-\u0020\u007f]/;
+/**
+ * 4 connection tests at once: each is an RTSP session for a few seconds, and a camera allows only
+ * 2-4 sessions; more would be a way to make the gateway open connections for anyone with the key.
+ */
+const MAX_CONCURRENT_PROBES = 4;
 
 /**
  * The cameras of this gateway: the registry (durable) and one pipeline per camera (live). Every
@@ -44,6 +64,7 @@ export class CameraManager {
   readonly #pipelines = new Map<string, CameraPipeline>();
   readonly #records = new Map<string, CameraRecord>();
   readonly #now: () => Date;
+  #probes = 0;
 
   private constructor(store: CameraStore, pipelineOptions: (id: string) => CameraPipelineOptions, now: () => Date) {
     this.#store = store;
@@ -94,21 +115,24 @@ export class CameraManager {
   }
 
   async create(input: CameraInput): Promise<CameraView> {
-    const problems = validateCamera(input);
+    const problems = nameProblems(input.name);
     if (input.id !== undefined && !CAMERA_ID.test(input.id)) {
       problems.push({
         field: 'id',
         message: 'use 1 to 64 lowercase letters, digits and dashes, starting and ending with a letter or digit',
       });
     }
+    const url = resolveOrCollect(input, undefined, problems);
     if (problems.length > 0) throw errors.validation(problems);
+    if (url === undefined) throw errors.validation([{ field: 'url', message: 'is required' }]);
     const id = input.id ?? this.#newId(input.name);
     if (this.#records.has(id)) throw errors.cameraExists(id);
+    if (input.allowDuplicateSource !== true) this.#refuseDuplicateSource(url, undefined);
     const at = this.#now().toISOString();
     const record: CameraRecord = {
       id,
       name: input.name.trim(),
-      url: input.url,
+      url,
       transport: input.transport ?? 'auto',
       onDemand: input.onDemand ?? false,
       audio: input.audio ?? 'auto',
@@ -124,14 +148,10 @@ export class CameraManager {
   async update(id: string, patch: CameraPatch): Promise<CameraView> {
     const current = this.#records.get(id);
     if (current === undefined) throw errors.cameraNotFound(id);
-    const problems = validateCamera({ ...current, ...patch });
-    if (problems.length > 0) throw errors.validation(problems);
-    const record: CameraRecord = {
-      ...current,
-      ...definedOnly(patch),
-      name: (patch.name ?? current.name).trim(),
-      updatedAt: this.#now().toISOString(),
-    };
+    const record = this.#patched(current, patch);
+    if (patch.allowDuplicateSource !== true && sourceKey(record.url) !== sourceKey(current.url)) {
+      this.#refuseDuplicateSource(record.url, id);
+    }
     await this.#write(() => this.#store.update(record), id);
     this.#records.set(id, record);
     this.#pipelines.get(id)?.update(settingsOf(record));
@@ -149,12 +169,89 @@ export class CameraManager {
     await pipeline?.close();
   }
 
+  /**
+   * Tests a camera that is not saved (the body of a create): connects as its pipeline would,
+   * receives for a while and reports the tracks. Nothing is saved.
+   * @throws GatewayError CAMGATE_ERR_PROBE_FAILED with the camera's problem, validation errors,
+   * or CAMGATE_ERR_RATE_LIMITED when too many tests run at once.
+   */
+  async probe(input: Omit<CameraInput, 'name'> & { name?: string }, durationMs?: number): Promise<CameraProbeResult> {
+    const problems: FieldProblem[] = input.name === undefined ? [] : nameProblems(input.name);
+    const url = resolveOrCollect(input, undefined, problems);
+    if (problems.length > 0 || url === undefined) throw errors.validation(problems);
+    return this.#probe(
+      { url, transport: input.transport ?? 'auto', audio: input.audio ?? 'auto' },
+      'probe',
+      durationMs,
+    );
+  }
+
+  /** Tests a change to a saved camera (the body of an update, with the stored credentials); saves nothing. */
+  async probeChange(id: string, patch: CameraPatch, durationMs?: number): Promise<CameraProbeResult> {
+    const current = this.#records.get(id);
+    if (current === undefined) throw errors.cameraNotFound(id);
+    return this.#probe(this.#patched(current, patch), id, durationMs);
+  }
+
+  async #probe(
+    settings: Pick<CameraRecord, 'url' | 'transport' | 'audio'>,
+    id: string,
+    durationMs: number | undefined,
+  ): Promise<CameraProbeResult> {
+    if (this.#probes >= MAX_CONCURRENT_PROBES) {
+      throw errors.rateLimited(PROBE_RETRY_S, 'too many connection tests are running');
+    }
+    this.#probes++;
+    try {
+      const session = this.#pipelineOptions(id).session;
+      return await probeCamera({
+        url: settings.url,
+        transport: settings.transport,
+        audio: settings.audio,
+        ...(durationMs === undefined ? {} : { durationMs }),
+        ...(session === undefined ? {} : { session }),
+      });
+    } catch (err) {
+      if (err instanceof CameraProbeError) throw errors.probeFailed({ code: err.problem.code, message: err.message });
+      throw err;
+    } finally {
+      this.#probes--;
+    }
+  }
+
   /** Stops every camera and closes the store. */
   async close(): Promise<void> {
     const pipelines = [...this.#pipelines.values()];
     this.#pipelines.clear();
     await Promise.all(pipelines.map((p) => p.close()));
     await this.#store.close();
+  }
+
+  /** The record `patch` makes of `current`, validated (every problem at once). */
+  #patched(current: CameraRecord, patch: CameraPatch): CameraRecord {
+    const problems = patch.name === undefined ? [] : nameProblems(patch.name);
+    const credentialsChange = patch.url !== undefined || patch.username !== undefined || patch.password !== undefined;
+    const url = credentialsChange ? resolveOrCollect(patch, current.url, problems) : current.url;
+    if (problems.length > 0 || url === undefined) throw errors.validation(problems);
+    const { transport, onDemand, audio, enabled } = patch;
+    return {
+      ...current,
+      ...(transport === undefined ? {} : { transport }),
+      ...(onDemand === undefined ? {} : { onDemand }),
+      ...(audio === undefined ? {} : { audio }),
+      ...(enabled === undefined ? {} : { enabled }),
+      name: (patch.name ?? current.name).trim(),
+      url,
+      updatedAt: this.#now().toISOString(),
+    };
+  }
+
+  /** A camera pulls one stream once: a second registration of it is refused unless asked for. */
+  #refuseDuplicateSource(url: string, self: string | undefined): void {
+    const key = sourceKey(url);
+    for (const record of this.#records.values()) {
+      if (record.id !== self && sourceKey(record.url) === key) throw errors.duplicateSource(record.id);
+    }
   }
 
   #start(record: CameraRecord): void {
@@ -191,15 +288,15 @@ export class CameraManager {
 
   #view(record: CameraRecord): CameraView {
     const pipeline = this.#pipelines.get(record.id);
-    const playlist = `/live/${record.id}/index.m3u8`;
-    const embed = `/embed/${record.id}`;
     return {
       ...record,
-      url: redactUrl(record.url),
+      url: maskedUrl(record.url),
+      hasPassword: hasPassword(record.url),
       status: pipeline?.status() ?? {
         state: 'idle',
         since: record.updatedAt,
         lastError: null,
+        nextAttemptAt: null,
         reconnects: 0,
         tracks: [],
         bitrate: 0,
@@ -209,15 +306,12 @@ export class CameraManager {
         lastFrameAt: null,
         viewers: 0,
       },
-      links: {
-        playlist,
-        standardPlaylist: `/live/${record.id}/standard.m3u8`,
-        embed,
-        snippet: `<iframe src="${embed}?autoplay=1&muted=1" width="640" height="360" allow="autoplay; fullscreen" allowfullscreen style="border:0"></iframe>`,
-      },
     };
   }
 }
+
+/** 3 s: a connection test takes about that long, so one slot is free again by then. */
+const PROBE_RETRY_S = 3;
 
 function settingsOf(record: CameraRecord) {
   return {
@@ -229,36 +323,29 @@ function settingsOf(record: CameraRecord) {
   };
 }
 
-function definedOnly<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The URL `input` resolves to, or undefined with its problems added to `problems`. */
+function resolveOrCollect(
+  input: CameraUrlInput,
+  stored: string | undefined,
+  problems: FieldProblem[],
+): string | undefined {
+  try {
+    return resolveCameraUrl(input, stored);
+  } catch (err) {
+    if (!(err instanceof GatewayError)) throw err;
+    // A masked password outranks the rest: its code tells a client what to fix.
+    if (err.code === GatewayErrorCode.MASKED_PASSWORD) {
+      throw errors.maskedPassword([...err.fields, ...problems]);
+    }
+    problems.push(...err.fields);
+    return undefined;
+  }
 }
 
-/** Rules JSON Schema cannot say: the URL's scheme, characters and shape. Names the field in each problem. */
-export function validateCamera(input: { name: string; url: string }): FieldProblem[] {
+/** Rules JSON Schema cannot say about a name. */
+export function nameProblems(name: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  if (input.name.trim() === '') problems.push({ field: 'name', message: 'must not be empty' });
-
-  if (/[\u0000-\u001f\u007f]/.test(input.name))
-    problems.push({ field: 'name', message: 'must not hold control characters' });
-  const url = input.url;
-  if (url.length > MAX_URL_LENGTH) {
-    problems.push({ field: 'url', message: `must be at most ${MAX_URL_LENGTH} characters` });
-  } else if (UNSAFE_URL_CHARACTERS.test(url)) {
-    problems.push({ field: 'url', message: 'must not hold spaces or control characters (percent-encode them)' });
-  } else {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      problems.push({ field: 'url', message: 'is not a URL; expected rtsp://[user:password@]host[:port]/path' });
-    }
-    if (parsed !== undefined) {
-      if (parsed.protocol !== 'rtsp:' && parsed.protocol !== 'rtsps:') {
-        problems.push({ field: 'url', message: `must start with rtsp:// or rtsps://, not ${parsed.protocol}//` });
-      } else if (parsed.hostname === '') {
-        problems.push({ field: 'url', message: 'has no host' });
-      }
-    }
-  }
+  if (name.trim() === '') problems.push({ field: 'name', message: 'must not be empty' });
+  if (/[\u0000-\u001f\u007f]/.test(name)) problems.push({ field: 'name', message: 'must not hold control characters' });
   return problems;
 }

@@ -123,6 +123,58 @@ describe('CameraPipeline', () => {
   );
 
   it(
+    'a failed camera is never without its reason: a change of settings leaves `failed` with the reason cleared together',
+    async () => {
+      const server = await camera({ auth: { username: 'admin', password: 'right-one' } });
+      const wrong = server.url('/h264-aac', { username: 'admin', password: 'wrong-one' });
+      const p = pipeline({ url: wrong });
+      const seen: Array<{ state: CameraState; lastError: unknown }> = [];
+      p.on('state', (state) => seen.push({ state, lastError: p.status().lastError }));
+      await reach(p, 'failed');
+      // The bug: a PATCH of a failed camera cleared lastError and left the state `failed`.
+      p.update({ url: wrong, transport: 'udp', onDemand: false, audio: 'auto', enabled: true });
+      const after = p.status();
+      expect(after.state === 'failed' ? after.lastError : 'not failed').not.toBeNull();
+      expect(after.state).toBe('connecting');
+      await reach(p, 'failed');
+      for (const event of seen) if (event.state === 'failed') expect(event.lastError).not.toBeNull();
+      expect(p.status().nextAttemptAt).not.toBeNull();
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'a camera that comes back and streams starts again from the shortest delay: five restarts, five quick returns',
+    async () => {
+      const port = await getFreePort();
+      let server = await CamsimServer.start({ port });
+      cleanups.push(() => server.close());
+      // No jitter, and a cap far above the first delay: the delay after each restart shows
+      // whether the backoff started again (100 ms) or kept growing (200, 400, 800... ms).
+      const p = pipeline(
+        { url: server.url('/h264-aac') },
+        { ...FAST, backoff: { initialMs: 100, maxMs: 60_000, jitter: 0 } },
+      );
+      const delays: number[] = [];
+      for (let restart = 0; restart < 5; restart++) {
+        const before = p.status().framesReceived;
+        await reach(p, 'streaming');
+        // The session delivers media: the camera is back.
+        await expect.poll(() => p.status().framesReceived).toBeGreaterThan(before);
+        await server.close();
+        await reach(p, 'retrying');
+        const status = p.status();
+        delays.push(Date.parse(status.nextAttemptAt ?? '') - Date.parse(status.lastError?.at ?? ''));
+        server = await CamsimServer.start({ port });
+      }
+      await reach(p, 'streaming');
+      // `at` and `nextAttemptAt` are read a moment apart: a millisecond or two on a busy machine.
+      for (const delay of delays) expect(delay).toBeLessThan(150);
+    },
+    TIMEOUT_MS * 2,
+  );
+
+  it(
     'an unreachable camera: `retrying` with the reason, never `failed` (it may come back)',
     async () => {
       const port = await getFreePort();

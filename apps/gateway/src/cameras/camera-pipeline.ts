@@ -36,7 +36,10 @@ export interface CameraStatus {
   state: CameraState;
   /** ISO time of the last state change. */
   since: string;
+  /** Why the camera last failed; never null while the state is `failed`. */
   lastError: { code: string; message: string; at: string } | null;
+  /** ISO time of the next connection attempt while `retrying` or `failed`, else null. */
+  nextAttemptAt: string | null;
   /** Sessions started after the first. */
   reconnects: number;
   tracks: CameraTrackStatus[];
@@ -94,6 +97,10 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   #reconnects = 0;
   #sessionsStarted = 0;
   #failuresInARow = 0;
+  /** When the loop tries again (while waiting between attempts). */
+  #nextAttemptAt: number | undefined;
+  /** Frames of the running session: its first one proves the camera works again. */
+  #sessionFrames = 0;
   #stream: HlsStream | undefined;
   #bridge: SessionBridge | undefined;
   #session: RtspSession | undefined;
@@ -161,9 +168,14 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     const reconnect =
       before.url !== settings.url || before.transport !== settings.transport || before.audio !== settings.audio;
     if (reconnect) {
-      this.#lastError = undefined;
+      // New settings: the old failure says nothing about them. State and reason change together,
+      // so a `failed` camera never shows without its reason.
       this.#failuresInARow = 0;
       this.#backoff.reset();
+      if (this.#state === 'failed' || this.#state === 'retrying') {
+        this.#lastError = undefined;
+        this.#setState('connecting');
+      }
       // A running session restarts with the new settings; a stopped one starts (or not) below.
       if (this.#running !== undefined) void this.#stopPulling(false);
     }
@@ -190,6 +202,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
               message: this.#lastError.problem.message,
               at: new Date(this.#lastError.at).toISOString(),
             },
+      nextAttemptAt: this.#nextAttemptAt === undefined ? null : new Date(this.#nextAttemptAt).toISOString(),
       reconnects: this.#reconnects,
       tracks,
       bitrate: this.#bitrate(now),
@@ -268,7 +281,9 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   async #run(generation: number): Promise<void> {
     const current = () => generation === this.#generation && !this.#closed;
     while (current()) {
-      if (this.#state !== 'failed') this.#setState('connecting');
+      // Another attempt after a failure is not news: the failure was logged.
+      const retry = this.#state === 'retrying' || this.#state === 'failed';
+      if (this.#state !== 'failed') this.#setState('connecting', {}, undefined, retry);
       const session = new RtspSession({
         ...this.#options.session,
         url: this.#settings.url,
@@ -280,18 +295,18 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       let failure: unknown;
       session.on('error', (err) => (failure = err));
       const ended = new Promise<void>((resolve) => session.once('close', resolve));
+      this.#sessionFrames = 0;
       session.on('frame', (frame) => this.#count(frame));
       this.#bridge?.attach(session);
       this.#sessionsStarted++;
       if (this.#sessionsStarted > 1) this.#reconnects++;
-      let startedAt: number | undefined;
+      let streamed = false;
       try {
         await session.connect();
         if (!current()) break;
-        startedAt = this.#now();
+        streamed = true;
         this.#failuresInARow = 0;
-        this.#setState('streaming');
-        this.#options.logger?.info({ transport: session.transport }, 'camera streaming');
+        this.#setState('streaming', { transport: session.transport });
         await ended;
       } catch (err) {
         failure = err;
@@ -304,33 +319,52 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
         this.#framesDropped += session.stats.dropped;
       }
       if (!current()) break;
-      if (startedAt !== undefined) this.#backoff.sessionEnded(this.#now() - startedAt);
       const problem = cameraProblem(
         failure ?? new RtspError(RtspErrorCode.CONNECTION_CLOSED, 'the camera ended the session'),
       );
+      const repeated = retry && !streamed && this.#lastError?.problem.code === problem.code;
       this.#lastError = { problem, at: this.#now() };
       this.#failuresInARow++;
       const failed = problem.permanent && this.#failuresInARow >= (this.#options.failAfter ?? 3);
-      this.#setState(failed ? 'failed' : 'retrying');
       const delay = this.#backoff.next();
-      this.#options.logger?.warn(
-        { code: problem.code, retryInMs: delay, failuresInARow: this.#failuresInARow },
-        `camera session ended: ${problem.message}`,
-      );
+      this.#nextAttemptAt = this.#now() + delay;
+      const fields = { code: problem.code, retryInMs: delay, failuresInARow: this.#failuresInARow };
+      // The same failure again: a line at info would be one every 30 s per dead camera, forever.
+      if (!this.#setState(failed ? 'failed' : 'retrying', fields, problem.message, repeated)) {
+        const log = this.#options.logger;
+        if (repeated) log?.debug(fields, `camera session failed again: ${problem.message}`);
+        else log?.warn(fields, `camera session failed: ${problem.message}`);
+      }
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         this.#retryTimer = setTimeout(resolve, delay);
       });
       this.#wake = undefined;
       this.#retryTimer = undefined;
+      this.#nextAttemptAt = undefined;
     }
   }
 
-  #setState(state: CameraState): void {
-    if (state === this.#state) return;
+  /**
+   * Changes the state and logs the change: the one line per change an operator reads at `info`
+   * (a camera that fails is a warning, with its reason); `quiet` changes are logged at debug.
+   * False when the state was already `state`.
+   */
+  #setState(state: CameraState, fields: object = {}, reason?: string, quiet = false): boolean {
+    if (state === this.#state) return false;
+    const before = this.#state;
     this.#state = state;
     this.#since = this.#now();
+    const logger = this.#options.logger;
+    if (quiet) {
+      logger?.debug({ ...fields, from: before, state }, `camera ${state}${reason === undefined ? '' : `: ${reason}`}`);
+    } else if (state === 'retrying' || state === 'failed') {
+      logger?.warn({ ...fields, from: before, state }, `camera ${state}${reason === undefined ? '' : `: ${reason}`}`);
+    } else {
+      logger?.info({ ...fields, from: before, state }, `camera ${state}`);
+    }
     this.emit('state', state);
+    return true;
   }
 
   // ------------------------------------------------------------------ on demand
@@ -360,6 +394,9 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   // ------------------------------------------------------------------ counters
 
   #count(frame: Frame): void {
+    // The camera delivers media again: its next failure starts from the shortest delay (a camera
+    // that reboots five times must not wait longer each time it is back).
+    if (this.#sessionFrames++ === 0) this.#backoff.reset();
     const now = this.#now();
     this.#framesReceived++;
     this.#bytesReceived += frame.data.length;

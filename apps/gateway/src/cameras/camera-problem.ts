@@ -29,6 +29,11 @@ const PROBLEMS: Partial<Record<string, { message: string; permanent: boolean }>>
     message: 'the camera has no free stream slot (too many clients connected to it)',
     permanent: false,
   },
+  [RtspErrorCode.INVALID_MESSAGE]: {
+    message:
+      'the camera answered with something that is not RTSP (another service on this port, such as HTTP, or a broken message): check the port',
+    permanent: true,
+  },
   [RtspErrorCode.TIMEOUT]: { message: 'the camera stopped answering or sending video', permanent: false },
   [RtspErrorCode.CONNECTION_FAILED]: {
     message: 'cannot reach the camera (host unreachable, connection refused or unknown host)',

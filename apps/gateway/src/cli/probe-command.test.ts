@@ -1,7 +1,8 @@
 import { CamsimServer } from '@camgate/camsim';
+import { getFreePort } from '@camgate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from './io.js';
-import type { ProbeReport } from './probe-command.js';
+import { formatReport, type ProbeReport } from './probe-command.js';
 import { runCli } from './run-cli.js';
 
 function capture() {
@@ -75,18 +76,46 @@ describe('camgate probe', () => {
     expect(lines[4]).toMatch(/^1\s+audio\s+pcma\s+alaw\s+-\s+-\s+8000\s+1\s/);
   });
 
-  it('exits 1 with the coded error on stderr when the camera refuses the password', async () => {
+  it.each([
+    ['a table', []],
+    ['JSON', ['--json']],
+  ])('prints only the coded error, no %s, when the camera refuses the password', async (_what, flags) => {
     const { io, out, err } = capture();
     const url = camera.url('/h264-aac', { username: 'admin', password: 'nope' });
-    expect(await runCli(['probe', url, '--json', '--duration', '1'], io)).toBe(1);
+    expect(await runCli(['probe', url, ...flags, '--duration', '1'], io)).toBe(1);
     expect(err()).toMatch(/^camgate probe: the camera rejected the credentials .*\[RTSP_AUTH_FAILED\]\n$/);
-    expect((JSON.parse(out()) as ProbeReport).tracks).toEqual([]);
+    expect(out()).toBe('');
   });
 
-  it('exits 1 with RTSP_INVALID_URL for a non-RTSP URL', async () => {
-    const { io, err } = capture();
+  it.each([
+    ['a table', []],
+    ['JSON', ['--json']],
+  ])('prints only the coded error, no %s, when nothing listens on the port', async (_what, flags) => {
+    const { io, out, err } = capture();
+    const port = await getFreePort();
+    expect(await runCli(['probe', `rtsp://127.0.0.1:${port}/stream`, ...flags, '--duration', '1'], io)).toBe(1);
+    expect(err()).toMatch(/^camgate probe: connection refused .*\[RTSP_CONNECTION_FAILED\]\n$/);
+    expect(out()).toBe('');
+  });
+
+  it('exits 1 with only RTSP_INVALID_URL for a non-RTSP URL', async () => {
+    const { io, out, err } = capture();
     expect(await runCli(['probe', 'http://example.com/', '--json'], io)).toBe(1);
-    expect(err()).toContain('[RTSP_INVALID_URL]');
+    expect(err()).toMatch(/^camgate probe: .*\[RTSP_INVALID_URL\]\n$/);
+    expect(out()).toBe('');
+  });
+});
+
+describe('formatReport', () => {
+  it('prints no track table header when no track was received, only what was not', () => {
+    const text = formatReport({
+      url: 'rtsp://cam/x',
+      transport: 'tcp',
+      tracks: [],
+      unsupportedTracks: [{ kind: 'audio', encoding: 'G726-32', reason: 'unsupported codec' }],
+      durationMs: 1200,
+    });
+    expect(text).toBe('rtsp://cam/x (tcp, 1.2 s)\n\nnot received: audio (G726-32): unsupported codec\n');
   });
 });
 

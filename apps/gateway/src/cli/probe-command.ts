@@ -12,10 +12,11 @@ Connects to a camera, receives for a while and reports its tracks.
 Options:
       --transport <mode>   auto (default), tcp or udp
       --duration <s>       seconds to receive (default 5)
-      --json               print one JSON object and nothing else
+      --json               print the report as one JSON object and nothing else
   -h, --help               show this help
 
 Exit status: 0 when at least one track delivered frames, else 1 with the error on stderr.
+No report when the camera could not be reached or described no track: only the error.
 Credentials go in the URL (rtsp://user:password@host/path); they are never printed.
 `;
 
@@ -89,8 +90,11 @@ export async function probeCommand(args: string[], io: CliIo): Promise<number> {
   const report = buildReport(session, performance.now() - started);
   await session.close();
 
-  if (values.json === true) io.stdout.write(`${JSON.stringify(report)}\n`);
-  else io.stdout.write(formatReport(report));
+  // A report of nothing (refused, wrong password, not RTSP) would only bury the error: skip it.
+  if (report.tracks.length > 0 || report.unsupportedTracks.length > 0) {
+    if (values.json === true) io.stdout.write(`${JSON.stringify(report)}\n`);
+    else io.stdout.write(formatReport(report));
+  }
   if (frames > 0) return 0;
   const error = failure ?? { code: 'RTSP_TIMEOUT', message: `no frames received in ${seconds} s` };
   io.stderr.write(`camgate probe: ${error.message} [${error.code}]\n`);
@@ -118,7 +122,7 @@ function buildReport(session: RtspSession, durationMs: number): ProbeReport {
   };
 }
 
-/** The human-readable report: a table of tracks. */
+/** The human-readable report: a table of tracks (none without tracks), then those not received. */
 export function formatReport(report: ProbeReport): string {
   const header = [
     'ID',
@@ -157,7 +161,7 @@ export function formatReport(report: ProbeReport): string {
       .join('  ')
       .trimEnd()}\n`;
   let out = `${report.url} (${report.transport ?? 'not connected'}, ${(report.durationMs / 1000).toFixed(1)} s)\n\n`;
-  out += line(header);
+  if (rows.length > 0) out += line(header);
   for (const row of rows) out += line(row);
   for (const u of report.unsupportedTracks)
     out += `not received: ${u.kind}${u.encoding === undefined ? '' : ` (${u.encoding})`}: ${u.reason}\n`;

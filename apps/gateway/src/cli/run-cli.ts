@@ -3,6 +3,7 @@ import { GatewayErrorCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { CliIo } from './io.js';
 import { CAMSIM_USAGE, camsimCommand } from './camsim-command.js';
+import { KEYGEN_USAGE, keygenCommand } from './keygen-command.js';
 import { PROBE_USAGE, probeCommand } from './probe-command.js';
 import { SERVE_USAGE, serveCommand } from './serve-command.js';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   serve: { summary: 'run the gateway (HTTP server)', usage: SERVE_USAGE, run: serveCommand },
   probe: { summary: 'connect to an RTSP camera and report its tracks', usage: PROBE_USAGE, run: probeCommand },
   camsim: { summary: 'run the simulated camera (an RTSP server)', usage: CAMSIM_USAGE, run: camsimCommand },
+  keygen: { summary: 'print a new random API key for CAMGATE_API_KEY', usage: KEYGEN_USAGE, run: keygenCommand },
 };
 
 export const USAGE = `Usage: camgate <command> [options]

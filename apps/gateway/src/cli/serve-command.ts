@@ -17,7 +17,8 @@ Runs the gateway's HTTP server.
 
 Options:
   -p, --port <port>        HTTP port; 0 picks a free one   (default 8080, env CAMGATE_PORT)
-      --host <host>        interface to listen on         (default localhost, env CAMGATE_HOST)
+      --host <host>        interface to listen on         (default localhost, env CAMGATE_HOST);
+                           any other than localhost needs CAMGATE_API_KEY
       --data-dir <dir>     state directory                (default ./data, env CAMGATE_DATA_DIR)
       --log-level <level>  fatal, error, warn, info, debug, trace or silent
                                                           (default info, env CAMGATE_LOG_LEVEL)
@@ -25,18 +26,24 @@ Options:
                                                           (env CAMGATE_DEMO=false)
       --tls-cert <file>    PEM certificate chain and private key: serve HTTPS with HTTP/2
       --tls-key <file>     (env CAMGATE_TLS_CERT, CAMGATE_TLS_KEY; default plain HTTP)
+      --public-url <url>   the URL viewers reach the gateway at, for links and embed snippets
+                           (https://cams.example.com/; env CAMGATE_PUBLIC_URL; default: the
+                           scheme and host of each API request)
       --config <file>      JSON file with any setting by its name: port, host, dataDir,
-                           logLevel, demo, apiKey, corsOrigins, cameraAllowlist, trustProxy,
-                           onDemandIdleMs, partDurationMs, segmentDurationMs, tlsCert, tlsKey
+                           logLevel, demo, apiKey, publicUrl, corsOrigins, cameraAllowlist,
+                           trustProxy, onDemandIdleMs, partDurationMs, segmentDurationMs, tlsCert,
+                           tlsKey
                            (env CAMGATE_CONFIG)
   -h, --help               show this help
 
-Environment only: CAMGATE_API_KEY (the REST API then needs Authorization: Bearer <key>),
+Environment only: CAMGATE_API_KEY (the REST API then needs Authorization: Bearer <key>; at least
+32 random characters: make one with 'camgate keygen'; needed to serve beyond localhost),
 CAMGATE_CORS_ORIGINS (* or a comma-separated list of origins that may fetch streams),
 CAMGATE_CAMERA_ALLOWLIST (CIDRs or address:port allowed although loopback or link-local),
 CAMGATE_PART_DURATION_MS (200), CAMGATE_SEGMENT_DURATION_MS (2000),
 CAMGATE_ON_DEMAND_IDLE_MS (60000: on-demand cameras stop pulling this long after the last viewer),
-CAMGATE_TRUST_PROXY (reverse proxies whose X-Forwarded-For is believed: addresses or CIDRs).
+CAMGATE_TRUST_PROXY (reverse proxies whose X-Forwarded-For is believed: addresses or CIDRs),
+CAMGATE_LOG_FORMAT (json or pretty; default pretty on a terminal, else one JSON object per line).
 
 Precedence: command-line flags, then environment, then config file, then defaults.
 `;
@@ -58,6 +65,7 @@ export function parseServeArgs(args: string[]): { input: ConfigInput; configFile
         'no-demo': { type: 'boolean' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
+        'public-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -72,6 +80,7 @@ export function parseServeArgs(args: string[]): { input: ConfigInput; configFile
   if (values['no-demo'] === true) input.demo = false;
   if (values['tls-cert'] !== undefined) input.tlsCert = values['tls-cert'];
   if (values['tls-key'] !== undefined) input.tlsKey = values['tls-key'];
+  if (values['public-url'] !== undefined) input.publicUrl = values['public-url'];
   return { input, configFile: values.config, help: values.help === true };
 }
 
@@ -92,7 +101,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
 
   const tls = config.tlsCert === '' ? undefined : loadTlsFiles(config.tlsCert, config.tlsKey);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { env: io.env });
   const store = await FileCameraStore.open(config.dataDir);
   const addressPolicy = createAddressPolicy({ allow: config.cameraAllowlist });
   const cameras = await CameraManager.open({
@@ -109,6 +118,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     logger,
     cameras,
     apiKey: config.apiKey,
+    publicUrl: config.publicUrl,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
     ...(tls === undefined ? {} : { tls }),

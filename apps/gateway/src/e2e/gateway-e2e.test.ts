@@ -152,6 +152,35 @@ describe('gateway end to end', () => {
     expect((await fetch(`${origin}/live/${id}/video.m3u8`)).status).toBe(404);
   }, 60_000);
 
+  it("a password survives an edit: GStreamer's Digest server, the URL the API showed sent back with a new path", async (ctx) => {
+    requireTools(ctx, 'gst-rtsp-server');
+    gst ??= await startGstRtspServer({ gop: 25 });
+    const id = await add({ id: 'digest', name: 'Digest', url: gst.digestUrl('cam1'), transport: 'tcp' });
+    const camera = async () =>
+      (await (await fetch(`${origin}/v1/cameras/${id}`)).json()) as {
+        url: string;
+        hasPassword: boolean;
+        status: { state: string; lastError: { code: string } | null };
+      };
+    await expect.poll(async () => (await camera()).status.state, { timeout: 20_000 }).toBe('streaming');
+    const shown = await camera();
+    expect(shown.hasPassword).toBe(true);
+    expect(shown.url).toBe(`rtsp://${gst.user}:***@127.0.0.1:${gst.digestPort}/cam1`);
+    expect(JSON.stringify(shown)).not.toContain(gst.password);
+    // What a client (our dashboard, or a script) does: send back what it got, path changed.
+    const patched = await fetch(`${origin}/v1/cameras/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: shown.url.replace('/cam1', '/cam2') }),
+    });
+    expect(patched.status).toBe(200);
+    await expect.poll(async () => (await camera()).status.state, { timeout: 20_000 }).toBe('streaming');
+    expect((await camera()).status.lastError?.code).not.toBe('RTSP_AUTH_FAILED');
+    const multivariant = await fetch(`${origin}/live/${id}/index.m3u8`, { signal: AbortSignal.timeout(20_000) });
+    expect(multivariant.status).toBe(200);
+    expect((await fetch(`${origin}/v1/cameras/${id}`, { method: 'DELETE' })).status).toBe(204);
+  }, 60_000);
+
   it('an on-demand camera: idle, started by the first playlist request (answered once correct), idle again', async () => {
     const id = await add({
       id: 'lazy',

@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CamsimServer } from '@camgate/camsim';
 import { getFreePort } from '@camgate/testkit';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -41,9 +42,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Each camera its own stream (a second registration of one stream is refused). */
+let streams = 0;
 const camera = (overrides: Record<string, unknown> = {}) => ({
   name: 'Front door',
-  url: `rtsp://admin:${CANARY}@127.0.0.1:${deadPort}/stream1`,
+  url: `rtsp://admin:${CANARY}@127.0.0.1:${deadPort}/stream${++streams}`,
   ...overrides,
 });
 
@@ -53,26 +56,28 @@ function post(body: unknown, headers: Record<string, string> = {}) {
 
 describe('REST API /v1/cameras', () => {
   it('POST creates a camera: 201, Location, defaults, the password redacted, status and links', async () => {
-    const response = await post(camera({ id: 'front-door' }));
+    const response = await post(camera({ id: 'front-door', url: `rtsp://admin:${CANARY}@127.0.0.1:${deadPort}/s1` }));
     expect(response.statusCode).toBe(201);
     expect(response.headers.location).toBe('/v1/cameras/front-door');
     const body = response.json();
     expect(body).toMatchObject({
       id: 'front-door',
       name: 'Front door',
-      url: `rtsp://admin:***@127.0.0.1:${deadPort}/stream1`,
+      url: `rtsp://admin:***@127.0.0.1:${deadPort}/s1`,
+      hasPassword: true,
       transport: 'auto',
       onDemand: false,
       audio: 'auto',
       enabled: true,
       status: { state: expect.stringMatching(/^(connecting|retrying)$/), viewers: 0 },
+      // Absolute: on the scheme and host the request came to (CAMGATE_PUBLIC_URL when set).
       links: {
-        playlist: '/live/front-door/index.m3u8',
-        standardPlaylist: '/live/front-door/standard.m3u8',
-        embed: '/embed/front-door',
+        playlist: 'http://localhost:80/live/front-door/index.m3u8',
+        standardPlaylist: 'http://localhost:80/live/front-door/standard.m3u8',
+        embed: 'http://localhost:80/embed/front-door',
       },
     });
-    expect(body.links.snippet).toContain('<iframe src="/embed/front-door');
+    expect(body.links.snippet).toContain('<iframe src="http://localhost:80/embed/front-door?autoplay=1&amp;muted=1"');
     expect(response.body).not.toContain(CANARY);
   });
 
@@ -129,13 +134,19 @@ describe('REST API /v1/cameras', () => {
     ['not a URL', camera({ url: 'camera one' }), 'url'],
     ['an unknown transport', camera({ transport: 'http' }), 'transport'],
     ['an id that is not a slug', camera({ id: '../etc' }), 'id'],
-    ['an unknown property', camera({ password: 'x' }), 'password'],
+    ['an unknown property', camera({ secret: 'x' }), 'secret'],
+    ['the mask as a password field', { name: 'x', url: 'rtsp://admin:pw@cam/x', password: '***' }, 'password'],
+    ['a masked URL for a new camera', camera({ url: 'rtsp://admin:***@cam/x' }), 'url'],
+    ['an @ after the host', camera({ url: 'rtsp://cam/p?x=a@b' }), 'url'],
     ['a name of spaces', camera({ name: '   ' }), 'name'],
   ] as const)('400 for %s, naming the field', async ([, body, field]) => {
     const response = await post(body);
     expect(response.statusCode).toBe(400);
     const problem = response.json<{ errors: Array<{ field: string }> }>();
-    expect(problem).toMatchObject({ status: 400, code: GatewayErrorCode.VALIDATION });
+    expect(problem).toMatchObject({
+      status: 400,
+      code: expect.stringMatching(/^CAMGATE_ERR_(VALIDATION|MASKED_PASSWORD)$/),
+    });
     expect(problem.errors.map((e) => e.field)).toContain(field);
     expect(response.body).not.toContain(CANARY);
   });
@@ -183,7 +194,7 @@ describe('REST API /v1/cameras', () => {
     expect((await app.inject('/live/keyed/index.m3u8')).statusCode).not.toBe(401);
   }, 20_000);
 
-  it('100 wrong API keys: 429 after 10 with Retry-After, whatever X-Forwarded-For claims (S12)', async () => {
+  it('100 wrong API keys: 429 after 10 with Retry-After, whatever X-Forwarded-For claims (S12); the right key still works', async () => {
     await stop();
     await start('s3cret-key');
     const codes: number[] = [];
@@ -196,10 +207,13 @@ describe('REST API /v1/cameras', () => {
     }
     expect(codes.slice(0, 10)).toEqual(Array(10).fill(401));
     expect(new Set(codes.slice(10))).toEqual(new Set([429]));
-    const limited = await app.inject({ url: '/v1/cameras', headers: { authorization: 'Bearer s3cret-key' } });
+    const limited = await app.inject({ url: '/v1/cameras', headers: { authorization: 'Bearer guess-again' } });
     expect(limited.statusCode).toBe(429);
     expect(limited.json().code).toBe(GatewayErrorCode.RATE_LIMITED);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // Failures are throttled, not the holder of the key: from the same address, it still works.
+    const holder = await app.inject({ url: '/v1/cameras', headers: { authorization: 'Bearer s3cret-key' } });
+    expect(holder.statusCode).toBe(200);
   });
 
   it('1000 API requests at once: a burst of 100 is served, the rest get 429 with Retry-After (S13)', async () => {
@@ -252,3 +266,284 @@ describe('REST API /v1/cameras', () => {
     expect(response.json().code).toBe(GatewayErrorCode.NOT_FOUND);
   });
 });
+
+describe('credentials: kept, never shown, never replaced by the mask', () => {
+  const QUERY_SECRET = 'qs-Canary-81';
+
+  it('answers never carry a password in any form: user information, query string or path', async () => {
+    const created = await post({
+      id: 'query',
+      name: 'Query creds',
+      url: `rtsp://127.0.0.1:${deadPort}/live?user=admin&password=${QUERY_SECRET}&channel=1`,
+      enabled: false,
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({
+      url: `rtsp://127.0.0.1:${deadPort}/live?user=admin&password=***&channel=1`,
+      hasPassword: true,
+    });
+    const path = await post({
+      id: 'path',
+      name: 'Xiongmai',
+      url: `rtsp://127.0.0.1:${deadPort}/user=admin&password=${QUERY_SECRET}&channel=1&stream=0.sdp`,
+      enabled: false,
+    });
+    expect(path.json().url).toBe(`rtsp://127.0.0.1:${deadPort}/user=admin&password=***&channel=1&stream=0.sdp`);
+    const none = await post({ id: 'none', name: 'Open', url: `rtsp://127.0.0.1:${deadPort}/open`, enabled: false });
+    expect(none.json().hasPassword).toBe(false);
+    for (const url of ['/v1/cameras', '/v1/cameras/query', '/v1/cameras/path']) {
+      expect((await app.inject(url)).body).not.toContain(QUERY_SECRET);
+    }
+  });
+
+  it('username and password as write-only fields: stored, never shown', async () => {
+    const created = await post({
+      id: 'fields',
+      name: 'Fields',
+      url: `rtsp://127.0.0.1:${deadPort}/fields`,
+      username: 'admin',
+      password: CANARY,
+      enabled: false,
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ url: `rtsp://admin:***@127.0.0.1:${deadPort}/fields`, hasPassword: true });
+    expect(created.json()).not.toHaveProperty('password');
+    expect(created.json()).not.toHaveProperty('username');
+    expect(created.body).not.toContain(CANARY);
+    const removed = await app.inject({ method: 'PATCH', url: '/v1/cameras/fields', payload: { password: null } });
+    expect(removed.json()).toMatchObject({ url: `rtsp://admin@127.0.0.1:${deadPort}/fields`, hasPassword: false });
+  });
+
+  it.for([
+    ['the mask as the password field', { password: '***' }, 'password'],
+    ['the URL masked and pointed at another host', { url: 'rtsp://admin:***@192.0.2.1/stream1' }, 'url'],
+  ] as const)('PATCH refuses %s with CAMGATE_ERR_MASKED_PASSWORD; nothing changes', async ([, patch, field]) => {
+    await post(camera({ id: 'kept', enabled: false }));
+    const before = (await app.inject('/v1/cameras/kept')).json<{ url: string; updatedAt: string }>();
+    const response = await app.inject({ method: 'PATCH', url: '/v1/cameras/kept', payload: patch });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: GatewayErrorCode.MASKED_PASSWORD, errors: [{ field }] });
+    expect((await app.inject('/v1/cameras/kept')).json()).toMatchObject({
+      url: before.url,
+      updatedAt: before.updatedAt,
+    });
+  });
+
+  it('PATCH of the URL the API returned, with a changed path: the stored password is kept and the camera streams', async () => {
+    const server = await CamsimServer.start({ auth: { username: 'admin', password: CANARY } });
+    try {
+      await stop();
+      cameras = await CameraManager.open({
+        store: await FileCameraStore.open(dir),
+        pipeline: () => ({ backoff: { initialMs: 50, maxMs: 200 } }),
+      });
+      app = buildServer({ logger: pino({ level: 'silent' }), cameras });
+      await post({ id: 'cam', name: 'Cam', url: server.url('/h264-aac', { username: 'admin', password: CANARY }) });
+      await waitForState('cam', 'streaming');
+      const shown = (await app.inject('/v1/cameras/cam')).json<{ url: string }>().url;
+      expect(shown).toBe(`rtsp://admin:***@127.0.0.1:${server.port}/h264-aac`);
+      const patched = await app.inject({
+        method: 'PATCH',
+        url: '/v1/cameras/cam',
+        payload: { url: shown.replace('/h264-aac', '/h265-aac') },
+      });
+      expect(patched.statusCode).toBe(200);
+      expect(patched.json()).toMatchObject({
+        url: `rtsp://admin:***@127.0.0.1:${server.port}/h265-aac`,
+        hasPassword: true,
+      });
+      await waitForState('cam', 'streaming');
+      await expect
+        .poll(async () => (await app.inject('/v1/cameras/cam')).json<CameraBody>().status.tracks[0]?.codec, {
+          timeout: 10_000,
+        })
+        .toBe('h265');
+      // And on disk: the password itself, never the mask.
+      const record = await readStored('cam');
+      expect(record.url).toBe(server.url('/h265-aac', { username: 'admin', password: CANARY }));
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+});
+
+describe('one pull per camera stream', () => {
+  it('adding a stream that is registered already: 409 with the existing camera id; allowDuplicateSource adds it', async () => {
+    await post({ id: 'first', name: 'One', url: `rtsp://admin:${CANARY}@127.0.0.1:${deadPort}/same`, enabled: false });
+    // The same stream written differently: another user, no password, a trailing slash.
+    const second = await post({ name: 'One', url: `rtsp://viewer@127.0.0.1:${deadPort}/same/`, enabled: false });
+    expect(second.statusCode).toBe(409);
+    expect(second.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(second.json()).toMatchObject({ code: GatewayErrorCode.DUPLICATE_SOURCE, existingId: 'first' });
+    expect(second.body).not.toContain(CANARY);
+    const forced = await post({
+      name: 'One',
+      url: `rtsp://127.0.0.1:${deadPort}/same`,
+      enabled: false,
+      allowDuplicateSource: true,
+    });
+    expect(forced.statusCode).toBe(201);
+    expect(forced.json().id).toBe('one');
+    // Another stream of the same camera is no duplicate.
+    expect(
+      (await post({ name: 'Sub', url: `rtsp://127.0.0.1:${deadPort}/same?subtype=1`, enabled: false })).statusCode,
+    ).toBe(201);
+  });
+
+  it('a PATCH onto a stream another camera pulls: 409, unless allowed', async () => {
+    await post({ id: 'a', name: 'A', url: `rtsp://127.0.0.1:${deadPort}/a`, enabled: false });
+    await post({ id: 'b', name: 'B', url: `rtsp://127.0.0.1:${deadPort}/b`, enabled: false });
+    const moved = await app.inject({
+      method: 'PATCH',
+      url: '/v1/cameras/b',
+      payload: { url: `rtsp://127.0.0.1:${deadPort}/a` },
+    });
+    expect(moved.statusCode).toBe(409);
+    expect(moved.json()).toMatchObject({ code: GatewayErrorCode.DUPLICATE_SOURCE, existingId: 'a' });
+    const allowed = await app.inject({
+      method: 'PATCH',
+      url: '/v1/cameras/b',
+      payload: { url: `rtsp://127.0.0.1:${deadPort}/a`, allowDuplicateSource: true },
+    });
+    expect(allowed.statusCode).toBe(200);
+    // A camera's own stream is not a duplicate of itself.
+    expect((await app.inject({ method: 'PATCH', url: '/v1/cameras/a', payload: { name: 'A2' } })).statusCode).toBe(200);
+  });
+});
+
+describe('POST /v1/cameras/probe: test a camera without saving it', () => {
+  it('reports the tracks of a camera that streams, and saves nothing', async () => {
+    const server = await CamsimServer.start({ auth: { username: 'admin', password: CANARY } });
+    try {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/cameras/probe?durationMs=1000',
+        payload: { url: server.url('/h264-aac'), username: 'admin', password: CANARY, transport: 'tcp' },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({
+        transport: 'tcp',
+        tracks: [
+          expect.objectContaining({ kind: 'video', codec: 'h264', width: 640, browserPlayable: true }),
+          expect.objectContaining({ kind: 'audio', codec: 'aac', browserPlayable: true }),
+        ],
+      });
+      expect(response.json().tracks[0].frames).toBeGreaterThan(0);
+      expect(response.body).not.toContain(CANARY);
+      expect(cameras.size).toBe(0);
+      expect(server.sessionCount).toBe(0);
+    } finally {
+      await server.close();
+    }
+  }, 20_000);
+
+  it('a wrong password: 422 CAMGATE_ERR_PROBE_FAILED with the camera error; an edit is tested with the stored password', async () => {
+    const server = await CamsimServer.start({ auth: { username: 'admin', password: CANARY } });
+    try {
+      const wrong = await app.inject({
+        method: 'POST',
+        url: '/v1/cameras/probe?durationMs=500',
+        payload: { url: server.url('/h264-aac', { username: 'admin', password: 'nope' }) },
+      });
+      expect(wrong.statusCode).toBe(422);
+      expect(wrong.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(wrong.json()).toMatchObject({
+        code: GatewayErrorCode.PROBE_FAILED,
+        cameraError: { code: 'RTSP_AUTH_FAILED', message: 'wrong user name or password' },
+      });
+      // A saved camera (disabled: not pulling), its change tested with the stored password.
+      await post({
+        id: 'saved',
+        name: 'Saved',
+        url: server.url('/h264-aac', { username: 'admin', password: CANARY }),
+        enabled: false,
+      });
+      const change = await app.inject({
+        method: 'POST',
+        url: '/v1/cameras/saved/probe?durationMs=500',
+        payload: { url: `rtsp://admin:***@127.0.0.1:${server.port}/h265-aac` },
+      });
+      expect(change.statusCode).toBe(200);
+      expect(change.json().tracks[0]).toMatchObject({ codec: 'h265' });
+      // Nothing was saved.
+      expect((await app.inject('/v1/cameras/saved')).json().url).toContain('/h264-aac');
+      const unknown = await app.inject({ method: 'POST', url: '/v1/cameras/nope/probe', payload: {} });
+      expect(unknown.json().code).toBe(GatewayErrorCode.CAMERA_NOT_FOUND);
+    } finally {
+      await server.close();
+    }
+  }, 20_000);
+
+  it('a port nobody listens on: 422 with RTSP_CONNECTION_FAILED; a bad URL: 400 naming the field', async () => {
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/v1/cameras/probe',
+      payload: { url: `rtsp://127.0.0.1:${deadPort}/x` },
+    });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().cameraError.code).toBe('RTSP_CONNECTION_FAILED');
+    const invalid = await app.inject({ method: 'POST', url: '/v1/cameras/probe', payload: { url: 'http://x' } });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json().errors).toEqual([expect.objectContaining({ field: 'url' })]);
+  });
+});
+
+describe('links, keys and errors an operator can rely on', () => {
+  it('links and snippets are absolute on CAMGATE_PUBLIC_URL (a proxy path prefix included)', async () => {
+    await app.close();
+    app = buildServer({ logger: pino({ level: 'silent' }), cameras, publicUrl: 'https://cams.example.com/site/' });
+    const created = (await post(camera({ id: 'pub', enabled: false }))).json();
+    expect(created.links).toEqual({
+      playlist: 'https://cams.example.com/site/live/pub/index.m3u8',
+      standardPlaylist: 'https://cams.example.com/site/live/pub/standard.m3u8',
+      embed: 'https://cams.example.com/site/embed/pub',
+      snippet: expect.stringContaining('src="https://cams.example.com/site/embed/pub?autoplay=1&amp;muted=1"'),
+    });
+  });
+
+  it('without it, links follow the host the API was asked on; a Host that is no host name gives relative links', async () => {
+    await post(camera({ id: 'h', enabled: false }));
+    const asked = await app.inject({ url: '/v1/cameras/h', headers: { host: 'gateway.lan:8080' } });
+    expect(asked.json().links.playlist).toBe('http://gateway.lan:8080/live/h/index.m3u8');
+    const odd = await app.inject({ url: '/v1/cameras/h', headers: { host: 'evil"><script>' } });
+    expect(odd.json().links.playlist).toBe('/live/h/index.m3u8');
+  });
+
+  it('a 401 says how to authenticate (WWW-Authenticate: Bearer)', async () => {
+    await stop();
+    await start('a-key-that-is-long-enough-0123456789');
+    const missing = await app.inject('/v1/cameras');
+    expect(missing.statusCode).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="camgate"');
+    const wrong = await app.inject({ url: '/v1/cameras', headers: { authorization: 'Bearer nope' } });
+    expect(wrong.headers['www-authenticate']).toMatch(/^Bearer realm="camgate", error="invalid_token"$/);
+  });
+
+  it('a body with several problems names every one, the URL rules included', async () => {
+    const response = await post({ id: 'Bad Id', name: ' ', url: 'rtsp://cam/p?x=a@b', transport: 'http' });
+    expect(response.statusCode).toBe(400);
+    const fields = response.json<{ errors: Array<{ field: string }> }>().errors.map((e) => e.field);
+    expect(fields.sort()).toEqual(['id', 'name', 'transport', 'url']);
+  });
+});
+
+interface CameraBody {
+  status: { state: string; tracks: Array<{ codec: string }> };
+}
+
+async function waitForState(id: string, state: string): Promise<void> {
+  await expect
+    .poll(async () => (await app.inject(`/v1/cameras/${id}`)).json<{ status: { state: string } }>().status.state, {
+      timeout: 15_000,
+    })
+    .toBe(state);
+}
+
+async function readStored(id: string): Promise<{ url: string }> {
+  const store = JSON.parse(await readFile(join(dir, 'cameras.json'), 'utf8')) as {
+    cameras: Array<{ id: string; url: string }>;
+  };
+  const record = store.cameras.find((c) => c.id === id);
+  if (record === undefined) throw new Error(`no camera ${id} on disk`);
+  return record;
+}

@@ -76,13 +76,20 @@ describe('dashboard page /', () => {
     const scriptTags = body.match(/<script[^>]*>/g);
     expect(scriptTags).toEqual([
       '<script type="application/json" id="config">',
-      '<script src="/assets/hls.min.js">',
+      '<script src="assets/hls.min.js">',
       '<script>',
     ]);
     expect(body).not.toMatch(/https?:\/\//);
     expect(body).toContain('new Hls({ lowLatencyMode: options.lowLatency !== false })');
     expect(body).toContain('IntersectionObserver');
     expect(body).toContain("canPlayType('application/vnd.apple.mpegurl')");
+  });
+
+  it('uses relative URLs only, so it works under a reverse proxy path prefix', async () => {
+    const { body } = await app.inject('/');
+    // No root-relative URL in markup (src, href, action) or in the script's requests.
+    expect(body.match(/(?:src|href|action)="\/[^"]*"/g) ?? []).toEqual([]);
+    expect(body.match(/['"]\/(?:v1|live|embed|assets|docs)\b[^'"]*['"]/g) ?? []).toEqual([]);
   });
 
   it('builds the DOM from data with textContent, never by parsing HTML (S11)', async () => {

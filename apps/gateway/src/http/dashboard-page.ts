@@ -71,11 +71,18 @@ dialog form { padding: 1.25rem; display: flex; flex-direction: column; gap: 0.35
 dialog h2 { margin: 0 0 0.5rem; font-size: 1.1rem; }
 dialog label { font-weight: 600; font-size: 0.9rem; margin-top: 0.4rem; }
 dialog label.check { font-weight: 400; display: flex; gap: 0.5rem; align-items: center; }
-dialog input[type="text"], dialog select { font: inherit; padding: 0.4rem 0.5rem; border: 1px solid var(--line);
+dialog input[type="text"], dialog input[type="password"], dialog select { font: inherit; padding: 0.4rem 0.5rem; border: 1px solid var(--line);
   border-radius: 6px; width: 100%; }
 dialog input[aria-invalid="true"] { border-color: var(--danger); }
 .field-error, .form-error { margin: 0; color: var(--danger); font-size: 0.85rem; min-height: 0; }
 .hint { margin: 0; color: var(--muted); font-size: 0.8rem; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0 0.75rem; }
+.pair label { display: block; }
+.probe-result { margin: 0.4rem 0 0; padding: 0.45rem 0.6rem; border-radius: 6px; background: #f1f5f9; font-size: 0.85rem;
+  overflow-wrap: anywhere; }
+.probe-result[data-ok="true"] { background: #ecfdf5; color: #166534; }
+.probe-result[data-ok="false"] { background: #fef2f2; color: var(--danger); }
+#probe { margin-right: auto; }
 .dialog-actions { display: flex; justify-content: flex-end; gap: 0.5rem; margin-top: 0.8rem; }
 [hidden] { display: none !important; }
 `;
@@ -186,9 +193,8 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
 
   function el(root, selector) { return root.querySelector(selector); }
 
-  function absoluteSnippet(snippet) {
-    return snippet.split('src="/').join('src="' + location.origin + '/');
-  }
+  // Every URL of this page is relative, so it works under a reverse proxy's path prefix.
+  function livePath(id, file) { return 'live/' + encodeURIComponent(id) + '/' + file; }
 
   function formatBitrate(bits) {
     if (!bits) return '';
@@ -212,7 +218,7 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
           if (!tile || tile.node !== entry.target) return;
           if (entry.isIntersecting) {
             onScreen.add(tile.id);
-            if (tile.camera.enabled !== false && !tile.player) startPlayer(tile);
+            if (!unavailable(tile.camera) && !tile.player) startPlayer(tile);
           } else {
             onScreen.delete(tile.id);
             stopPlayer(tile);
@@ -238,14 +244,29 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     return tile;
   }
 
+  /**
+   * A camera that cannot stream (failed: wrong password, wrong path...) gets no player: it would
+   * only poll for a stream that does not come, and count as a viewer. The tile says why, in the
+   * camera's own words, until a poll shows another state.
+   */
+  function unavailable(camera) {
+    return camera.enabled === false || (camera.status && camera.status.state === 'failed');
+  }
+
+  function unavailableText(camera) {
+    if (camera.enabled === false) return 'Disabled';
+    var error = camera.status && camera.status.lastError;
+    return 'Camera unavailable \u2014 ' + (error && error.message ? String(error.message) : 'it failed');
+  }
+
   /** The overlay says what the player says, or what the gateway says when the player only waits. */
   function showOverlay(tile) {
     var text;
     var cameraState = tile.camera.status && tile.camera.status.state;
-    if (tile.camera.enabled === false) text = 'Disabled';
+    if (unavailable(tile.camera)) text = unavailableText(tile.camera);
     else if (tile.playerState === 'playing' || tile.playerState === 'ready') text = undefined;
     else if (tile.playerState === 'blocked' || tile.playerState === 'unsupported') text = PLAYER_TEXT[tile.playerState];
-    else if (cameraState === 'retrying' || cameraState === 'failed') text = PLAYER_TEXT.down;
+    else if (cameraState === 'retrying') text = PLAYER_TEXT.down;
     else text = PLAYER_TEXT[tile.playerState] || PLAYER_TEXT.connecting;
     var overlay = el(tile.node, '.overlay');
     overlay.hidden = text === undefined;
@@ -255,12 +276,10 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
   function startPlayer(tile) {
     var video = el(tile.node, 'video');
     video.muted = true;
-    var links = tile.camera.links || {};
     var wall = tiles.size > WALL_TILES;
     var lowLatency = !wall || MULTIPLEXED;
-    var src = lowLatency ? links.playlist : links.standardPlaylist;
-    if (typeof src !== 'string' || src.indexOf('/live/') !== 0) return;
-    if (wall) src = src.replace(/(index|standard)\\.m3u8$/, lowLatency ? 'video.m3u8' : 'standard-video.m3u8');
+    var file = wall ? (lowLatency ? 'video.m3u8' : 'standard-video.m3u8') : lowLatency ? 'index.m3u8' : 'standard.m3u8';
+    var src = livePath(tile.id, file);
     tile.player = camgatePlayer(video, src, {
       autoplay: true,
       lowLatency: lowLatency,
@@ -302,7 +321,10 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
 
     var error = el(node, '.error');
     var message = status.lastError && status.lastError.message;
-    error.textContent = message ? String(message) : '';
+    var retry = status.nextAttemptAt ? Date.parse(status.nextAttemptAt) - Date.now() : NaN;
+    error.textContent = message
+      ? String(message) + (retry > 1500 ? ' (next attempt in ' + Math.round(retry / 1000) + ' s)' : '')
+      : '';
     error.hidden = !message || state === 'streaming';
 
     var notes = el(node, '.notes');
@@ -317,13 +339,13 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     notes.hidden = notes.childElementCount === 0;
 
     var links = camera.links || {};
-    var open = el(node, '.open');
-    if (typeof links.embed === 'string' && links.embed.indexOf('/embed/') === 0) open.setAttribute('href', links.embed);
+    el(node, '.open').setAttribute('href', 'embed/' + encodeURIComponent(camera.id));
     var snippet = el(node, '.snippet');
-    var text = typeof links.snippet === 'string' ? absoluteSnippet(links.snippet) : '';
+    // The gateway builds it absolute (CAMGATE_PUBLIC_URL): it is pasted on other sites.
+    var text = typeof links.snippet === 'string' ? links.snippet : '';
     if (snippet.value !== text) snippet.value = text;
 
-    if (camera.enabled === false) stopPlayer(tile);
+    if (unavailable(camera)) stopPlayer(tile);
     else if (!tile.player && visible(tile)) startPlayer(tile);
     showOverlay(tile);
   }
@@ -425,7 +447,7 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
   // ------------------------------------------------------------ polling
 
   function fetchAll(page, items) {
-    return api('GET', '/v1/cameras?perPage=100&page=' + page).then(function (res) {
+    return api('GET', 'v1/cameras?perPage=100&page=' + page).then(function (res) {
       if (!res.ok || !res.data || !Array.isArray(res.data.items)) throw res;
       items = items.concat(res.data.items);
       return page < res.data.pageCount && page < 50 ? fetchAll(page + 1, items) : items;
@@ -461,10 +483,33 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
 
   // ------------------------------------------------------------ add / edit / delete
 
-  var FIELDS = ['name', 'url', 'transport', 'audio', 'onDemand', 'enabled'];
+  var FIELDS = ['name', 'url', 'username', 'password', 'transport', 'audio', 'onDemand', 'enabled'];
+  var SETTINGS = ['name', 'url', 'transport', 'audio', 'onDemand', 'enabled'];
+  var probeResult = document.getElementById('probe-result');
+  var probeButton = document.getElementById('probe');
+  var duplicateRow = document.getElementById('duplicate-row');
+  var passwordHint = document.getElementById('password-hint');
+
+  /** The URL split for the form: credentials go to their own fields, the URL keeps the rest. */
+  function splitUrl(url) {
+    var match = /^(rtsps?:[/][/])([^@/?#]*)@(.*)$/i.exec(url || '');
+    if (!match) return { url: url || '', username: '' };
+    var userinfo = match[2];
+    var colon = userinfo.indexOf(':');
+    var user = colon === -1 ? userinfo : userinfo.slice(0, colon);
+    try { user = decodeURIComponent(user); } catch (e) { /* shown as it is */ }
+    return { url: match[1] + match[3], username: user };
+  }
+
+  function hostOf(url) {
+    var match = /^rtsps?:[/][/](?:[^@/?#]*@)?([[][^\\]]*\\]|[^:/?#]*)/i.exec(url || '');
+    return match ? match[1].toLowerCase() : '';
+  }
 
   function clearErrors() {
     formError.textContent = '';
+    probeResult.textContent = '';
+    probeResult.hidden = true;
     form.querySelectorAll('[data-error-for]').forEach(function (node) {
       node.textContent = '';
       node.hidden = true;
@@ -500,14 +545,22 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
   }
 
   function openForm(camera) {
-    editing = camera || null;
+    editing = camera ? Object.assign({}, camera) : null;
     clearErrors();
     form.reset();
     formTitle.textContent = camera ? 'Edit camera' : 'Add camera';
     urlHint.hidden = !camera;
+    duplicateRow.hidden = true;
+    input('allowDuplicateSource').checked = false;
+    input('password').placeholder = camera && camera.hasPassword ? 'unchanged' : '';
+    passwordHint.hidden = !(camera && camera.hasPassword);
     if (camera) {
+      var split = splitUrl(camera.url);
+      editing.formUrl = split.url;
+      editing.formUsername = split.username;
       input('name').value = camera.name;
-      input('url').value = camera.url;
+      input('url').value = split.url;
+      input('username').value = split.username;
       input('transport').value = camera.transport;
       input('audio').value = camera.audio;
       input('onDemand').checked = !!camera.onDemand;
@@ -528,6 +581,8 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     return {
       name: input('name').value,
       url: input('url').value.trim(),
+      username: input('username').value,
+      password: input('password').value,
       transport: input('transport').value,
       audio: input('audio').value,
       onDemand: input('onDemand').checked,
@@ -535,28 +590,69 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     };
   }
 
-  form.addEventListener('submit', function (event) {
-    event.preventDefault();
+  /**
+   * What to send: for a new camera, everything (credentials only when typed); for an edit, only
+   * what changed. The password is write-only: empty keeps the stored one, which the gateway never
+   * sends to another host, so a changed host needs it typed again.
+   */
+  function requestBody(values) {
+    var body = {};
+    if (!editing) {
+      SETTINGS.forEach(function (field) { body[field] = values[field]; });
+      if (values.username !== '') body.username = values.username;
+      if (values.password !== '') body.password = values.password;
+    } else {
+      SETTINGS.forEach(function (field) {
+        var before = field === 'url' ? editing.formUrl : editing[field];
+        if (values[field] !== before) body[field] = values[field];
+      });
+      if (values.username !== editing.formUsername) body.username = values.username === '' ? null : values.username;
+      if (values.password !== '') body.password = values.password;
+    }
+    if (input('allowDuplicateSource').checked) body.allowDuplicateSource = true;
+    return body;
+  }
+
+  /** A stored password is kept for the same user on the same host only: otherwise it must be typed. */
+  function passwordNeeded(values) {
+    return !!editing && editing.hasPassword && values.password === '' && values.username !== '' &&
+      (hostOf(values.url) !== hostOf(editing.formUrl) || values.username !== editing.formUsername);
+  }
+  var PASSWORD_AGAIN = {
+    errors: [{ field: 'password', message: 'the address or user name changed: type the password again (a stored password is only kept for the same user on the same host)' }],
+  };
+
+  /** The form's values, or null (with the reason shown) when the password must be typed again. */
+  function checkedValues() {
     clearErrors();
     var values = formValues();
+    if (!passwordNeeded(values)) return values;
+    showProblem(PASSWORD_AGAIN);
+    return null;
+  }
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var values = checkedValues();
+    if (!values) return;
+    var body = requestBody(values);
     var request;
     if (editing) {
-      // Only what changed: the URL shows its password as ***, and sending it back would store ***.
-      var patch = {};
-      FIELDS.forEach(function (field) {
-        if (values[field] !== editing[field]) patch[field] = values[field];
-      });
-      if (Object.keys(patch).length === 0) { closeForm(); return; }
-      request = api('PATCH', '/v1/cameras/' + encodeURIComponent(editing.id), patch);
+      if (Object.keys(body).length === 0) { closeForm(); return; }
+      request = api('PATCH', 'v1/cameras/' + encodeURIComponent(editing.id), body);
     } else {
-      request = api('POST', '/v1/cameras', values);
+      request = api('POST', 'v1/cameras', body);
     }
     var submit = form.querySelector('button[type="submit"]');
     submit.disabled = true;
     request.then(
       function (res) {
         submit.disabled = false;
-        if (!res.ok) { showProblem(res.data, res.status); return; }
+        if (!res.ok) {
+          if (res.data && res.data.code === 'CAMGATE_ERR_DUPLICATE_SOURCE') duplicateRow.hidden = false;
+          showProblem(res.data, res.status);
+          return;
+        }
         closeForm();
         refresh();
       },
@@ -568,12 +664,60 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     );
   });
 
+  // Test connection: the gateway connects with what the form says (the stored password where the
+  // field is empty), receives a few seconds and reports the tracks; nothing is saved.
+  function describeProbe(result) {
+    var tracks = (result.tracks || []).map(function (track) {
+      var parts = [String(track.codec || track.kind).toUpperCase()];
+      if (track.width && track.height) parts.push(track.width + '\u00d7' + track.height);
+      if (track.fps) parts.push(Math.round(track.fps) + ' fps');
+      if (track.sampleRate) parts.push(track.sampleRate / 1000 + ' kHz');
+      if (track.browserPlayable === false) parts.push('(not playable in browsers' + (track.reason ? ': ' + track.reason : '') + ')');
+      return parts.join(' ');
+    });
+    return '\u2713 Connected over ' + String(result.transport).toUpperCase() + ': ' +
+      (tracks.length ? tracks.join('; ') : 'no tracks');
+  }
+
+  probeButton.addEventListener('click', function () {
+    var values = checkedValues();
+    if (!values) return;
+    var body = requestBody(values);
+    delete body.allowDuplicateSource;
+    if (!editing) delete body.name;
+    var path = editing ? 'v1/cameras/' + encodeURIComponent(editing.id) + '/probe' : 'v1/cameras/probe';
+    probeButton.disabled = true;
+    probeResult.hidden = false;
+    probeResult.removeAttribute('data-ok');
+    probeResult.textContent = 'Connecting to the camera\u2026';
+    api('POST', path, body).then(
+      function (res) {
+        probeButton.disabled = false;
+        if (res.ok && res.data) {
+          probeResult.setAttribute('data-ok', 'true');
+          probeResult.textContent = describeProbe(res.data);
+        } else if (res.data && res.data.cameraError) {
+          probeResult.setAttribute('data-ok', 'false');
+          probeResult.textContent = '\u2717 ' + res.data.cameraError.message + ' [' + res.data.cameraError.code + ']';
+        } else {
+          probeResult.hidden = true;
+          showProblem(res.data, res.status);
+        }
+      },
+      function (err) {
+        probeButton.disabled = false;
+        probeResult.hidden = true;
+        formError.textContent = err instanceof AuthNeeded ? 'Enter the API key above, then try again.' : 'The gateway cannot be reached.';
+      }
+    );
+  });
+
   document.getElementById('cancel').addEventListener('click', closeForm);
   addButton.addEventListener('click', function () { openForm(null); });
 
   function removeCamera(tile) {
     if (!window.confirm('Delete the camera \\u201c' + tile.camera.name + '\\u201d? Its stream and embed links stop working.')) return;
-    api('DELETE', '/v1/cameras/' + encodeURIComponent(tile.id)).then(
+    api('DELETE', 'v1/cameras/' + encodeURIComponent(tile.id)).then(
       function (res) {
         if (res.ok || res.status === 404) removeTile(tile);
         else showNotice((res.data && res.data.detail) || 'The camera could not be deleted.');
@@ -602,7 +746,7 @@ function dashboardPage(config: { version: string; api: boolean; pollMs: number }
 <h1>camgate ${escapeHtml(config.version)}</h1>
 <nav>
 <button type="button" class="primary" id="add-button">Add camera</button>
-<a href="/docs">API docs</a>
+<a href="docs">API docs</a>
 </nav>
 </header>
 <section class="banner" id="key-panel" hidden>
@@ -631,9 +775,18 @@ function dashboardPage(config: { version: string; api: boolean; pollMs: number }
 <input type="text" id="f-name" name="name" maxlength="200" required placeholder="Front door">
 ${fieldError('name')}
 <label for="f-url">RTSP URL</label>
-<input type="text" id="f-url" name="url" maxlength="2048" required spellcheck="false" autocomplete="off" placeholder="rtsp://user:password@192.168.1.20:554/stream1">
-<p class="hint" id="url-hint" hidden>The password shows as ***: leave the URL as it is to keep it.</p>
+<input type="text" id="f-url" name="url" maxlength="2048" required spellcheck="false" autocomplete="off" placeholder="rtsp://192.168.1.20:554/stream1">
+<p class="hint" id="url-hint" hidden>Secrets in the URL show as ***: leave them as they are to keep them.</p>
 ${fieldError('url')}
+<div class="pair">
+<div><label for="f-username">User name</label>
+<input type="text" id="f-username" name="username" maxlength="256" spellcheck="false" autocomplete="off">
+${fieldError('username')}</div>
+<div><label for="f-password">Password</label>
+<input type="password" id="f-password" name="password" maxlength="256" autocomplete="new-password">
+${fieldError('password')}</div>
+</div>
+<p class="hint" id="password-hint" hidden>Leave the password empty to keep the stored one.</p>
 <label for="f-transport">Transport</label>
 <select id="f-transport" name="transport">
 <option value="auto">Auto (TCP, then UDP)</option>
@@ -651,8 +804,11 @@ ${fieldError('audio')}
 ${fieldError('onDemand')}
 <label class="check"><input type="checkbox" name="enabled" checked> Enabled</label>
 ${fieldError('enabled')}
+<label class="check" id="duplicate-row" hidden><input type="checkbox" name="allowDuplicateSource"> Add it anyway: a second connection to the same camera stream</label>
+<p class="probe-result" id="probe-result" role="status" hidden></p>
 <p class="form-error" id="form-error" role="alert"></p>
 <div class="dialog-actions">
+<button type="button" id="probe">Test connection</button>
 <button type="button" id="cancel">Cancel</button>
 <button type="submit" class="primary">Save</button>
 </div>
@@ -679,7 +835,7 @@ ${fieldError('enabled')}
 </article>
 </template>
 <script type="application/json" id="config">${jsonForScript(config)}</script>
-<script src="/assets/hls.min.js"></script>
+<script src="assets/hls.min.js"></script>
 <script>${DASHBOARD_SCRIPT}</script>
 </body>
 </html>

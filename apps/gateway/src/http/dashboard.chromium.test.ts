@@ -1,6 +1,8 @@
 /// <reference lib="dom" />
 // The page functions below run in Chromium: they use the DOM types, which the gateway does not otherwise load.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CamsimServer } from '@camgate/camsim';
@@ -81,8 +83,10 @@ async function cspViolationsIn(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { cspViolations?: string[] }).cspViolations ?? []);
 }
 
+/** Adds a camera through the API; these tests pull the one simulated camera many times on purpose. */
 async function addCamera(body: Record<string, unknown>): Promise<string> {
-  const res = await app!.inject({ method: 'POST', url: '/v1/cameras', payload: body });
+  const payload = { allowDuplicateSource: true, ...body };
+  const res = await app!.inject({ method: 'POST', url: '/v1/cameras', payload });
   expect(res.statusCode).toBe(201);
   return res.json<{ id: string }>().id;
 }
@@ -166,8 +170,9 @@ describe('dashboard and embed page in headless Chromium', () => {
       });
       expect(await page.locator(`${tile} .badge`).getAttribute('data-state')).toBe('streaming');
       expect(await page.locator(`${tile} .overlay`).isHidden()).toBe(true);
+      // Absolute (the gateway's address as the page reached it): it is pasted on other sites.
       expect(await page.locator(`${tile} .snippet`).inputValue()).toMatch(
-        new RegExp(`^<iframe src="${origin}/embed/${id}\\?autoplay=1&muted=1"`),
+        new RegExp(`^<iframe src="${origin}/embed/${id}\\?autoplay=1&amp;muted=1"`),
       );
 
       const png = await page.locator(`${tile} video`).screenshot();
@@ -221,7 +226,10 @@ describe('dashboard and embed page in headless Chromium', () => {
       expect(cameras!.get('porch')).toMatchObject({ name: 'Porch', enabled: false });
 
       await tile.locator('.edit').click();
-      expect(await page.inputValue('#f-url')).toBe('rtsp://admin:***@127.0.0.1:9/stream1');
+      // The credentials have their own fields; the password is never shown, not even as ***.
+      expect(await page.inputValue('#f-url')).toBe('rtsp://127.0.0.1:9/stream1');
+      expect(await page.inputValue('#f-username')).toBe('admin');
+      expect(await page.inputValue('#f-password')).toBe('');
       await page.fill('#f-name', 'Back porch');
       await page.click('#camera-form button[type="submit"]');
       await page.waitForFunction(
@@ -280,7 +288,7 @@ describe('dashboard and embed page in headless Chromium', () => {
     }
   }, 60_000);
 
-  it('the embed page plays, shows the offline overlay while the camera is disabled, and recovers by itself', async (ctx) => {
+  it('the embed page plays, says the camera is disabled while it is, and recovers by itself', async (ctx) => {
     requireTools(ctx, 'chromium');
     const id = await addCamera({ name: HOSTILE_NAME, url: camsim!.url('/h264-aac'), transport: 'tcp' });
     const { page, watch } = await openTab();
@@ -298,7 +306,7 @@ describe('dashboard and embed page in headless Chromium', () => {
       await page.waitForFunction(
         () => {
           const overlay = document.getElementById('overlay');
-          return overlay !== null && !overlay.hidden && overlay.textContent.includes('Camera offline');
+          return overlay !== null && !overlay.hidden && overlay.textContent.includes('This camera is disabled');
         },
         null,
         { timeout: 60_000, polling: 250 },
@@ -355,6 +363,174 @@ describe('dashboard and embed page in headless Chromium', () => {
       await removeCamera(id);
     }
   }, 90_000);
+  it('a camera that failed (wrong password): its reason instead of "offline", no player, no viewer; it plays once fixed', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const locked = await CamsimServer.start({ auth: { username: 'admin', password: 'right-pw' } });
+    const id = await addCamera({
+      id: 'locked',
+      name: 'Locked',
+      url: locked.url('/h264-aac', { username: 'admin', password: 'wrong-pw' }),
+      transport: 'tcp',
+    });
+    const { page, watch } = await openTab();
+    const requests = liveRequests(page);
+    const REASON = 'Camera unavailable — wrong user name or password';
+    try {
+      await expect.poll(() => cameras!.get(id)?.status.state, { timeout: 30_000 }).toBe('failed');
+      await page.goto(`${origin}/`);
+      const tile = '.tile[data-id="locked"]';
+      await page.waitForFunction(
+        ([sel, text]) => document.querySelector(`${sel} .overlay-text`)?.textContent === text,
+        [tile, REASON] as const,
+        { timeout: 15_000 },
+      );
+      expect(await page.locator(`${tile} .badge`).getAttribute('data-state')).toBe('failed');
+      // Another poll of the API, and still no request for the camera's stream: no viewer of it.
+      await page.waitForResponse((response) => response.url().includes('/v1/cameras?'), { timeout: 10_000 });
+      expect(requests.filter((url) => url.includes('/live/locked/'))).toEqual([]);
+      expect(cameras!.get(id)?.status.viewers).toBe(0);
+
+      // Embedded: the same words; the page asks for the state (held), never for the playlist.
+      await page.goto(`${origin}/embed/${id}`);
+      await page.waitForFunction((text) => document.getElementById('message')?.textContent === text, REASON, {
+        timeout: 15_000,
+      });
+      expect(requests.filter((url) => url.includes('/live/locked/') && !url.includes('/status.json'))).toEqual([]);
+      expect(cameras!.get(id)?.status.viewers).toBe(0);
+
+      // Fixed: the held state request answers at once, and the page plays.
+      await cameras!.update(id, { password: 'right-pw' });
+      await waitForPlayback(page, '#video', 2);
+      expect(await page.locator('#overlay').isHidden()).toBe(true);
+      expect(watch.pageErrors).toEqual([]);
+      expect([...watch.cspViolations, ...(await cspViolationsIn(page))]).toEqual([]);
+    } finally {
+      await page.close();
+      await removeCamera(id);
+      await locked.close();
+    }
+  }, 120_000);
+
+  it('the add form tests the connection before saving; a second pull of a stream needs a tick; an edit keeps the password', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const locked = await CamsimServer.start({ auth: { username: 'admin', password: 'right-pw' } });
+    const url = locked.url('/h264-aac');
+    const { page, watch } = await openTab();
+    const bodies: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'PATCH' || request.method() === 'POST') bodies.push(request.postData() ?? '');
+    });
+    const result = page.locator('#probe-result');
+    try {
+      await page.goto(`${origin}/`);
+      await page.click('#add-button');
+      await page.fill('#f-name', 'Gate');
+      await page.fill('#f-url', url);
+      await page.fill('#f-username', 'admin');
+      await page.fill('#f-password', 'wrong-pw');
+      await page.click('#probe');
+      await page.waitForFunction(
+        () => document.getElementById('probe-result')?.getAttribute('data-ok') === 'false',
+        null,
+        { timeout: 20_000 },
+      );
+      expect(await result.textContent()).toBe('✗ wrong user name or password [RTSP_AUTH_FAILED]');
+      await page.fill('#f-password', 'right-pw');
+      await page.click('#probe');
+      await page.waitForFunction(
+        () => document.getElementById('probe-result')?.getAttribute('data-ok') === 'true',
+        null,
+        { timeout: 20_000 },
+      );
+      expect(await result.textContent()).toMatch(/^✓ Connected over TCP: H264 640×360.*; AAC 48 kHz$/);
+      // Tested, not saved.
+      expect(cameras!.get('gate')).toBeUndefined();
+
+      await page.click('#camera-form button[type="submit"]');
+      await page.locator('#camera-dialog').waitFor({ state: 'hidden', timeout: 10_000 });
+      await expect.poll(() => cameras!.get('gate')?.status.state, { timeout: 20_000 }).toBe('streaming');
+
+      // The same stream again: refused with the reason, then allowed by the tick.
+      await page.click('#add-button');
+      await page.fill('#f-name', 'Gate again');
+      await page.fill('#f-url', url);
+      await page.click('#camera-form button[type="submit"]');
+      await page.locator('#duplicate-row').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await page.locator('#form-error').textContent()).toMatch(/camera "gate" pulls this stream already/);
+      await page.check('#camera-form input[name="allowDuplicateSource"]');
+      await page.click('#camera-form button[type="submit"]');
+      await page.locator('#camera-dialog').waitFor({ state: 'hidden', timeout: 10_000 });
+      expect(cameras!.get('gate-again')).toBeDefined();
+
+      // Edit the path only: the stored password goes on working.
+      await page.locator('.tile[data-id="gate"] .edit').click();
+      expect(await page.inputValue('#f-url')).toBe(url);
+      await page.fill('#f-url', locked.url('/h265-aac'));
+      bodies.length = 0;
+      await page.click('#camera-form button[type="submit"]');
+      await page.locator('#camera-dialog').waitFor({ state: 'hidden', timeout: 10_000 });
+      expect(bodies.map((body) => JSON.parse(body) as unknown)).toEqual([{ url: locked.url('/h265-aac') }]);
+      await expect.poll(() => cameras!.get('gate')?.status.tracks[0]?.codec, { timeout: 20_000 }).toBe('h265');
+      expect(cameras!.get('gate')).toMatchObject({ hasPassword: true, status: { state: 'streaming' } });
+      expect(watch.pageErrors).toEqual([]);
+      expect([...watch.cspViolations, ...(await cspViolationsIn(page))]).toEqual([]);
+    } finally {
+      await page.close();
+      await removeCamera('gate');
+      await removeCamera('gate-again');
+      await locked.close();
+    }
+  }, 120_000);
+
+  it('works under a reverse proxy path prefix: every request stays under it, and the camera plays', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const id = await addCamera({ id: 'prefixed', name: 'Prefixed', url: camsim!.url('/h264-aac'), transport: 'tcp' });
+    // A proxy that serves the gateway under /cams/ only, as nginx's `location /cams/` would.
+    const upstream = new URL(origin);
+    const proxy = createServer((req, res) => {
+      const path = req.url ?? '';
+      if (!path.startsWith('/cams/')) {
+        res.writeHead(404).end();
+        return;
+      }
+      const forwarded = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: path.slice('/cams'.length),
+          method: req.method,
+          headers: req.headers,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forwarded.on('error', () => res.destroy());
+      res.on('close', () => forwarded.destroy());
+      req.pipe(forwarded);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxied = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const { page, watch } = await openTab();
+    const urls: string[] = [];
+    page.on('request', (request) => urls.push(request.url()));
+    try {
+      await page.goto(`${proxied}/cams/`);
+      await waitForPlayback(page, '.tile[data-id="prefixed"] video', 1);
+      const open = await page.locator('.tile[data-id="prefixed"] .open').getAttribute('href');
+      await page.goto(new URL(open ?? '', page.url()).href);
+      await waitForPlayback(page, '#video', 1);
+      expect(urls.filter((url) => !url.startsWith(`${proxied}/cams/`) && !url.startsWith('blob:'))).toEqual([]);
+      expect(watch.pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await removeCamera(id);
+    }
+  }, 120_000);
+
   it('finds cameras: a count per state, a state pressed shows only its cameras, the filter matches names and ids', async (ctx) => {
     requireTools(ctx, 'chromium');
     const deadPort = await getFreePort();

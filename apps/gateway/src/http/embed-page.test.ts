@@ -68,14 +68,16 @@ describe('embed page /embed/:id', () => {
     expect(scripts).toHaveLength(1);
     expect(csp).toContain(`script-src 'self' ${sha256(scripts[0]!)}`);
     expect(csp).not.toContain('unsafe-inline');
-    expect(res.body).toContain('<script src="/assets/hls.min.js"></script>');
+    // Relative: the page works under a reverse proxy's path prefix.
+    expect(res.body).toContain('<script src="../assets/hls.min.js"></script>');
     expect(res.body).toContain('<meta name="viewport"');
     expect(res.body).toContain('<title>Front door — camgate</title>');
     expect(res.body).toContain('Camera offline \\u2014 reconnecting');
     expect(configOf(res.body)).toEqual({
       id: 'front-door',
       name: 'Front door',
-      src: '/live/front-door/index.m3u8',
+      src: '../live/front-door/index.m3u8',
+      status: '../live/front-door/status.json',
       autoplay: true,
       muted: true,
       controls: true,

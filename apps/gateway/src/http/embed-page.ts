@@ -20,7 +20,10 @@ export function parseFlag(value: unknown, fallback: boolean): boolean {
 export interface EmbedConfig {
   id: string;
   name: string;
+  /** The playlist, relative to the page (so it works under a proxy's path prefix). */
   src: string;
+  /** The camera's state for players (`/live/<id>/status.json`), relative to the page. */
+  status: string;
   autoplay: boolean;
   muted: boolean;
   controls: boolean;
@@ -40,7 +43,12 @@ video { display: block; width: 100%; height: 100%; object-fit: contain; backgrou
   text-align: center; color: #ddd; }
 `;
 
-/** Browser-side: reads the config block, applies the flags, and drives the overlay from the player. */
+/**
+ * Browser-side: reads the config block, applies the flags, and drives the overlay from the player.
+ * A camera that cannot stream (`failed`, `disabled`) gets no player: the page says why, in the
+ * camera's own words, and waits for the state to change (a held status request, not a poll of the
+ * playlist), so it is no viewer of a camera that cannot stream.
+ */
 const EMBED_SCRIPT = `${PLAYER_SCRIPT}
 (function () {
   var config = JSON.parse(document.getElementById('config').textContent);
@@ -58,16 +66,64 @@ const EMBED_SCRIPT = `${PLAYER_SCRIPT}
     blocked: 'Press play to watch',
     unsupported: 'This browser cannot play HLS video',
   };
-  function show(state) {
-    var text = TEXT[state];
+  var player = null;
+  var checking = false;
+  var RETRY_MS = 5000;
+  function showText(text, state) {
     overlay.hidden = text === undefined;
     message.textContent = text || '';
     button.hidden = state !== 'blocked';
+    document.body.setAttribute('data-state', state);
+  }
+  function onPlayerState(state) {
+    showText(TEXT[state], state);
+    // Offline: is the camera retrying (keep trying) or failed (say why, stop)?
+    if (state === 'down') checkStatus('');
+  }
+  function startPlayer() {
+    if (player) return;
+    player = camgatePlayer(video, config.src, { autoplay: config.autoplay, onState: onPlayerState });
+  }
+  function stopPlayer() {
+    if (player) player.destroy();
+    player = null;
+  }
+  function unavailable(status) {
+    return !!status && (status.state === 'failed' || status.state === 'disabled');
+  }
+  function describe(status) {
+    if (status.state === 'disabled') return 'This camera is disabled';
+    return 'Camera unavailable \\u2014 ' + (status.reason ? status.reason.message : 'it failed');
+  }
+  /** Asks for the camera's state; with \`awaited\`, the answer comes when the state is no longer that. */
+  function checkStatus(awaited) {
+    if (checking) return;
+    checking = true;
+    fetch(config.status + (awaited ? '?while=' + encodeURIComponent(awaited) : ''), { cache: 'no-store' })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(
+        function (status) {
+          checking = false;
+          if (unavailable(status)) {
+            stopPlayer();
+            showText(describe(status), 'unavailable');
+            checkStatus(status.state);
+          } else {
+            startPlayer();
+          }
+        },
+        function () {
+          checking = false;
+          if (awaited) setTimeout(function () { checkStatus(awaited); }, RETRY_MS);
+          else startPlayer();
+        }
+      );
   }
   button.addEventListener('click', function () {
     void video.play();
   });
-  camgatePlayer(video, config.src, { autoplay: config.autoplay, onState: show });
+  showText(TEXT.connecting, 'connecting');
+  checkStatus('');
 })();
 `;
 
@@ -96,7 +152,8 @@ export function registerEmbedPage(app: FastifyInstance, options: { cameras: Came
       const config: EmbedConfig = {
         id: camera.id,
         name: camera.name,
-        src: camera.links.playlist,
+        src: `../live/${encodeURIComponent(camera.id)}/index.m3u8`,
+        status: `../live/${encodeURIComponent(camera.id)}/status.json`,
         autoplay: parseFlag(query['autoplay'], true),
         muted: parseFlag(query['muted'], true),
         controls: parseFlag(query['controls'], true),
@@ -111,7 +168,7 @@ function embedPage(config: EmbedConfig): string {
 <video id="video" playsinline muted></video>
 <div id="overlay" role="status" aria-live="polite"><span id="message">Connecting…</span><button id="play" type="button" hidden>▶ Play</button></div>
 <script type="application/json" id="config">${jsonForScript(config)}</script>
-<script src="/assets/hls.min.js"></script>
+<script src="../assets/hls.min.js"></script>
 <script>${EMBED_SCRIPT}</script>
 </body>
 </html>

@@ -1,10 +1,12 @@
 import { HlsStream } from '@camgate/hls';
 import { videoTestStream } from '@camgate/testkit';
-import { get as httpGet } from 'node:http';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { openSegment } from '@camgate/hls/testing';
+import type { LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GatewayErrorCode } from '../errors.js';
 import { buildServer } from './server.js';
 import { feedTestVector } from './test-live-stream.js';
 
@@ -43,6 +45,17 @@ afterEach(async () => {
   stream.close();
   await app.close();
 });
+
+/** The answer is a problem with this status and code; returns its body. */
+function expectProblem(response: LightMyRequestResponse, status: number, code: string): Record<string, unknown> {
+  expect([response.statusCode, response.headers['content-type']]).toEqual([
+    status,
+    expect.stringMatching(/^application\/problem\+json(;|$)/),
+  ]);
+  const body = response.json<Record<string, unknown>>();
+  expect(body).toMatchObject({ status, code });
+  return body;
+}
 
 describe('live routes', () => {
   it('serves the multivariant and media playlists with the HLS content type', async () => {
@@ -85,15 +98,65 @@ describe('live routes', () => {
     ['an unknown camera', '/live/nope/index.m3u8'],
     ['an unknown file', '/live/cam1/video-1.m4s'],
     ['a name outside the stream', '/live/cam1/..%2F..%2Fetc%2Fpasswd'],
-  ])('404 for %s', async ([, url]) => {
+  ])('404 problem for %s, with CORS and no-cache', async ([, url]) => {
     const response = await app.inject(url as string);
-    expect(response.statusCode).toBe(404);
+    expectProblem(response, 404, GatewayErrorCode.NOT_FOUND);
+    expect(response.headers['access-control-allow-origin']).toBe('*');
+    expect(response.headers['cache-control']).toBe('no-cache');
+    const head = await app.inject({ method: 'HEAD', url: url as string });
+    expect([head.statusCode, head.headers['content-type'], head.body]).toEqual([
+      404,
+      response.headers['content-type'],
+      '',
+    ]);
   });
 
-  it('passes the query to the stream: 400 for _HLS_part without _HLS_msn', async () => {
+  it('passes the query to the stream: 400 problem for _HLS_part without _HLS_msn, its Cache-Control kept', async () => {
     const response = await app.inject('/live/cam1/video.m3u8?_HLS_part=1');
-    expect(response.statusCode).toBe(400);
-    expect(response.headers['cache-control']).toMatch(/max-age=/);
+    const body = expectProblem(response, 400, GatewayErrorCode.HLS_BAD_REQUEST);
+    expect(body['detail']).not.toBe('');
+    expect(response.headers['access-control-allow-origin']).toBe('*');
+    const direct = await stream.handle('video.m3u8', new URLSearchParams('_HLS_part=1'));
+    expect(response.headers['cache-control']).toBe(direct.headers['cache-control']);
+  });
+
+  it.for([
+    ['a part number that is not a number', '_HLS_msn=1001&_HLS_part=x'],
+    ['a media sequence number too far ahead (rfc8216bis §6.2.5.2)', '_HLS_msn=999999'],
+    ['a bad _HLS_skip', '_HLS_skip=NO'],
+  ])("a live stream: %s is a 400 problem with the stream's status and Cache-Control", async ([, search]) => {
+    const live = new HlsStream({ startMsn: 1000, segmentDurationMs: 1000 });
+    feedTestVector(live);
+    const server = buildServer({ logger: pino({ level: 'silent' }), live: () => live });
+    try {
+      const response = await server.inject(`/live/cam1/video.m3u8?${search as string}`);
+      const direct = await live.handle('video.m3u8', new URLSearchParams(search));
+      expect(direct.status).toBe(400);
+      expectProblem(response, 400, GatewayErrorCode.HLS_BAD_REQUEST);
+      expect(response.headers['cache-control']).toBe(direct.headers['cache-control']);
+    } finally {
+      live.close();
+      await server.close();
+    }
+  });
+
+  it('a stream that has not started: 503 problem with its Cache-Control and CORS', async () => {
+    const idle = new HlsStream({ readyTimeoutMs: 1 });
+    const server = buildServer({ logger: pino({ level: 'silent' }), live: () => idle });
+    try {
+      for (const file of ['index.m3u8', 'standard.m3u8']) {
+        const response = await server.inject(`/live/cam1/${file}`);
+        const direct = await idle.handle(file);
+        expect(direct.status).toBe(503);
+        const body = expectProblem(response, 503, GatewayErrorCode.STREAM_UNAVAILABLE);
+        expect(body['detail']).not.toBe('');
+        expect(response.headers['cache-control']).toBe(direct.headers['cache-control']);
+        expect(response.headers['access-control-allow-origin']).toBe('*');
+      }
+    } finally {
+      idle.close();
+      await server.close();
+    }
   });
 
   it('CORS: any origin by default, never with credentials; a preflight answers', async () => {
@@ -149,6 +212,45 @@ describe('live routes', () => {
       request.destroy();
       // Long before the 3 target durations (3 s) a held request would otherwise wait.
       await expect.poll(() => live.stats.waiting, { timeout: 1000 }).toBe(0);
+    } finally {
+      live.close();
+      await server.close();
+    }
+  });
+
+  it.for([
+    ['the gateway shuts down: 503 problem with Retry-After', true],
+    ['its camera is deleted: 404 problem, as ever', false],
+  ] as const)('a held blocking reload whose stream closes as %s', async ([, shuttingDown]) => {
+    const live = new HlsStream({ startMsn: 1000, segmentDurationMs: 1000 });
+    feedTestVector(live);
+    const server = buildServer({ logger: pino({ level: 'silent' }), live: () => live });
+    try {
+      const origin = await server.listen({ host: '127.0.0.1', port: 0 });
+      const { msn, nextPart } = openSegment((await live.handle('video.m3u8')).body as string);
+      const answered = new Promise<{ response: IncomingMessage; body: string }>((resolve, reject) => {
+        const request = httpGet(`${origin}/live/cam1/video.m3u8?_HLS_msn=${msn}&_HLS_part=${nextPart}`, (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ response, body }));
+        });
+        request.on('error', reject);
+      });
+      await expect.poll(() => live.stats.waiting).toBe(1);
+      // As the gateway shuts down: the server first, then the cameras and their streams.
+      const closed = shuttingDown ? server.close() : Promise.resolve(undefined);
+      live.close();
+      const { response, body } = await answered;
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json(;|$)/);
+      expect(response.headers['access-control-allow-origin']).toBe('*');
+      if (shuttingDown) {
+        expect([response.statusCode, JSON.parse(body).code]).toEqual([503, GatewayErrorCode.SHUTTING_DOWN]);
+        expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+      } else {
+        expect([response.statusCode, JSON.parse(body).code]).toEqual([404, GatewayErrorCode.NOT_FOUND]);
+      }
+      await closed;
     } finally {
       live.close();
       await server.close();

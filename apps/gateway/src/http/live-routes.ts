@@ -4,6 +4,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { HlsResponse, HlsStream } from '@camgate/hls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errors, GatewayError, GatewayErrorCode } from '../errors.js';
+import { sendProblem } from './problem.js';
 
 /**
  * Finds a camera's live stream by its id for a request from `viewer` (the client's address and
@@ -24,7 +26,19 @@ export interface LiveRoutesOptions {
   corsOrigins?: '*' | readonly string[];
   /** Called for each answer from a camera's stream with its body size (metrics). */
   onServed?: (cameraId: string, bytes: number) => void;
+  /**
+   * True once the gateway is shutting down: a held request its closing stream releases (a 404 from
+   * the stream) answers 503 SHUTTING_DOWN with Retry-After instead, so players try again rather
+   * than give the camera up. A deleted camera's stream still answers 404.
+   */
+  isClosing?: () => boolean;
 }
+
+/**
+ * 5 s: the gateway is gone within 5 s of SIGTERM (4 s of grace); by then a restarted gateway, or
+ * another instance behind the load balancer, answers.
+ */
+export const SHUTDOWN_RETRY_AFTER_S = 5;
 
 /** Playlists under 512 bytes are sent as they are: gzip would save next to nothing. */
 const GZIP_MIN_BYTES = 512;
@@ -59,9 +73,7 @@ export function registerLiveRoutes(
     const stream = FILE_NAME.test(file)
       ? lookup(id, `${request.ip} ${request.headers['user-agent'] ?? ''}`)
       : undefined;
-    if (stream === undefined) {
-      return reply.code(404).header('cache-control', 'no-cache').type('text/plain; charset=utf-8').send('not found\n');
-    }
+    if (stream === undefined) return sendProblem(reply, errors.liveNotFound(id, file), { cacheControl: 'no-cache' });
     const rawUrl = request.raw.url ?? '';
     const queryAt = rawUrl.indexOf('?');
     const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
@@ -76,6 +88,7 @@ export function registerLiveRoutes(
     reply.raw.off('close', onClose);
     const { body } = response;
     options.onServed?.(id, bodyBytes(body));
+    if (response.status >= 400) return sendStreamProblem(reply, response, id, file, options.isClosing?.() ?? false);
     if (typeof body === 'string' && body.length >= GZIP_MIN_BYTES && response.status === 200) {
       addVary(reply, 'Accept-Encoding');
       if (acceptsGzip(request)) {
@@ -112,6 +125,40 @@ function cors(request: FastifyRequest, reply: FastifyReply, origins: '*' | reado
   addVary(reply, 'Origin');
   const origin = request.headers.origin;
   if (origin !== undefined && origins.includes(origin)) reply.header('access-control-allow-origin', origin);
+}
+
+/**
+ * The stream's error answers as problems: the same status and Cache-Control (LL-HLS clients pace
+ * their retries by them, rfc8216bis §6.2.5.2), a code, and the stream's reason as the detail.
+ */
+function sendStreamProblem(
+  reply: FastifyReply,
+  response: HlsResponse,
+  cameraId: string,
+  file: string,
+  closing: boolean,
+): FastifyReply {
+  const cacheControl = response.headers['cache-control'] ?? 'no-cache';
+  const reason = typeof response.body === 'string' ? response.body.trim() : '';
+  switch (response.status) {
+    case 404:
+      if (closing) {
+        reply.header('retry-after', SHUTDOWN_RETRY_AFTER_S);
+        return sendProblem(reply, errors.shuttingDown());
+      }
+      return sendProblem(reply, errors.liveNotFound(cameraId, file), { cacheControl });
+    case 400:
+      return sendProblem(reply, errors.hlsBadRequest(reason || 'invalid delivery directives'), { cacheControl });
+    case 503:
+      return sendProblem(reply, errors.streamUnavailable(reason || 'the stream is unavailable'), { cacheControl });
+    default: {
+      // No status HlsStream answers today: kept as it is, under the code of its class.
+      const code = response.status < 500 ? GatewayErrorCode.HLS_BAD_REQUEST : GatewayErrorCode.STREAM_UNAVAILABLE;
+      return sendProblem(reply, new GatewayError(code, reason || 'the stream refused the request', response.status), {
+        cacheControl,
+      });
+    }
+  }
 }
 
 function bodyBytes(body: HlsResponse['body']): number {

@@ -1,7 +1,14 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import type { AddressInfo, Socket } from 'node:net';
+import { HlsStream } from '@camgate/hls';
+import { openSegment } from '@camgate/hls/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GatewayErrorCode } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { VERSION } from '../version.js';
 import { buildServer } from './server.js';
+import { feedTestVector } from './test-live-stream.js';
+import { RawConnection, type RawResponse } from './test-raw-http.js';
 
 describe('gateway HTTP server', () => {
   const app = buildServer({ logger: createLogger('silent') });
@@ -41,5 +48,162 @@ describe('gateway HTTP server', () => {
     });
     await other.close();
     expect(during).toBe(503);
+  });
+});
+
+/** The response is a problem with this status and code, on a connection the server closes. */
+function expectProblem(response: RawResponse, status: number, code: string): void {
+  expect([response.status, response.headers['content-type']]).toEqual([
+    status,
+    expect.stringMatching(/^application\/problem\+json(;|$)/),
+  ]);
+  expect(JSON.parse(response.body)).toMatchObject({ status, code });
+}
+
+describe('what Node and its HTTP parser answer by themselves is a problem too (over a socket)', () => {
+  let app: FastifyInstance;
+  let port: number;
+  const connections: RawConnection[] = [];
+  beforeAll(async () => {
+    app = buildServer({ logger: createLogger('silent') });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const connection of connections) connection.destroy();
+    await app.close();
+  });
+  async function send(bytes: string): Promise<{ response: RawResponse; connection: RawConnection }> {
+    const connection = await RawConnection.open(port);
+    connections.push(connection);
+    connection.write(bytes);
+    return { response: await connection.response(), connection };
+  }
+
+  it.for([
+    ['a Content-Length that is not a number', 'POST /v1/cameras HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'],
+    [
+      'two different Content-Lengths',
+      'POST /v1/cameras HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+    ],
+    [
+      'Transfer-Encoding with Content-Length',
+      'POST /v1/cameras HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n',
+    ],
+    ['an unknown method', 'FOO /healthz HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a bad chunk size', 'POST /v1/cameras HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
+    ['a control character in a header', 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Test: a\u0001b\r\n\r\n'],
+    ['a space in the URL', 'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n'],
+  ])('400 problem for %s, then the connection closes', async ([, bytes]) => {
+    const { response, connection } = await send(bytes as string);
+    expectProblem(response, 400, GatewayErrorCode.MALFORMED_REQUEST);
+    expect(response.headers['connection']).toBe('close');
+    await connection.whenClosed();
+  });
+
+  it.for([
+    ['a header section over 16 KiB', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
+    ['a request line over 16 KiB', `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+  ])('431 problem for %s', async ([, bytes]) => {
+    const { response, connection } = await send(bytes as string);
+    expectProblem(response, 431, GatewayErrorCode.HEADERS_TOO_LARGE);
+    expect(response.headers['connection']).toBe('close');
+    await connection.whenClosed();
+  });
+
+  it("414 problem for a URL over 8 KiB (and under the parser's 16 KiB)", async () => {
+    const { response } = await send(
+      `GET /healthz?q=${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
+    expectProblem(response, 414, GatewayErrorCode.URL_TOO_LONG);
+    const unrouted = await send(`GET /nope/${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expectProblem(unrouted.response, 414, GatewayErrorCode.URL_TOO_LONG);
+    const under = await send(`GET /healthz?q=${'a'.repeat(8000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(under.response.status).toBe(200);
+  });
+
+  it('400 problem for an HTTP/1.1 request without Host, or with two (RFC 9112 §3.2)', async () => {
+    const none = await send('GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expectProblem(none.response, 400, GatewayErrorCode.MALFORMED_REQUEST);
+    const two = await send('GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n');
+    expectProblem(two.response, 400, GatewayErrorCode.MALFORMED_REQUEST);
+    const old = await send('GET /healthz HTTP/1.0\r\n\r\n');
+    expect(old.response.status).toBe(200);
+  });
+
+  it('an Expect other than 100-continue is ignored (RFC 9110 §10.1.1), not a bare 417', async () => {
+    const { response } = await send(
+      'GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: the-unexpected\r\nConnection: close\r\n\r\n',
+    );
+    expect(response.status).toBe(200);
+  });
+
+  it('CONNECT (the gateway is no proxy): 405 problem with Allow, not a dropped connection', async () => {
+    const { response, connection } = await send('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expectProblem(response, 405, GatewayErrorCode.METHOD_NOT_ALLOWED);
+    expect(response.headers['allow']).toMatch(/\bGET\b/);
+    await connection.whenClosed();
+  });
+
+  it('408 problem for a request that took too long (Node reports it as a client error)', async () => {
+    const accepted = new Promise<Socket>((resolve) => app.server.once('connection', resolve));
+    const connection = await RawConnection.open(port);
+    connections.push(connection);
+    const socket = await accepted;
+    connection.write('GET /healthz HTTP/1.1\r\nHo');
+    const timeout = Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+    app.server.emit('clientError', timeout, socket);
+    const response = await connection.response();
+    expectProblem(response, 408, GatewayErrorCode.REQUEST_TIMEOUT);
+    await connection.whenClosed();
+  });
+});
+
+describe('while shutting down', () => {
+  it('new requests get a 503 problem with Retry-After; /healthz and /readyz answer as ever', async () => {
+    const live = new HlsStream({ startMsn: 1000, segmentDurationMs: 1000 });
+    feedTestVector(live);
+    const app = buildServer({ logger: createLogger('silent'), live: () => live });
+    const connections: RawConnection[] = [];
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const port = (app.server.address() as AddressInfo).port;
+      const { msn, nextPart } = openSegment((await live.handle('video.m3u8')).body as string);
+      const held = `GET /live/cam1/video.m3u8?_HLS_msn=${msn}&_HLS_part=${nextPart} HTTP/1.1\r\nHost: x\r\n\r\n`;
+      // Each connection holds a blocking reload, so closing the server keeps it open; a second
+      // request on it (pipelined) arrives while the gateway is closing.
+      for (let i = 0; i < 3; i++) {
+        const connection = await RawConnection.open(port);
+        connections.push(connection);
+        connection.write(held);
+      }
+      await expect.poll(() => live.stats.waiting).toBe(3);
+      let arrived = 0;
+      app.server.on('request', () => arrived++);
+      const closed = app.close();
+      const [first, second, third] = connections as [RawConnection, RawConnection, RawConnection];
+      first.write('GET /v1/cameras HTTP/1.1\r\nHost: x\r\n\r\n');
+      second.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      third.write('GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n');
+      await expect.poll(() => arrived).toBe(3);
+      // The gateway closes the streams next: the held reloads are released (503, below).
+      live.close();
+      for (const connection of connections) {
+        const released = await connection.response();
+        expectProblem(released, 503, GatewayErrorCode.SHUTTING_DOWN);
+      }
+      const refused = await first.response();
+      expectProblem(refused, 503, GatewayErrorCode.SHUTTING_DOWN);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      const health = await second.response();
+      expect([health.status, JSON.parse(health.body)]).toEqual([200, { status: 'ok' }]);
+      const ready = await third.response();
+      expect([ready.status, JSON.parse(ready.body)]).toEqual([503, { status: 'not ready' }]);
+      await closed;
+    } finally {
+      for (const connection of connections) connection.destroy();
+      live.close();
+      await app.close();
+    }
   });
 });

@@ -1,15 +1,28 @@
+import { maxHeaderSize } from 'node:http';
+import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
+import { errors } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerCameraRoutes } from './camera-routes.js';
 import { registerDashboard } from './dashboard-page.js';
 import { registerEmbedPage } from './embed-page.js';
 import { registerHealthRoutes } from './health-routes.js';
-import { registerLiveRoutes, registerPlayerAssets, type LiveStreamLookup } from './live-routes.js';
+import { finiteNumbers } from './finite-numbers.js';
+import { registerJsonBodyParser } from './json-body.js';
+import {
+  registerLiveRoutes,
+  registerPlayerAssets,
+  SHUTDOWN_RETRY_AFTER_S,
+  type LiveStreamLookup,
+} from './live-routes.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
-import { registerProblemHandlers } from './problem.js';
+import { registerLiveStatus } from './live-status.js';
+import { answerClientError, frameworkErrorProblem, registerProblemHandlers, sendProblem } from './problem.js';
+import { registerRequestLog, RequestLogController } from './request-log.js';
+import { cameraSchemaKeywords } from './schema-keywords.js';
 import { HttpsConnections } from './https-connections.js';
 import type { TlsFiles } from './tls.js';
 
@@ -21,6 +34,8 @@ export interface ServerOptions {
   live?: LiveStreamLookup;
   /** When set, `/v1` needs `Authorization: Bearer <apiKey>`; playback stays open. */
   apiKey?: string | undefined;
+  /** The absolute URL viewers reach the gateway at (CAMGATE_PUBLIC_URL): camera links are built on it. */
+  publicUrl?: string | undefined;
   /** Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
   trustProxy?: readonly string[];
   /** CORS for `/live/`: `*` (default) or the allowed origins. */
@@ -44,21 +59,51 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const MAX_STREAMS_PER_CONNECTION = 256;
 /** 72 s idle keep-alive: above the 60 s of common load balancers, so they close first. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/**
+ * 8 KiB URLs at most (414 above), like nginx's large_client_header_buffers: the gateway's longest
+ * URLs (a 64-character camera id, an LL-HLS query) are under 200 bytes. Node's parser refuses a
+ * request line and headers over 16 KiB together by itself (431).
+ */
+const MAX_URL_LENGTH = 8 * 1024;
+/** 100 characters per path parameter (Fastify's default, said here): camera ids have 64, file names 64. */
+const MAX_PARAM_LENGTH = 100;
+/** Answered while the gateway shuts down, as ever: a load balancer asks them to see it going. */
+const HEALTH_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
 /** Builds the gateway's HTTP app without listening, so tests can `inject` into it. */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const common = {
     loggerInstance: options.logger,
+    // One line per request, at a level by what it is (request-log.ts), instead of Fastify's two at info.
+    logController: new RequestLogController(),
     requestTimeout: REQUEST_TIMEOUT_MS,
-    return503OnClosing: true,
+    // Our own 503 problem while closing instead (the onRequest hook below).
+    return503OnClosing: false,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // What the router and Node's HTTP parser refuse is a problem+json answer too.
+    frameworkErrors: frameworkErrorProblem({ maxParamLength: MAX_PARAM_LENGTH }),
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) =>
+      answerClientError(options.logger, error, socket, { maxHeaderSize }),
     // X-Forwarded-For only from the proxies named: anyone else could claim any address (S12).
     trustProxy: options.trustProxy !== undefined && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' as const, useDefaults: true } },
+    ajv: {
+      // allErrors: an answer names every invalid field, not the first (bodies are 64 KiB at most,
+      // and problem.ts lists 100 fields at most).
+      customOptions: { removeAdditional: false, coerceTypes: 'array' as const, useDefaults: true, allErrors: true },
+      // Camera rules checked in the same pass as the rest of the schema (every field in one answer);
+      // no NaN or Infinity anywhere, coerced from a query or not (finite-numbers.ts).
+      plugins: [cameraSchemaKeywords, finiteNumbers],
+    },
   };
   // The routes use only what HTTP/1.1 and HTTP/2 requests share, so one instance type serves both.
   const app =
     options.tls === undefined
-      ? Fastify({ ...common, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, http: { headersTimeout: HEADERS_TIMEOUT_MS } })
+      ? Fastify({
+          ...common,
+          keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+          // A missing Host is refused by the onRequest hook below, as a problem (Node's own 400 has no body).
+          http: { headersTimeout: HEADERS_TIMEOUT_MS, requireHostHeader: false },
+        })
       : (Fastify({
           ...common,
           http2: true,
@@ -77,15 +122,50 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         }) as unknown as FastifyInstance);
   if (options.tls !== undefined) {
     // HTTP/1.1 clients of the HTTPS server get the same limits as on plain HTTP.
-    Object.assign(app.server, { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
+    Object.assign(app.server, {
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      requireHostHeader: false,
+    });
     (app.server as TrackedServer)[CONNECTIONS] = new HttpsConnections(app);
   }
   let closing = false;
+  // Set as close() is called, not in a preClose hook (which runs a macrotask later): the gateway
+  // closes the camera streams right after close(), and the held requests they release must see it.
+  const close = app.close.bind(app) as (...args: unknown[]) => unknown;
+  Object.assign(app, {
+    close: (...args: unknown[]) => {
+      closing = true;
+      return close(...args);
+    },
+  });
   app.addHook('preClose', (done) => {
     closing = true;
     done();
   });
   registerProblemHandlers(app);
+  registerJsonBodyParser(app);
+  // Node answers an Expect other than 100-continue with a bare 417 by itself; RFC 9110 §10.1.1
+  // lets a server ignore it instead, so the request is served (or refused) like any other.
+  app.server.on('checkExpectation', (request, response) => app.server.emit('request', request, response));
+  app.addHook('onRequest', async (request, reply) => {
+    const url = request.raw.url ?? '';
+    if (url.length > MAX_URL_LENGTH) return sendProblem(reply, errors.urlTooLong(MAX_URL_LENGTH));
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host, or with two, is a 400.
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      return sendProblem(reply, errors.malformedRequest('no Host header'));
+    }
+    if (request.raw.httpVersionMajor === 1 && hostLines(request.raw.rawHeaders) > 1) {
+      return sendProblem(reply, errors.malformedRequest('more than one Host header'));
+    }
+    if (closing && !HEALTH_PATHS.has(request.routeOptions.url ?? '')) {
+      reply.header('retry-after', SHUTDOWN_RETRY_AFTER_S);
+      if (request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
+      return sendProblem(reply, errors.shuttingDown());
+    }
+    return undefined;
+  });
+  registerRequestLog(app);
   void app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -116,11 +196,21 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     registerLiveRoutes(scope, live, {
       corsOrigins: options.corsOrigins ?? '*',
       onServed: (id, bytes) => metrics.served(id, bytes),
+      isClosing: () => closing,
     });
-    if (cameras !== undefined) registerCameraRoutes(scope, { cameras, apiKey: options.apiKey });
+    if (cameras !== undefined) {
+      registerLiveStatus(scope, cameras);
+      registerCameraRoutes(scope, { cameras, apiKey: options.apiKey, publicUrl: options.publicUrl });
+    }
     done();
   });
   return app;
+}
+
+function hostLines(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === 'host') count++;
+  return count;
 }
 
 const CONNECTIONS = Symbol('camgate.httpsConnections');

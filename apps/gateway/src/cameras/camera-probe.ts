@@ -1,0 +1,103 @@
+import { RtspError, RtspErrorCode, RtspSession, type RtspSessionOptions, type UnsupportedTrack } from '@camgate/rtsp';
+import { hlsTrackOf } from '../pipeline/hls-track.js';
+import { describeTrack, type TrackDescription } from '../pipeline/track-description.js';
+import { cameraProblem, type CameraProblem } from './camera-problem.js';
+
+/** 3 s: two GOPs of a typical camera, enough to see frames on every track and measure them. */
+export const DEFAULT_PROBE_MS = 3_000;
+
+export interface CameraProbeOptions {
+  url: string;
+  transport: 'auto' | 'tcp' | 'udp';
+  audio: 'auto' | 'off';
+  /** How long to receive once playing. */
+  durationMs?: number;
+  /** Session options the gateway adds (timeouts, SSRF policy): the same as a camera's. */
+  session?: Omit<RtspSessionOptions, 'url' | 'transport' | 'audio' | 'logger'>;
+  /** Ends the probe early (the client went away). */
+  signal?: AbortSignal;
+}
+
+export interface ProbedTrack extends TrackDescription {
+  browserPlayable: boolean;
+  reason?: string;
+  frames: number;
+  keyframes: number;
+}
+
+export interface CameraProbeResult {
+  transport: 'tcp' | 'udp';
+  tracks: ProbedTrack[];
+  unsupportedTracks: UnsupportedTrack[];
+  /** Time spent, connecting included. */
+  durationMs: number;
+}
+
+/** A failed probe: why, in the words and with the code the camera's status would use. */
+export class CameraProbeError extends Error {
+  constructor(readonly problem: CameraProblem) {
+    super(problem.message);
+  }
+}
+
+/**
+ * Connects to a camera as its pipeline would, receives for a while and reports its tracks, saving
+ * nothing: the API's "Test connection". A session that plays but delivers no frame fails with
+ * RTSP_TIMEOUT. Credentials never appear in the result or the error.
+ * @throws CameraProbeError
+ */
+export async function probeCamera(options: CameraProbeOptions): Promise<CameraProbeResult> {
+  const started = performance.now();
+  const session = new RtspSession({
+    ...options.session,
+    url: options.url,
+    transport: options.transport,
+    audio: options.audio !== 'off',
+  });
+  let failure: unknown;
+  session.on('error', (err) => (failure ??= err));
+  let frames = 0;
+  session.on('frame', () => frames++);
+  const abort = () => void session.close();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    if (options.signal?.aborted) throw new Error('aborted');
+    await session.connect();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        session.off('close', done);
+        options.signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, options.durationMs ?? DEFAULT_PROBE_MS);
+      session.once('close', done);
+      options.signal?.addEventListener('abort', done, { once: true });
+    });
+  } catch (err) {
+    failure ??= err;
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+  }
+  const transport = session.transport;
+  const stats = session.stats;
+  const tracks = session.tracks.map((track): ProbedTrack => {
+    const mapping = hlsTrackOf(track);
+    const counts = stats.tracks[track.id];
+    return {
+      ...describeTrack(track),
+      browserPlayable: mapping.playable,
+      ...(mapping.playable ? {} : { reason: mapping.reason }),
+      frames: counts?.frames ?? 0,
+      keyframes: counts?.keyframes ?? 0,
+    };
+  });
+  const unsupportedTracks = session.unsupportedTracks;
+  await session.close();
+  if (frames === 0 || transport === undefined) {
+    throw new CameraProbeError(
+      cameraProblem(failure ?? new RtspError(RtspErrorCode.TIMEOUT, 'the camera sent no frames')),
+    );
+  }
+  return { transport, tracks, unsupportedTracks, durationMs: Math.round(performance.now() - started) };
+}

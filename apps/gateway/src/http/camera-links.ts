@@ -1,0 +1,48 @@
+import type { FastifyRequest } from 'fastify';
+import { escapeHtml } from './html.js';
+
+/** Where a camera can be watched: for players, for pages, and a snippet to paste into one. */
+export interface CameraLinks {
+  /** LL-HLS multivariant playlist. */
+  playlist: string;
+  /** The same stream as standard HLS (whole segments, no blocking requests). */
+  standardPlaylist: string;
+  /** A page for `<iframe>`s. */
+  embed: string;
+  /** An `<iframe>` of the embed page, to paste into any web page. */
+  snippet: string;
+}
+
+/**
+ * The links of camera `id` under `base`, the absolute URL of the gateway ending in `/`
+ * (`https://cams.example.com/` or `https://example.com/cams/` behind a proxy's path prefix). The
+ * snippet is pasted into other sites, so it must be absolute: a relative `src` there points at the
+ * other site.
+ */
+export function cameraLinks(id: string, base: string): CameraLinks {
+  const live = `${base}live/${encodeURIComponent(id)}/`;
+  const embed = `${base}embed/${encodeURIComponent(id)}`;
+  return {
+    playlist: `${live}index.m3u8`,
+    standardPlaylist: `${live}standard.m3u8`,
+    embed,
+    snippet: `<iframe src="${escapeHtml(`${embed}?autoplay=1&muted=1`)}" width="640" height="360" allow="autoplay; fullscreen" allowfullscreen style="border:0"></iframe>`,
+  };
+}
+
+/** A Host header we are willing to put into links: a name or address, and a port. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The gateway's absolute URL, ending in `/`: `publicUrl` (CAMGATE_PUBLIC_URL) when set, else the
+ * scheme and host the request came to (the proxy's, from X-Forwarded-Proto/Host, only behind a
+ * trusted proxy). A request whose Host is not a plain host name gets `/`: relative links, never
+ * links to wherever a client's header says.
+ */
+export function gatewayBase(request: FastifyRequest, publicUrl: string | undefined): string {
+  if (publicUrl !== undefined && publicUrl !== '') return publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`;
+  const host = request.host;
+  if (typeof host !== 'string' || !HOST.test(host) || host.length > 261) return '/';
+  const protocol = request.protocol === 'https' ? 'https' : 'http';
+  return `${protocol}://${host}/`;
+}

@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify';
+import type { CameraManager } from '../cameras/camera-manager.js';
+import type { CameraPipeline, CameraState } from '../cameras/camera-pipeline.js';
+import { errors } from '../errors.js';
+import { sendProblem } from './problem.js';
+
+/** 25 s: under the 30 s idle timeouts of common proxies, so a held status request is not cut. */
+const HOLD_MS = 25_000;
+/** 10,000 held status requests at most (all cameras): beyond, requests are answered at once. */
+const MAX_HELD = 10_000;
+
+const STATES: readonly CameraState[] = ['idle', 'connecting', 'streaming', 'retrying', 'failed', 'disabled'];
+
+/** What a player may know about a camera: its state, and why it does not stream. */
+export interface LiveStatus {
+  state: CameraState;
+  /** ISO time of the last state change. */
+  since: string;
+  /** Why the camera is `failed` or `retrying`, in the words of the camera's `lastError`. */
+  reason: { code: string; message: string } | null;
+  nextAttemptAt: string | null;
+}
+
+/**
+ * `GET /live/<id>/status.json`: the camera's state for players (the embed page, the dashboard's
+ * tiles), beside its playlists so that it needs what they need (nothing today; a token in the path
+ * with signed playback). A player that learns the camera has `failed` stops requesting playlists
+ * (it is no viewer of a camera that cannot stream) and asks again with `?while=failed`: the answer
+ * then waits, up to 25 s, for the state to change, so the player hears at once that the camera is
+ * back without polling. Not counted as viewing, never starts an on-demand camera.
+ */
+export function registerLiveStatus(app: FastifyInstance, cameras: CameraManager): void {
+  // One state listener per camera with held requests, whatever their number.
+  const waiting = new Map<CameraPipeline, { releases: Set<() => void>; onState: () => void }>();
+  let count = 0;
+  const hold = (pipeline: CameraPipeline, release: () => void) => {
+    let entry = waiting.get(pipeline);
+    if (entry === undefined) {
+      const releases = new Set<() => void>();
+      const onState = () => {
+        for (const r of [...releases]) r();
+      };
+      entry = { releases, onState };
+      waiting.set(pipeline, entry);
+      pipeline.on('state', onState);
+    }
+    entry.releases.add(release);
+    count++;
+  };
+  const unhold = (pipeline: CameraPipeline, release: () => void) => {
+    const entry = waiting.get(pipeline);
+    if (entry?.releases.delete(release) !== true) return;
+    count--;
+    if (entry.releases.size === 0) {
+      pipeline.off('state', entry.onState);
+      waiting.delete(pipeline);
+    }
+  };
+  app.addHook('onClose', (_instance, done) => {
+    for (const { releases } of [...waiting.values()]) for (const release of [...releases]) release();
+    done();
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { while?: string } }>(
+    '/live/:id/status.json',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      reply.header('access-control-allow-origin', '*').header('cache-control', 'no-store');
+      const pipeline = cameras.pipeline(request.params.id);
+      if (pipeline === undefined) return sendProblem(reply, errors.notFound(`camera ${request.params.id}`));
+      const awaited = request.query.while;
+      if (
+        typeof awaited === 'string' &&
+        (STATES as readonly string[]).includes(awaited) &&
+        pipeline.state === awaited &&
+        count < MAX_HELD
+      ) {
+        await new Promise<void>((resolve) => {
+          const release = () => {
+            clearTimeout(timer);
+            reply.raw.off('close', release);
+            unhold(pipeline, release);
+            resolve();
+          };
+          const timer = setTimeout(release, HOLD_MS);
+          reply.raw.once('close', release);
+          hold(pipeline, release);
+        });
+      }
+      return reply.send(liveStatus(pipeline));
+    },
+  );
+}
+
+function liveStatus(pipeline: CameraPipeline): LiveStatus {
+  const status = pipeline.status();
+  const troubled = status.state === 'failed' || status.state === 'retrying';
+  return {
+    state: status.state,
+    since: status.since,
+    reason:
+      troubled && status.lastError !== null ? { code: status.lastError.code, message: status.lastError.message } : null,
+    nextAttemptAt: status.nextAttemptAt,
+  };
+}
