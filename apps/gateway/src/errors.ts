@@ -70,6 +70,8 @@ export class GatewayError extends CodedError<GatewayErrorCode> {
   readonly fields: readonly FieldProblem[];
   /** More members of the problem answer (RFC 9457 §3.2 extensions), such as `existingId`. */
   readonly extensions: Readonly<Record<string, unknown>>;
+  /** Seconds a client should wait before trying again (`Retry-After`), for 429 and 503 answers. */
+  retryAfterS: number | undefined;
 
   constructor(
     code: GatewayErrorCode,
@@ -82,6 +84,7 @@ export class GatewayError extends CodedError<GatewayErrorCode> {
     this.statusCode = statusCode;
     this.fields = fields;
     this.extensions = extensions;
+    this.retryAfterS = undefined;
   }
 }
 
@@ -131,7 +134,10 @@ export const errors = {
   unauthorized: () =>
     new GatewayError(GatewayErrorCode.UNAUTHORIZED, 'this API needs the header Authorization: Bearer <API key>', 401),
   rateLimited: (retryAfterS: number, why = 'too many wrong API keys from this address') =>
-    new GatewayError(GatewayErrorCode.RATE_LIMITED, `${why}; try again in ${retryAfterS} s`, 429),
+    withRetryAfter(
+      new GatewayError(GatewayErrorCode.RATE_LIMITED, `${why}; try again in ${retryAfterS} s`, 429),
+      retryAfterS,
+    ),
   bodyTooLarge: (limit: number) =>
     new GatewayError(GatewayErrorCode.BODY_TOO_LARGE, `the request body is larger than ${limit} bytes`, 413),
   unsupportedMediaType: () =>
@@ -170,7 +176,21 @@ export const errors = {
     ),
   hlsBadRequest: (reason: string) => new GatewayError(GatewayErrorCode.HLS_BAD_REQUEST, reason, 400),
   streamUnavailable: (reason: string) => new GatewayError(GatewayErrorCode.STREAM_UNAVAILABLE, reason, 503),
-  shuttingDown: () =>
-    new GatewayError(GatewayErrorCode.SHUTTING_DOWN, 'the gateway is shutting down; try again shortly', 503),
+  shuttingDown: (retryAfterS = SHUTDOWN_RETRY_AFTER_S) =>
+    withRetryAfter(
+      new GatewayError(GatewayErrorCode.SHUTTING_DOWN, 'the gateway is shutting down; try again shortly', 503),
+      retryAfterS,
+    ),
   internal: () => new GatewayError(GatewayErrorCode.INTERNAL, 'the gateway failed to handle this request', 500),
 };
+
+/**
+ * 5 s: the gateway is gone within 5 s of SIGTERM (4 s of grace); by then a restarted gateway, or
+ * another instance behind the load balancer, answers.
+ */
+export const SHUTDOWN_RETRY_AFTER_S = 5;
+
+function withRetryAfter(error: GatewayError, seconds: number): GatewayError {
+  error.retryAfterS = seconds;
+  return error;
+}

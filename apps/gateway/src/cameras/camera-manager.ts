@@ -64,7 +64,11 @@ export class CameraManager {
   readonly #pipelines = new Map<string, CameraPipeline>();
   readonly #records = new Map<string, CameraRecord>();
   readonly #now: () => Date;
-  #probes = 0;
+  /** Connection tests running: aborted on close(), so none holds up a shutdown. */
+  readonly #probes = new Set<AbortController>();
+  /** Source keys of cameras being written: a concurrent create of the same stream sees them. */
+  readonly #pendingSources = new Map<string, string>();
+  #closed = false;
 
   private constructor(store: CameraStore, pipelineOptions: (id: string) => CameraPipelineOptions, now: () => Date) {
     this.#store = store;
@@ -127,7 +131,7 @@ export class CameraManager {
     if (url === undefined) throw errors.validation([{ field: 'url', message: 'is required' }]);
     const id = input.id ?? this.#newId(input.name);
     if (this.#records.has(id)) throw errors.cameraExists(id);
-    if (input.allowDuplicateSource !== true) this.#refuseDuplicateSource(url, undefined);
+    const source = input.allowDuplicateSource === true ? undefined : this.#claimSource(url, id);
     const at = this.#now().toISOString();
     const record: CameraRecord = {
       id,
@@ -140,7 +144,11 @@ export class CameraManager {
       createdAt: at,
       updatedAt: at,
     };
-    await this.#write(() => this.#store.create(record), id);
+    try {
+      await this.#write(() => this.#store.create(record), id);
+    } finally {
+      if (source !== undefined) this.#pendingSources.delete(source);
+    }
     this.#start(record);
     return this.#view(record);
   }
@@ -149,10 +157,15 @@ export class CameraManager {
     const current = this.#records.get(id);
     if (current === undefined) throw errors.cameraNotFound(id);
     const record = this.#patched(current, patch);
-    if (patch.allowDuplicateSource !== true && sourceKey(record.url) !== sourceKey(current.url)) {
-      this.#refuseDuplicateSource(record.url, id);
+    const source =
+      patch.allowDuplicateSource !== true && sourceKey(record.url) !== sourceKey(current.url)
+        ? this.#claimSource(record.url, id)
+        : undefined;
+    try {
+      await this.#write(() => this.#store.update(record), id);
+    } finally {
+      if (source !== undefined) this.#pendingSources.delete(source);
     }
-    await this.#write(() => this.#store.update(record), id);
     this.#records.set(id, record);
     this.#pipelines.get(id)?.update(settingsOf(record));
     return this.#view(record);
@@ -175,52 +188,71 @@ export class CameraManager {
    * @throws GatewayError CAMGATE_ERR_PROBE_FAILED with the camera's problem, validation errors,
    * or CAMGATE_ERR_RATE_LIMITED when too many tests run at once.
    */
-  async probe(input: Omit<CameraInput, 'name'> & { name?: string }, durationMs?: number): Promise<CameraProbeResult> {
+  async probe(
+    input: Omit<CameraInput, 'name'> & { name?: string },
+    options: ProbeOptions = {},
+  ): Promise<CameraProbeResult> {
     const problems: FieldProblem[] = input.name === undefined ? [] : nameProblems(input.name);
     const url = resolveOrCollect(input, undefined, problems);
     if (problems.length > 0 || url === undefined) throw errors.validation(problems);
-    return this.#probe(
-      { url, transport: input.transport ?? 'auto', audio: input.audio ?? 'auto' },
-      'probe',
-      durationMs,
-    );
+    const settings = { url, transport: input.transport ?? 'auto', audio: input.audio ?? 'auto' };
+    return this.#probe(settings, 'probe', options);
   }
 
   /** Tests a change to a saved camera (the body of an update, with the stored credentials); saves nothing. */
-  async probeChange(id: string, patch: CameraPatch, durationMs?: number): Promise<CameraProbeResult> {
+  async probeChange(id: string, patch: CameraPatch, options: ProbeOptions = {}): Promise<CameraProbeResult> {
     const current = this.#records.get(id);
     if (current === undefined) throw errors.cameraNotFound(id);
-    return this.#probe(this.#patched(current, patch), id, durationMs);
+    return this.#probe(this.#patched(current, patch), id, options);
   }
 
   async #probe(
     settings: Pick<CameraRecord, 'url' | 'transport' | 'audio'>,
     id: string,
-    durationMs: number | undefined,
+    options: ProbeOptions,
   ): Promise<CameraProbeResult> {
-    if (this.#probes >= MAX_CONCURRENT_PROBES) {
+    if (this.#closed) throw errors.shuttingDown();
+    if (this.#probes.size >= MAX_CONCURRENT_PROBES) {
       throw errors.rateLimited(PROBE_RETRY_S, 'too many connection tests are running');
     }
-    this.#probes++;
+    // Ends with the client (it went away) or with the gateway (it shuts down).
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    if (options.signal?.aborted === true) controller.abort();
+    this.#probes.add(controller);
     try {
       const session = this.#pipelineOptions(id).session;
-      return await probeCamera({
+      const result = await probeCamera({
         url: settings.url,
         transport: settings.transport,
         audio: settings.audio,
-        ...(durationMs === undefined ? {} : { durationMs }),
+        signal: controller.signal,
+        ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
         ...(session === undefined ? {} : { session }),
       });
+      // Cut short by a shutdown: what it saw so far is no answer to the test asked for.
+      if (this.#isClosed()) throw errors.shuttingDown();
+      return result;
     } catch (err) {
+      if (this.#isClosed()) throw errors.shuttingDown();
       if (err instanceof CameraProbeError) throw errors.probeFailed({ code: err.problem.code, message: err.message });
       throw err;
     } finally {
-      this.#probes--;
+      options.signal?.removeEventListener('abort', abort);
+      this.#probes.delete(controller);
     }
   }
 
-  /** Stops every camera and closes the store. */
+  /** A method, not the field: close() may have run while a test was awaited. */
+  #isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** Stops every camera and connection test, and closes the store. */
   async close(): Promise<void> {
+    this.#closed = true;
+    for (const probe of this.#probes) probe.abort();
     const pipelines = [...this.#pipelines.values()];
     this.#pipelines.clear();
     await Promise.all(pipelines.map((p) => p.close()));
@@ -246,12 +278,20 @@ export class CameraManager {
     };
   }
 
-  /** A camera pulls one stream once: a second registration of it is refused unless asked for. */
-  #refuseDuplicateSource(url: string, self: string | undefined): void {
+  /**
+   * A camera pulls one stream once: a second registration of it is refused unless asked for. The
+   * key is held (synchronously, before the write is awaited) until the write settles, so two
+   * concurrent requests for one stream cannot both pass. Returns the key to release.
+   */
+  #claimSource(url: string, self: string): string {
     const key = sourceKey(url);
+    const pending = this.#pendingSources.get(key);
+    if (pending !== undefined && pending !== self) throw errors.duplicateSource(pending);
     for (const record of this.#records.values()) {
       if (record.id !== self && sourceKey(record.url) === key) throw errors.duplicateSource(record.id);
     }
+    this.#pendingSources.set(key, self);
+    return key;
   }
 
   #start(record: CameraRecord): void {
@@ -308,6 +348,14 @@ export class CameraManager {
       },
     };
   }
+}
+
+/** How a connection test runs. */
+export interface ProbeOptions {
+  /** How long to receive once playing (default 3 s). */
+  durationMs?: number | undefined;
+  /** Ends the test early: the client went away. */
+  signal?: AbortSignal;
 }
 
 /** 3 s: a connection test takes about that long, so one slot is free again by then. */

@@ -175,6 +175,30 @@ describe('CameraPipeline', () => {
   );
 
   it(
+    'a failed on-demand camera stays `failed`, with its reason, once nobody watches: players must not try it again',
+    async () => {
+      const server = await camera({ auth: { username: 'admin', password: 'right-one' } });
+      const p = pipeline(
+        { url: server.url('/h264-aac', { username: 'admin', password: 'wrong-one' }), onDemand: true },
+        { ...FAST, onDemandIdleMs: 1_000 },
+      );
+      p.touch('viewer-1');
+      await reach(p, 'failed');
+      // The idle timer stops the pulling: the state stays, the next attempt is gone with it.
+      await expect.poll(() => p.stream, { timeout: 10_000 }).toBeUndefined();
+      expect(p.status()).toMatchObject({
+        state: 'failed',
+        lastError: { code: 'RTSP_AUTH_FAILED' },
+        nextAttemptAt: null,
+      });
+      // Fixed settings: idle until someone watches.
+      p.update({ ...p.settings, url: server.url('/h264-aac', { username: 'admin', password: 'right-one' }) });
+      expect(p.state).toBe('idle');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'an unreachable camera: `retrying` with the reason, never `failed` (it may come back)',
     async () => {
       const port = await getFreePort();

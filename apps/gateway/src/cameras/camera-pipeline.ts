@@ -237,7 +237,10 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     }
     if (this.#settings.onDemand && this.#now() - this.#lastViewerAt >= this.#idleMs()) {
       if (this.#running !== undefined) void this.#stopPulling(true);
-      this.#setState('idle');
+      // A failed camera stays failed, with its reason, until its settings change: players do not
+      // play a failed camera, and one shown as idle would be tried again (another wrong password
+      // for the camera to count) by every open page.
+      if (this.#state !== 'failed') this.#setState('idle');
       return;
     }
     if (this.#running === undefined) this.#startPulling();
@@ -264,6 +267,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#running = undefined;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    this.#nextAttemptAt = undefined;
     this.#wake?.();
     const session = this.#session;
     this.#session = undefined;

@@ -63,6 +63,14 @@ const PROBLEMS: Partial<Record<string, { message: string; permanent: boolean }>>
   },
 };
 
+/**
+ * True when the code's message is ours (a table entry or the address policy's), never text the
+ * camera sent: what may be shown to anyone (the embed page's status), not only to operators.
+ */
+export function isKnownProblem(code: string): boolean {
+  return code === RtspErrorCode.ADDRESS_REFUSED || PROBLEMS[code] !== undefined;
+}
+
 /** Describes an error from a camera session. Messages never contain the camera URL or its credentials. */
 export function cameraProblem(err: unknown): CameraProblem {
   if (isCodedError(err, RtspErrorCode.ADDRESS_REFUSED)) {

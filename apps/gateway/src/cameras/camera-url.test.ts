@@ -43,9 +43,9 @@ describe('resolveCameraUrl: what is stored, for any client', () => {
     ],
     [
       'no user information at all: the stored user and password stay',
-      { url: 'rtsp://192.168.1.20:8554/stream2' },
+      { url: 'rtsp://192.168.1.20/stream2' },
       STORED,
-      'rtsp://admin:s3cret@192.168.1.20:8554/stream2',
+      'rtsp://admin:s3cret@192.168.1.20/stream2',
     ],
     [
       'host in other letter case: the same host',
@@ -176,6 +176,34 @@ describe('resolveCameraUrl: what is stored, for any client', () => {
         'url',
       ],
       ['a control character in the user name', { username: 'a\nb' }, STORED, GatewayErrorCode.VALIDATION, 'username'],
+      [
+        'half a surrogate pair as the password',
+        { password: '\ud800' },
+        STORED,
+        GatewayErrorCode.VALIDATION,
+        'password',
+      ],
+      [
+        'the same host on another port with the mask (a port forward may lead to another camera)',
+        { url: 'rtsp://admin:***@192.168.1.20:8554/stream1' },
+        STORED,
+        GatewayErrorCode.MASKED_PASSWORD,
+        'url',
+      ],
+      [
+        'a masked query password for another user',
+        { url: 'rtsp://192.168.1.30/live?user=bob&password=***&channel=1' },
+        STORED_QUERY,
+        GatewayErrorCode.MASKED_PASSWORD,
+        'url',
+      ],
+      [
+        "a masked password whose stored value would read differently there (its tail shown: Xiongmai's _name= form)",
+        { url: 'rtsp://192.168.1.30/user=admin_password=***_channel=1' },
+        'rtsp://192.168.1.30/live?user=admin&password=ab_x=1',
+        GatewayErrorCode.MASKED_PASSWORD,
+        'url',
+      ],
     ];
   it.each(refused)('refuses %s', (_name, input, stored, code, field) => {
     let thrown: unknown;
@@ -223,6 +251,10 @@ describe('sourceKey: one stream, however it is written', () => {
     ['rtsps://cam:322/x', 'rtsps://cam/x'],
   ])('%s and %s are one source', (a, b) => {
     expect(sourceKey(a)).toBe(sourceKey(b));
+  });
+
+  it('never throws, even for a URL an older camgate stored that this reading cannot take apart', () => {
+    expect(sourceKey('rtsp://[fe80::1]/p?x=a@b')).toEqual(expect.any(String));
   });
 
   it.each([

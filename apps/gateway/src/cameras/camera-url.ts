@@ -9,6 +9,9 @@ import { errors, type FieldProblem } from '../errors.js';
 
 export { CREDENTIAL_MASK };
 
+/** Half of a UTF-16 surrogate pair, alone: not text, and not percent-encodable. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** What a create or update says about the camera's address and credentials. */
 export interface CameraUrlInput {
   /** rtsp:// or rtsps:// URL, possibly with credentials, possibly as shown by the API (masked). */
@@ -37,6 +40,15 @@ export function hasPassword(url: string): boolean {
  * streams).
  */
 export function sourceKey(url: string): string {
+  try {
+    return normalizedSource(url);
+  } catch {
+    // A URL stored by an older camgate that this reading cannot take apart: itself, as it is.
+    return url;
+  }
+}
+
+function normalizedSource(url: string): string {
   const parsed = new URL(url);
   parsed.username = '';
   parsed.password = '';
@@ -82,9 +94,10 @@ export function resolveCameraUrl(input: CameraUrlInput, stored?: string): string
   if (input.password === CREDENTIAL_MASK) masked.push(maskProblem('password'));
   for (const field of ['username', 'password'] as const) {
     const value = input[field];
-    if (typeof value === 'string' && /[\u0000-\u001f\u007f]/.test(value)) {
-      problems.push({ field, message: 'must not hold control characters' });
-    }
+    if (typeof value !== 'string') continue;
+    if (/[\u0000-\u001f\u007f]/.test(value)) problems.push({ field, message: 'must not hold control characters' });
+    // JSON can carry half a surrogate pair (\ud800); no camera can be sent one.
+    else if (LONE_SURROGATE.test(value)) problems.push({ field, message: 'must be valid Unicode text' });
   }
   const text = input.url ?? stored;
   if (text === undefined) throw errors.validation([{ field: 'url', message: 'is required' }]);
@@ -93,8 +106,12 @@ export function resolveCameraUrl(input: CameraUrlInput, stored?: string): string
 
   const url = new URL(text);
   const previous = stored === undefined ? undefined : new URL(stored);
+  // The same camera: host and port (a port forward may lead to another camera; an upgrade to rtsps
+  // moves to the TLS port of the same host), and no downgrade from rtsps to rtsp (Basic would then
+  // send the password in the clear).
   const sameHost =
     previous?.hostname.toLowerCase() === url.hostname.toLowerCase() &&
+    (portOf(previous) === portOf(url) || previous.protocol !== url.protocol) &&
     !(previous.protocol === 'rtsps:' && url.protocol === 'rtsp:');
   const urlUser = decode(url.username);
   const urlPassword = decode(url.password);
@@ -121,7 +138,10 @@ export function resolveCameraUrl(input: CameraUrlInput, stored?: string): string
   }
   url.username = encodeURIComponent(user);
   url.password = encodeURIComponent(password);
-  const restored = restoreMaskedParameters(url, sameHost ? previous : undefined, masked);
+  // Masked parameters: their stored values, on the same camera for the same user only (the user
+  // information and `user=`-like parameters unchanged).
+  const sameUser = previous !== undefined && userOf(previous) === userOf(url);
+  const restored = restoreMaskedParameters(url, sameHost && sameUser ? previous : undefined, masked);
   if (masked.length > 0) throw failure([], masked);
   url.href = restored.href;
 
@@ -152,7 +172,29 @@ function restoreMaskedParameters(url: URL, previous: URL | undefined, masked: Fi
     result += href.slice(at, secret.start) + value;
     at = secret.end;
   }
-  return new URL(result + href.slice(at));
+  const restored = new URL(result + href.slice(at));
+  // A restored value must read back as the same secret: one that spans what the URL around it now
+  // says (Xiongmai's `_name=` form) would show its tail in the masked URL.
+  if (redactUrl(restored) !== redactUrl(href)) {
+    masked.push(maskProblem('url'));
+    return url;
+  }
+  return restored;
+}
+
+/** The port connected to: the scheme's default filled in. */
+function portOf(url: URL): string {
+  return url.port || (url.protocol === 'rtsps:' ? '322' : '554');
+}
+
+/**
+ * Who the URL logs in as: its user name, and the values of the parameters cameras take a user
+ * name in (`?user=admin`, Xiongmai's `/user=admin&...`), in order.
+ */
+function userOf(url: URL): string {
+  const rest = `${url.pathname}${url.search}`;
+  const users = [...rest.matchAll(/(?:^|[/?&;_])(?:user|username|usr|login|loginuse|account)=([^&;?#/_]*)/gi)];
+  return JSON.stringify([decode(url.username), ...users.map((match) => decode(match[1] ?? ''))]);
 }
 
 function secretsOf(url: string): Array<UrlSecret & { value: string }> {

@@ -30,8 +30,14 @@ export function cameraLinks(id: string, base: string): CameraLinks {
   };
 }
 
-/** A Host header we are willing to put into links: a name or address, and a port. */
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+/** 261 characters: a DNS name (253), a colon and a port; longer is no Host we put into links. */
+const MAX_HOST_LENGTH = 261;
+/**
+ * A Host header we are willing to put into links: DNS labels (each unambiguous, so the match is
+ * linear: a header is client input) or a bracketed IPv6 address, and a port.
+ */
+const HOST =
+  /^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
 /**
  * The gateway's absolute URL, ending in `/`: `publicUrl` (CAMGATE_PUBLIC_URL) when set, else the
@@ -42,7 +48,7 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.?)*|\[[0-9A-Fa-f:.]+\])(?::\
 export function gatewayBase(request: FastifyRequest, publicUrl: string | undefined): string {
   if (publicUrl !== undefined && publicUrl !== '') return publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`;
   const host = request.host;
-  if (typeof host !== 'string' || !HOST.test(host) || host.length > 261) return '/';
+  if (typeof host !== 'string' || host.length > MAX_HOST_LENGTH || !HOST.test(host)) return '/';
   const protocol = request.protocol === 'https' ? 'https' : 'http';
   return `${protocol}://${host}/`;
 }

@@ -531,6 +531,85 @@ interface CameraBody {
   status: { state: string; tracks: Array<{ codec: string }> };
 }
 
+describe('what the review found', () => {
+  it('a hostile Host header (a long run a backtracking pattern would never finish) gets relative links at once', async () => {
+    await post(camera({ id: 'h2', enabled: false }));
+    for (const host of [`${'a'.repeat(40)}!`, `${'a-'.repeat(120)}!`, `${'ab.'.repeat(85)}!`]) {
+      const answer = await app.inject({ url: '/v1/cameras/h2', headers: { host } });
+      expect(answer.json<{ links: { playlist: string } }>().links.playlist).toBe('/live/h2/index.m3u8');
+    }
+  });
+
+  it('half a surrogate pair as a password or user name: 400 naming the field, never a 500', async () => {
+    for (const payload of [
+      { name: 'n', url: `rtsp://127.0.0.1:${deadPort}/sur`, password: '\ud800' },
+      { name: 'n', url: `rtsp://127.0.0.1:${deadPort}/sur`, username: '\udfff' },
+    ]) {
+      const answer = await post(payload);
+      expect(answer.statusCode).toBe(400);
+      expect(answer.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toMatch(/^(password|username)$/);
+    }
+  });
+
+  it('two requests at once for one stream: one camera, one 409', async () => {
+    const url = `rtsp://127.0.0.1:${deadPort}/raced`;
+    const answers = await Promise.all([
+      post({ id: 'one', name: 'One', url, enabled: false }),
+      post({ id: 'two', name: 'Two', url, enabled: false }),
+    ]);
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 409]);
+    expect(cameras.size).toBe(1);
+  });
+
+  it('requests without a key are not wrong keys: a dashboard opened by many never locks out a new one', async () => {
+    await stop();
+    await start('a-key-that-is-long-enough-0123456789');
+    for (let i = 0; i < 30; i++) expect((await app.inject('/v1/cameras')).statusCode).toBe(401);
+    // A wrong key is still answered 401 (its budget untouched), the right one 200.
+    expect((await app.inject({ url: '/v1/cameras', headers: { authorization: 'Bearer typo' } })).statusCode).toBe(401);
+    const right = { authorization: 'Bearer a-key-that-is-long-enough-0123456789' };
+    expect((await app.inject({ url: '/v1/cameras', headers: right })).statusCode).toBe(200);
+  });
+
+  it('a JSON syntax error never quotes the body back (it may hold a password)', async () => {
+    const answer = await app.inject({
+      method: 'POST',
+      url: '/v1/cameras',
+      payload: `{"name":"x","password":"${CANARY}", oops}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toMatchObject({ errors: [{ field: 'body', message: 'is not valid JSON' }] });
+    expect(answer.body).not.toContain(CANARY);
+  });
+
+  it('connection tests: at most 4 at once, the fifth 429 with Retry-After; close() ends those running', async () => {
+    const server = await CamsimServer.start();
+    try {
+      const probe = () =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/cameras/probe?durationMs=10000',
+          payload: { url: server.url('/h264-aac'), transport: 'tcp' },
+        });
+      const running = [probe(), probe(), probe(), probe()];
+      await expect.poll(() => server.sessionCount, { timeout: 10_000 }).toBe(4);
+      const fifth = await probe();
+      expect(fifth.statusCode).toBe(429);
+      expect(Number(fifth.headers['retry-after'])).toBeGreaterThan(0);
+      // A shutdown does not wait 10 s for them: each ends at once, as a 503.
+      await cameras.close();
+      for (const answer of await Promise.all(running)) {
+        expect(answer.statusCode).toBe(503);
+        expect(answer.json().code).toBe(GatewayErrorCode.SHUTTING_DOWN);
+      }
+      await expect.poll(() => server.sessionCount).toBe(0);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+});
+
 async function waitForState(id: string, state: string): Promise<void> {
   await expect
     .poll(async () => (await app.inject(`/v1/cameras/${id}`)).json<{ status: { state: string } }>().status.state, {

@@ -9,7 +9,7 @@ import {
   type CameraView,
 } from '../cameras/camera-manager.js';
 import { DEFAULT_PROBE_MS } from '../cameras/camera-probe.js';
-import { errors } from '../errors.js';
+import { errors, type GatewayError } from '../errors.js';
 import { cameraLinks, gatewayBase } from './camera-links.js';
 import { sendProblem } from './problem.js';
 
@@ -303,7 +303,8 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
             response: { 200: probeResult, ...errorResponses, 422: probeFailure },
           },
         },
-        async (request) => cameras.probe(request.body, request.query.durationMs),
+        async (request, reply) =>
+          cameras.probe(request.body, { durationMs: request.query.durationMs, signal: clientLeft(reply) }),
       );
 
       api.get<{ Querystring: { page: number; perPage: number } }>(
@@ -395,7 +396,11 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
             response: { 200: probeResult, 404: problemSchema, ...errorResponses, 422: probeFailure },
           },
         },
-        async (request) => cameras.probeChange(request.params.id, request.body, request.query.durationMs),
+        async (request, reply) =>
+          cameras.probeChange(request.params.id, request.body, {
+            durationMs: request.query.durationMs,
+            signal: clientLeft(reply),
+          }),
       );
 
       api.delete<{ Params: { id: string } }>(
@@ -426,7 +431,10 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
  * a shared proxy address must not lock out the right key).
  */
 function apiGuard(apiKey: string | undefined) {
-  const holders = new AddressTable<{ tokens: number; at: number }>();
+  const holders = new TokenBuckets();
+  // Requests without a key are not guesses (a dashboard opened before its key is typed, a monitor):
+  // limited as requests, never counted as wrong keys.
+  const keyless = new TokenBuckets();
   const failures = new AddressTable<{ count: number; since: number }>();
   const expected = apiKey === undefined || apiKey === '' ? undefined : digest(apiKey);
   return async (request: FastifyRequest, reply: FastifyReply) => {
@@ -437,18 +445,22 @@ function apiGuard(apiKey: string | undefined) {
       const key = /^Bearer +(.+)$/i.exec(header)?.[1] ?? '';
       // Compared as fixed-length digests: constant time whatever the key's length (S12).
       if (!timingSafeEqual(digest(key), expected)) {
-        let entry = failures.get(address);
-        if (entry !== undefined && now - entry.since >= KEY_FAILURE_WINDOW_MS) {
-          failures.delete(address);
-          entry = undefined;
+        if (key === '') {
+          const refused = keyless.take(address, now);
+          if (refused !== undefined) return sendProblem(reply, refused);
+        } else {
+          let entry = failures.get(address);
+          if (entry !== undefined && now - entry.since >= KEY_FAILURE_WINDOW_MS) {
+            failures.delete(address);
+            entry = undefined;
+          }
+          entry ??= failures.getOrAdd(address, () => ({ count: 0, since: now }));
+          if (entry.count >= MAX_KEY_FAILURES) {
+            const retryAfter = Math.max(1, Math.ceil((entry.since + KEY_FAILURE_WINDOW_MS - now) / 1000));
+            return sendProblem(reply, errors.rateLimited(retryAfter));
+          }
+          entry.count++;
         }
-        entry ??= failures.getOrAdd(address, () => ({ count: 0, since: now }));
-        if (entry.count >= MAX_KEY_FAILURES) {
-          const retryAfter = Math.max(1, Math.ceil((entry.since + KEY_FAILURE_WINDOW_MS - now) / 1000));
-          reply.header('retry-after', retryAfter);
-          return sendProblem(reply, errors.rateLimited(retryAfter));
-        }
-        entry.count++;
         // RFC 6750 §3: a 401 names the scheme the client should use.
         reply.header(
           'www-authenticate',
@@ -457,17 +469,27 @@ function apiGuard(apiKey: string | undefined) {
         return sendProblem(reply, errors.unauthorized());
       }
     }
-    const bucket = holders.getOrAdd(address, () => ({ tokens: API_BURST, at: now }));
+    const refused = holders.take(address, now);
+    return refused === undefined ? undefined : sendProblem(reply, refused);
+  };
+}
+
+/** API requests per client address: a token bucket each (API_RATE_PER_S, bursts of API_BURST). */
+class TokenBuckets {
+  readonly #buckets = new AddressTable<{ tokens: number; at: number }>();
+
+  /** Takes a token for `address`; the 429 to answer when there is none. */
+  take(address: string, now: number): GatewayError | undefined {
+    const bucket = this.#buckets.getOrAdd(address, () => ({ tokens: API_BURST, at: now }));
     bucket.tokens = Math.min(API_BURST, bucket.tokens + ((now - bucket.at) / 1000) * API_RATE_PER_S);
     bucket.at = now;
-    if (bucket.tokens < 1) {
-      const retryAfter = Math.ceil((1 - bucket.tokens) / API_RATE_PER_S);
-      reply.header('retry-after', retryAfter);
-      return sendProblem(reply, errors.rateLimited(retryAfter, 'too many API requests from this address'));
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
     }
-    bucket.tokens -= 1;
-    return undefined;
-  };
+    const retryAfter = Math.ceil((1 - bucket.tokens) / API_RATE_PER_S);
+    return errors.rateLimited(retryAfter, 'too many API requests from this address');
+  }
 }
 
 /** State per client address, bounded: when full, the oldest address is forgotten. */
@@ -492,6 +514,15 @@ class AddressTable<T> {
     }
     return entry;
   }
+}
+
+/** Aborts when the client goes away before its answer is sent: a connection test it no longer waits for stops. */
+function clientLeft(reply: FastifyReply): AbortSignal {
+  const left = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableEnded) left.abort();
+  });
+  return left.signal;
 }
 
 function digest(text: string): Buffer {

@@ -156,6 +156,9 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
         askForKey(memoryKey !== '');
         throw new AuthNeeded();
       }
+      // Too many requests without a key from this address (others behind the same proxy): the
+      // key panel still shows, since the right key is never refused for them.
+      if (res.status === 429 && !memoryKey && config.keyed) askForKey(false);
       if (res.status === 204) return { ok: true, status: 204, data: null };
       return res.json().then(
         function (data) { return { ok: res.ok, status: res.status, data: data }; },
@@ -501,9 +504,20 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     return { url: match[1] + match[3], username: user };
   }
 
-  function hostOf(url) {
-    var match = /^rtsps?:[/][/](?:[^@/?#]*@)?([[][^\\]]*\\]|[^:/?#]*)/i.exec(url || '');
-    return match ? match[1].toLowerCase() : '';
+  /** Where a URL leads: scheme, host and port (the scheme's default filled in), for the password rule. */
+  function placeOf(url) {
+    var match = /^(rtsps?):[/][/](?:[^@/?#]*@)?([[][^\\]]*\\]|[^:/?#]*)(?::(\\d+))?/i.exec(url || '');
+    if (!match) return { scheme: '', host: '', port: '' };
+    var scheme = match[1].toLowerCase();
+    return { scheme: scheme, host: match[2].toLowerCase(), port: match[3] || (scheme === 'rtsps' ? '322' : '554') };
+  }
+
+  /** The gateway's rule: same host, same port (unless rtsp became rtsps), never rtsps to rtsp. */
+  function samePlace(a, b) {
+    var from = placeOf(a);
+    var to = placeOf(b);
+    return from.host === to.host && (from.port === to.port || from.scheme !== to.scheme) &&
+      !(from.scheme === 'rtsps' && to.scheme === 'rtsp');
   }
 
   function clearErrors() {
@@ -616,7 +630,7 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
   /** A stored password is kept for the same user on the same host only: otherwise it must be typed. */
   function passwordNeeded(values) {
     return !!editing && editing.hasPassword && values.password === '' && values.username !== '' &&
-      (hostOf(values.url) !== hostOf(editing.formUrl) || values.username !== editing.formUsername);
+      (!samePlace(editing.formUrl, values.url) || values.username !== editing.formUsername);
   }
   var PASSWORD_AGAIN = {
     errors: [{ field: 'password', message: 'the address or user name changed: type the password again (a stored password is only kept for the same user on the same host)' }],
@@ -740,7 +754,7 @@ function fieldError(field: string): string {
   return `<p class="field-error" data-error-for="${field}" hidden></p>`;
 }
 
-function dashboardPage(config: { version: string; api: boolean; pollMs: number }): string {
+function dashboardPage(config: { version: string; api: boolean; keyed: boolean; pollMs: number }): string {
   return `${pageHead('camgate', DASHBOARD_STYLE)}
 <header>
 <h1>camgate ${escapeHtml(config.version)}</h1>
@@ -846,7 +860,15 @@ ${fieldError('enabled')}
  * `GET /`: the dashboard, one self-contained page (inline CSS and JS, hls.js from /assets): the
  * cameras as live tiles with their states, add/edit/delete through `/v1/cameras`, embed snippets.
  */
-export function registerDashboard(app: FastifyInstance, options: { cameras: CameraManager | undefined }): void {
-  const html = dashboardPage({ version: VERSION, api: options.cameras !== undefined, pollMs: POLL_MS });
+export function registerDashboard(
+  app: FastifyInstance,
+  options: { cameras: CameraManager | undefined; keyed?: boolean },
+): void {
+  const html = dashboardPage({
+    version: VERSION,
+    api: options.cameras !== undefined,
+    keyed: options.keyed === true,
+    pollMs: POLL_MS,
+  });
   app.get('/', { schema: { hide: true } }, (_request, reply) => sendPage(reply, 200, DASHBOARD_CSP, html));
 }

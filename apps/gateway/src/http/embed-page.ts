@@ -95,19 +95,32 @@ const EMBED_SCRIPT = `${PLAYER_SCRIPT}
     if (status.state === 'disabled') return 'This camera is disabled';
     return 'Camera unavailable \\u2014 ' + (status.reason ? status.reason.message : 'it failed');
   }
-  /** Asks for the camera's state; with \`awaited\`, the answer comes when the state is no longer that. */
+  /**
+   * Asks for the camera's state; with \`awaited\`, the answer comes when the state is no longer
+   * that (or after the gateway's hold time). An answer that comes back at once with the same state
+   * (a gateway holding too many requests, or closing) is asked again only after RETRY_MS.
+   */
   function checkStatus(awaited) {
     if (checking) return;
     checking = true;
+    var asked = Date.now();
     fetch(config.status + (awaited ? '?while=' + encodeURIComponent(awaited) : ''), { cache: 'no-store' })
-      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (res) {
+        if (res.ok) return res.json();
+        // Waiting for a failed camera, an error (a proxy's 502, a shutdown's 503) is no news: ask
+        // again later rather than play a camera that failed.
+        if (awaited) throw new Error('status ' + res.status);
+        return null;
+      })
       .then(
         function (status) {
           checking = false;
           if (unavailable(status)) {
             stopPlayer();
             showText(describe(status), 'unavailable');
-            checkStatus(status.state);
+            var again = function () { checkStatus(status.state); };
+            if (status.state === awaited && Date.now() - asked < RETRY_MS) setTimeout(again, RETRY_MS);
+            else again();
           } else {
             startPlayer();
           }

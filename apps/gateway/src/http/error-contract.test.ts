@@ -340,6 +340,8 @@ const CONTENT_TYPES = [
 
 const settingValue = fc.oneof(
   fc.string({ maxLength: 8 }),
+  // Any UTF-16, lone surrogates included (JSON carries them as \ud800).
+  fc.string({ unit: 'binary', maxLength: 8 }),
   fc.constantFrom(
     'rtsp://192.0.2.9/x',
     'rtsps://u:p@192.0.2.9:322/x?y=1',
@@ -368,6 +370,7 @@ const cameraLike = fc
       enabled: settingValue,
       username: settingValue,
       password: settingValue,
+      allowDuplicateSource: settingValue,
     },
     { requiredKeys: [] },
   )
@@ -411,6 +414,26 @@ const body = fc.option(
     invalidUtf8Json,
   ),
   { nil: undefined },
+);
+
+/**
+ * Host and X-Forwarded-Host (believed: the fuzz's gateway trusts its proxy), which links are built
+ * on: plain hosts, garbage, and long runs a backtracking pattern would take forever to refuse.
+ */
+const hostText = fc.oneof(
+  fc.constantFrom('gateway.lan:8080', '[::1]:8080', 'a.b.c', 'evil"><script>'),
+  fc.string({ maxLength: 40 }),
+  fc
+    .tuple(
+      fc.constantFrom('a', 'a-', 'a.', 'ab-c.'),
+      fc.integer({ min: 20, max: 300 }),
+      fc.constantFrom('!', ':', '..'),
+    )
+    .map(([run, n, end]) => run.repeat(n) + end),
+);
+const hostHeaders = fc.record(
+  { host: hostText, 'x-forwarded-host': hostText, 'x-forwarded-proto': fc.constantFrom('https', 'http', 'gopher') },
+  { requiredKeys: [] },
 );
 
 /** What a camera's stream serves, or would. */
@@ -539,8 +562,9 @@ describe('error contract, fuzzed', () => {
             { weight: 1, arbitrary: fc.constant(undefined) },
           ),
           body,
-          async (verb, path, search, contentType, payload) => {
-            const headers: Record<string, string> = {};
+          hostHeaders,
+          async (verb, path, search, contentType, payload, hosts) => {
+            const headers: Record<string, string> = { ...hosts };
             if (contentType !== undefined) headers['content-type'] = contentType;
             await checkContract({
               method: verb as NonNullable<InjectOptions['method']>,

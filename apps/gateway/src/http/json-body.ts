@@ -26,7 +26,17 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       done(errors.validation([{ field: 'body', message: 'is not valid UTF-8' }]), undefined);
       return;
     }
-    void parseJson(request, text, done);
+    void parseJson(request, text, (err, value: unknown) => {
+      if (err === null) {
+        done(null, value);
+        return;
+      }
+      // Our words, not the parser's: V8's messages quote the text around the error, which may be
+      // a camera password (S05).
+      const poisoned = /prototype/i.test(err.message);
+      const message = poisoned ? 'must not hold __proto__ or constructor.prototype keys' : 'is not valid JSON';
+      done(errors.validation([{ field: 'body', message }]), undefined);
+    });
   });
 }
 

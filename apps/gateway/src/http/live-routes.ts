@@ -34,12 +34,6 @@ export interface LiveRoutesOptions {
   isClosing?: () => boolean;
 }
 
-/**
- * 5 s: the gateway is gone within 5 s of SIGTERM (4 s of grace); by then a restarted gateway, or
- * another instance behind the load balancer, answers.
- */
-export const SHUTDOWN_RETRY_AFTER_S = 5;
-
 /** Playlists under 512 bytes are sent as they are: gzip would save next to nothing. */
 const GZIP_MIN_BYTES = 512;
 /**
@@ -117,7 +111,7 @@ export function registerLiveRoutes(
 }
 
 /** CORS for public streams: an allowed origin, never credentials (S09: no reflected origin with credentials). */
-function cors(request: FastifyRequest, reply: FastifyReply, origins: '*' | readonly string[]): void {
+export function cors(request: FastifyRequest, reply: FastifyReply, origins: '*' | readonly string[]): void {
   if (origins === '*') {
     reply.header('access-control-allow-origin', '*');
     return;
@@ -142,10 +136,7 @@ function sendStreamProblem(
   const reason = typeof response.body === 'string' ? response.body.trim() : '';
   switch (response.status) {
     case 404:
-      if (closing) {
-        reply.header('retry-after', SHUTDOWN_RETRY_AFTER_S);
-        return sendProblem(reply, errors.shuttingDown());
-      }
+      if (closing) return sendProblem(reply, errors.shuttingDown());
       return sendProblem(reply, errors.liveNotFound(cameraId, file), { cacheControl });
     case 400:
       return sendProblem(reply, errors.hlsBadRequest(reason || 'invalid delivery directives'), { cacheControl });

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import type { CameraPipeline, CameraState } from '../cameras/camera-pipeline.js';
+import { isKnownProblem } from '../cameras/camera-problem.js';
 import { errors } from '../errors.js';
+import { cors } from './live-routes.js';
 import { sendProblem } from './problem.js';
 
 /** 25 s: under the 30 s idle timeouts of common proxies, so a held status request is not cut. */
@@ -29,7 +31,18 @@ export interface LiveStatus {
  * then waits, up to 25 s, for the state to change, so the player hears at once that the camera is
  * back without polling. Not counted as viewing, never starts an on-demand camera.
  */
-export function registerLiveStatus(app: FastifyInstance, cameras: CameraManager): void {
+export interface LiveStatusOptions {
+  /** CORS as for the streams (`CAMGATE_CORS_ORIGINS`). */
+  corsOrigins?: '*' | readonly string[];
+  /** True once the gateway shuts down: held answers are released then, with a 503. */
+  isClosing?: () => boolean;
+}
+
+export function registerLiveStatus(
+  app: FastifyInstance,
+  cameras: CameraManager,
+  options: LiveStatusOptions = {},
+): void {
   // One state listener per camera with held requests, whatever their number.
   const waiting = new Map<CameraPipeline, { releases: Set<() => void>; onState: () => void }>();
   let count = 0;
@@ -56,7 +69,9 @@ export function registerLiveStatus(app: FastifyInstance, cameras: CameraManager)
       waiting.delete(pipeline);
     }
   };
-  app.addHook('onClose', (_instance, done) => {
+  // Before the server waits for requests in flight (onClose would come after): a held status
+  // request must not hold up a shutdown for its 25 s.
+  app.addHook('preClose', (done) => {
     for (const { releases } of [...waiting.values()]) for (const release of [...releases]) release();
     done();
   });
@@ -65,7 +80,8 @@ export function registerLiveStatus(app: FastifyInstance, cameras: CameraManager)
     '/live/:id/status.json',
     { schema: { hide: true } },
     async (request, reply) => {
-      reply.header('access-control-allow-origin', '*').header('cache-control', 'no-store');
+      cors(request, reply, options.corsOrigins ?? '*');
+      reply.header('cache-control', 'no-store');
       const pipeline = cameras.pipeline(request.params.id);
       if (pipeline === undefined) return sendProblem(reply, errors.notFound(`camera ${request.params.id}`));
       const awaited = request.query.while;
@@ -86,6 +102,7 @@ export function registerLiveStatus(app: FastifyInstance, cameras: CameraManager)
           reply.raw.once('close', release);
           hold(pipeline, release);
         });
+        if (options.isClosing?.() === true) return sendProblem(reply, errors.shuttingDown());
       }
       return reply.send(liveStatus(pipeline));
     },
@@ -95,11 +112,19 @@ export function registerLiveStatus(app: FastifyInstance, cameras: CameraManager)
 function liveStatus(pipeline: CameraPipeline): LiveStatus {
   const status = pipeline.status();
   const troubled = status.state === 'failed' || status.state === 'retrying';
+  const error = troubled ? status.lastError : null;
   return {
     state: status.state,
     since: status.since,
+    // Anyone who can reach the page reads this: our own words only, never text the camera sent
+    // (an unmapped error's message quotes the camera's reason phrase).
     reason:
-      troubled && status.lastError !== null ? { code: status.lastError.code, message: status.lastError.message } : null,
+      error === null
+        ? null
+        : {
+            code: error.code,
+            message: isKnownProblem(error.code) ? error.message : `the camera session failed (${error.code})`,
+          },
     nextAttemptAt: status.nextAttemptAt,
   };
 }

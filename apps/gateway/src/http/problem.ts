@@ -42,6 +42,7 @@ export interface ProblemOptions {
 }
 
 export function sendProblem(reply: FastifyReply, error: GatewayError, options: ProblemOptions = {}): FastifyReply {
+  if (error.retryAfterS !== undefined) reply.header('retry-after', error.retryAfterS);
   return reply
     .code(error.statusCode)
     .type(PROBLEM_TYPE)

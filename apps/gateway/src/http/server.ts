@@ -12,12 +12,7 @@ import { registerEmbedPage } from './embed-page.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { finiteNumbers } from './finite-numbers.js';
 import { registerJsonBodyParser } from './json-body.js';
-import {
-  registerLiveRoutes,
-  registerPlayerAssets,
-  SHUTDOWN_RETRY_AFTER_S,
-  type LiveStreamLookup,
-} from './live-routes.js';
+import { registerLiveRoutes, registerPlayerAssets, type LiveStreamLookup } from './live-routes.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
 import { registerLiveStatus } from './live-status.js';
 import { answerClientError, frameworkErrorProblem, registerProblemHandlers, sendProblem } from './problem.js';
@@ -159,11 +154,20 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       return sendProblem(reply, errors.malformedRequest('more than one Host header'));
     }
     if (closing && !HEALTH_PATHS.has(request.routeOptions.url ?? '')) {
-      reply.header('retry-after', SHUTDOWN_RETRY_AFTER_S);
       if (request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
       return sendProblem(reply, errors.shuttingDown());
     }
     return undefined;
+  });
+  // Node closes the connections idle when the server closes, once: one that answers a request
+  // released by the shutdown (a held reload or status) and then idles would keep close() waiting
+  // for its client to hang up. Idle ones are closed again after each answer; one with a pipelined
+  // request is not idle, and is served.
+  app.addHook('onResponse', (_request, _reply, done) => {
+    const server = app.server as { closeIdleConnections?: () => void };
+    if (closing && typeof server.closeIdleConnections === 'function')
+      setImmediate(() => server.closeIdleConnections?.());
+    done();
   });
   registerRequestLog(app);
   void app.register(swagger, {
@@ -185,7 +189,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   void app.register((scope, _options, done) => {
     scope.get('/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(scope.swagger()));
     registerHealthRoutes(scope, () => !closing);
-    registerDashboard(scope, { cameras: options.cameras });
+    registerDashboard(scope, {
+      cameras: options.cameras,
+      keyed: options.apiKey !== undefined && options.apiKey !== '',
+    });
     registerEmbedPage(scope, { cameras: options.cameras });
     registerPlayerAssets(scope);
     const cameras = options.cameras;
@@ -199,7 +206,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       isClosing: () => closing,
     });
     if (cameras !== undefined) {
-      registerLiveStatus(scope, cameras);
+      registerLiveStatus(scope, cameras, { corsOrigins: options.corsOrigins ?? '*', isClosing: () => closing });
       registerCameraRoutes(scope, { cameras, apiKey: options.apiKey, publicUrl: options.publicUrl });
     }
     done();
