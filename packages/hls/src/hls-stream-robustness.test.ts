@@ -1,7 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { fuzzRuns, fuzzTimeout } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { event, runEvents } from './test-stream-events.js';
+import { event, runEvents, type Event } from './test-stream-events.js';
 
 /**
  * The packager under whatever a camera (through the RTSP client) can produce: jittery, stalling,
@@ -15,7 +16,19 @@ import { event, runEvents } from './test-stream-events.js';
  */
 const RUNS = Math.max(200, Math.floor(fuzzRuns(200) / 100));
 
+/** Streams the fuzz found failing (testdata/robustness/README.md), replayed on every run. */
+const REGRESSIONS_DIR = new URL('../testdata/robustness/', import.meta.url);
+const REGRESSIONS = readdirSync(REGRESSIONS_DIR)
+  .filter((name) => name.endsWith('.json'))
+  .map(
+    (name) => [name, JSON.parse(readFileSync(new URL(name, REGRESSIONS_DIR), 'utf8')) as { events: Event[] }] as const,
+  );
+
 describe('HlsStream robustness', () => {
+  it.each(REGRESSIONS)('regression: %s', async (_name, regression) => {
+    (await runEvents(regression.events)).close();
+  });
+
   it(
     'fuzz: any frame sequence: never throws, playlists stay conformant across reloads, media parses',
     async () => {

@@ -576,12 +576,10 @@ export class Segmenter {
       // its last audio frame moves to the next part.
       const limit = this.#partTiming === undefined ? Infinity : partTargetTicks(this.#partTiming, a.clockRate);
       const first = a.samples[0];
-      while (
-        count > 1 &&
-        first !== undefined &&
-        (a.samples[count - 1] as PendingSample).dts + a.cadence - first.dts > limit
-      )
-        count--;
+      // Measured from where the part will start: continueAudio may move its first frame back by
+      // up to half a frame, to the end of the audio before.
+      const start = first === undefined ? 0 : continuedDts(a, first.dts);
+      while (count > 1 && (a.samples[count - 1] as PendingSample).dts + a.cadence - start > limit) count--;
       this.#publishAudioPart(a, boundary, a.samples.splice(0, count));
     }
   }
@@ -614,7 +612,9 @@ export class Segmenter {
     } else {
       // No audio for this video part: a GAP part of the same length keeps the indices aligned.
       rendition.addGapPart(boundary.end - boundary.start);
-      a.lastEnd = Math.round(boundary.end * a.clockRate);
+      // Never backwards: the audio before may reach past this boundary (its last frame outlasting
+      // a short video part), and the next fragment must not start inside it (tfdt never goes back).
+      a.lastEnd = Math.max(a.lastEnd, Math.round(boundary.end * a.clockRate));
       this.stats.gapParts++;
     }
     if (boundary.lastOfSegment) {
@@ -744,12 +744,21 @@ export class Segmenter {
  */
 function continueAudio(a: TrackState, samples: PendingSample[]): PendingSample[] {
   const first = samples[0];
-  if (first === undefined || a.lastEnd < 0 || Math.abs(first.dts - a.lastEnd) >= a.cadence / 2) return samples;
+  if (first === undefined || continuedDts(a, first.dts) === first.dts) return samples;
   first.dts = a.lastEnd;
   first.pts = a.lastEnd;
   const kept = [first];
   for (const sample of samples.slice(1)) if (sample.dts > (kept.at(-1) as PendingSample).dts) kept.push(sample);
   return kept;
+}
+
+/**
+ * Where a part whose first frame is at `dts` starts: the end of the audio before, if within half a
+ * frame, bounds included (a frame exactly half a frame early is kept by the floors before it, and
+ * must not start inside the audio before).
+ */
+function continuedDts(a: TrackState, dts: number): number {
+  return a.lastEnd >= 0 && Math.abs(dts - a.lastEnd) <= a.cadence / 2 ? a.lastEnd : dts;
 }
 
 function toSamples(pending: readonly PendingSample[], end: number): Sample[] {
