@@ -1,6 +1,7 @@
 export { launchChromium, CHROMIUM_FLAGS, type ChromiumSession } from './chromium.js';
 export { TestkitError, TestkitErrorCode } from './errors.js';
 export { getFreePort } from './free-port.js';
+export { listenOnLoopback, type LoopbackListener } from './listen-loopback.js';
 export { noiseBytes } from './noise.js';
 export { fuzzRuns, fuzzTimeout } from './fuzz.js';
 export {

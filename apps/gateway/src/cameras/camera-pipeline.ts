@@ -359,14 +359,11 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     const before = this.#state;
     this.#state = state;
     this.#since = this.#now();
-    const logger = this.#options.logger;
-    if (quiet) {
-      logger?.debug({ ...fields, from: before, state }, `camera ${state}${reason === undefined ? '' : `: ${reason}`}`);
-    } else if (state === 'retrying' || state === 'failed') {
-      logger?.warn({ ...fields, from: before, state }, `camera ${state}${reason === undefined ? '' : `: ${reason}`}`);
-    } else {
-      logger?.info({ ...fields, from: before, state }, `camera ${state}`);
-    }
+    const level = quiet ? 'debug' : state === 'retrying' || state === 'failed' ? 'warn' : 'info';
+    this.#options.logger?.[level](
+      { ...fields, from: before, state },
+      `camera ${state}${reason === undefined ? '' : `: ${reason}`}`,
+    );
     this.emit('state', state);
     return true;
   }

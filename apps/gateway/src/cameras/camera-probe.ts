@@ -41,6 +41,49 @@ export class CameraProbeError extends Error {
 }
 
 /**
+ * Connects `session` and receives until `durationMs` have passed, the camera ends the session, or
+ * `signal` aborts: while connecting, an abort closes the session (connect() then fails); while
+ * playing, it ends the wait and the caller closes the session. Returns why the session failed, or
+ * undefined: the first error it reported, or the one connect() threw. Anything but an RtspError
+ * is a bug, and is thrown.
+ */
+export async function receiveFor(
+  session: RtspSession,
+  durationMs: number,
+  signal?: AbortSignal,
+): Promise<RtspError | undefined> {
+  let failure: RtspError | undefined;
+  const onError = (err: RtspError) => (failure ??= err);
+  session.on('error', onError);
+  const abortConnect = () => void session.close();
+  signal?.addEventListener('abort', abortConnect, { once: true });
+  try {
+    if (signal?.aborted === true) await session.close();
+    await session.connect();
+    signal?.removeEventListener('abort', abortConnect);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        session.off('close', done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, durationMs);
+      session.once('close', done);
+      if (signal?.aborted === true) done();
+      else signal?.addEventListener('abort', done, { once: true });
+    });
+  } catch (err) {
+    if (!(err instanceof RtspError)) throw err;
+    failure ??= err;
+  } finally {
+    signal?.removeEventListener('abort', abortConnect);
+    session.off('error', onError);
+  }
+  return failure;
+}
+
+/**
  * Connects to a camera as its pipeline would, receives for a while and reports its tracks, saving
  * nothing: the API's "Test connection". A session that plays but delivers no frame fails with
  * RTSP_TIMEOUT. Credentials never appear in the result or the error.
@@ -54,31 +97,9 @@ export async function probeCamera(options: CameraProbeOptions): Promise<CameraPr
     transport: options.transport,
     audio: options.audio !== 'off',
   });
-  let failure: unknown;
-  session.on('error', (err) => (failure ??= err));
   let frames = 0;
   session.on('frame', () => frames++);
-  const abort = () => void session.close();
-  options.signal?.addEventListener('abort', abort, { once: true });
-  try {
-    if (options.signal?.aborted) throw new Error('aborted');
-    await session.connect();
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        session.off('close', done);
-        options.signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, options.durationMs ?? DEFAULT_PROBE_MS);
-      session.once('close', done);
-      options.signal?.addEventListener('abort', done, { once: true });
-    });
-  } catch (err) {
-    failure ??= err;
-  } finally {
-    options.signal?.removeEventListener('abort', abort);
-  }
+  const failure = await receiveFor(session, options.durationMs ?? DEFAULT_PROBE_MS, options.signal);
   const transport = session.transport;
   const stats = session.stats;
   const tracks = session.tracks.map((track): ProbedTrack => {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { RtspError, RtspSession, type Frame, type TransportMode } from '@camgate/rtsp';
+import { RtspSession, type Frame, type TransportMode } from '@camgate/rtsp';
+import { receiveFor } from '../cameras/camera-probe.js';
 import { errors } from '../errors.js';
 import { describeTrack, type TrackDescription } from '../pipeline/track-description.js';
 import { VERSION } from '../version.js';
@@ -67,26 +68,10 @@ export async function probeCommand(args: string[], io: CliIo): Promise<number> {
     throw errors.usage('--duration must be 0 < s <= 3600');
 
   const session = new RtspSession({ url, transport, userAgent: `camgate/${VERSION}` });
-  let failure: RtspError | undefined;
-  session.on('error', (err) => (failure = err));
   const started = performance.now();
   let frames = 0;
   session.on('frame', (_frame: Frame) => frames++);
-  try {
-    await session.connect();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, seconds * 1000);
-      const stop = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      session.once('close', stop);
-      io.stop.addEventListener('abort', stop, { once: true });
-    });
-  } catch (err) {
-    failure = err instanceof RtspError ? err : failure;
-    if (failure === undefined) throw err;
-  }
+  const failure = await receiveFor(session, seconds * 1000, io.stop);
   const report = buildReport(session, performance.now() - started);
   await session.close();
 

@@ -11,6 +11,7 @@ import {
 import { DEFAULT_PROBE_MS } from '../cameras/camera-probe.js';
 import { errors, type GatewayError } from '../errors.js';
 import { cameraLinks, gatewayBase } from './camera-links.js';
+import { clientLeft } from './client-left.js';
 import { sendProblem } from './problem.js';
 
 /** 64 KiB: a camera is a few hundred bytes of JSON; a larger body is not one (S13). */
@@ -80,6 +81,13 @@ const settings = {
     description:
       'Add or change the camera even though another camera pulls the same stream (a second RTSP session to the camera). Not stored.',
   },
+} as const;
+
+/** A new camera's settings: as a change's, but credentials cannot be null (there is nothing to remove). */
+const newCameraSettings = {
+  ...settings,
+  username: { ...settings.username, type: 'string' },
+  password: { ...settings.password, type: 'string' },
 } as const;
 
 const problemSchema = {
@@ -267,9 +275,7 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
               additionalProperties: false,
               properties: {
                 id: { type: 'string', minLength: 1, maxLength: 64, pattern: CAMERA_ID.source },
-                ...settings,
-                username: { ...settings.username, type: 'string' },
-                password: { ...settings.password, type: 'string' },
+                ...newCameraSettings,
               },
             },
             response: { 201: { $ref: 'camera#' }, ...errorResponses, 409: conflictResponse },
@@ -295,9 +301,7 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
               additionalProperties: false,
               properties: {
                 id: { type: 'string', maxLength: 64 },
-                ...settings,
-                username: { ...settings.username, type: 'string' },
-                password: { ...settings.password, type: 'string' },
+                ...newCameraSettings,
               },
             },
             response: { 200: probeResult, ...errorResponses, 422: probeFailure },
@@ -514,15 +518,6 @@ class AddressTable<T> {
     }
     return entry;
   }
-}
-
-/** Aborts when the client goes away before its answer is sent: a connection test it no longer waits for stops. */
-function clientLeft(reply: FastifyReply): AbortSignal {
-  const left = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableEnded) left.abort();
-  });
-  return left.signal;
 }
 
 function digest(text: string): Buffer {

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type { HlsResponse, HlsStream } from '@camgate/hls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, GatewayError, GatewayErrorCode } from '../errors.js';
+import { clientLeft } from './client-left.js';
 import { sendProblem } from './problem.js';
 
 /**
@@ -73,13 +74,7 @@ export function registerLiveRoutes(
     const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
     // A client that goes away while its request is held (a blocking reload, the hinted part) frees
     // its place at once rather than after 3 target durations.
-    const left = new AbortController();
-    const onClose = () => {
-      if (!reply.raw.writableEnded) left.abort();
-    };
-    reply.raw.once('close', onClose);
-    const response = await stream.handle(file, query, left.signal);
-    reply.raw.off('close', onClose);
+    const response = await stream.handle(file, query, clientLeft(reply));
     const { body } = response;
     options.onServed?.(id, bodyBytes(body));
     if (response.status >= 400) return sendStreamProblem(reply, response, id, file, options.isClosing?.() ?? false);

@@ -1,6 +1,13 @@
 // Real peers: GStreamer's RTSP server (Basic) and ffmpeg as an independent Digest implementation.
-import { createConnection, createServer, type Socket } from 'node:net';
-import { type GstRtspServer, hasTools, requireTools, runProcess, startGstRtspServer } from '@camgate/testkit';
+import { createConnection, createServer } from 'node:net';
+import {
+  type GstRtspServer,
+  hasTools,
+  listenOnLoopback,
+  requireTools,
+  runProcess,
+  startGstRtspServer,
+} from '@camgate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtspErrorCode } from '../errors.js';
 import { parseWwwAuthenticate } from '../headers/www-authenticate.js';
@@ -122,9 +129,7 @@ describe('Authenticator agrees with ffmpeg on Digest', () => {
   /** Answers every request with 401 and `challenge`; collects the requests. */
   async function scriptedCamera(challenge: string) {
     const requests: string[] = [];
-    const sockets = new Set<Socket>();
     const server = createServer((socket) => {
-      sockets.add(socket);
       let buffered = '';
       socket.on('data', (chunk: Buffer) => {
         buffered += chunk.toString('latin1');
@@ -137,20 +142,8 @@ describe('Authenticator agrees with ffmpeg on Digest', () => {
         }
       });
       socket.on('error', () => socket.destroy());
-      socket.on('close', () => sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    return {
-      port: address.port,
-      requests,
-      close: () =>
-        new Promise<void>((resolve) => {
-          for (const socket of sockets) socket.destroy();
-          server.close(() => resolve());
-        }),
-    };
+    return { ...(await listenOnLoopback(server)), requests };
   }
 
   it.for([

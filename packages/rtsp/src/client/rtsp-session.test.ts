@@ -1,30 +1,11 @@
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { createServer as createTcpServer, type Server } from 'node:net';
 import { inspect } from 'node:util';
+import { listenOnLoopback } from '@camgate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RtspErrorCode } from '../errors.js';
 import type { SessionLogger } from './logger.js';
 import { RtspSession } from './rtsp-session.js';
-
-/** A server on a free port of 127.0.0.1; `close` also ends the connections it accepted. */
-async function listen(server: Server): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** Peers listening where a camera should be, none of which speaks RTSP. */
 const peers: Array<[name: string, start: () => Server]> = [
@@ -49,7 +30,7 @@ describe('RtspSession.connect() against a peer that is not RTSP', () => {
 
   // The default request timeout stays: a peer skipped as junk would give RTSP_TIMEOUT after 10 s.
   it.for(peers)('%s: fails at once with RTSP_INVALID_MESSAGE, not RTSP_TIMEOUT', async ([, start]) => {
-    const peer = await listen(start());
+    const peer = await listenOnLoopback(start());
     stop = peer.close;
     const session = new RtspSession({ url: `rtsp://admin:secret@127.0.0.1:${peer.port}/stream` });
     const closed = new Promise<void>((resolve) => session.once('close', resolve));
@@ -101,7 +82,7 @@ describe('RtspSession never shows credentials of the path or query', () => {
   ] as const)(
     '%s: session.url, the error (with its causes) and the log lines hold no secret',
     async ([, location, code]) => {
-      const peer = await listen(
+      const peer = await listenOnLoopback(
         scriptedCamera((method, uri) => {
           if (method === 'OPTIONS') return 'RTSP/1.0 200 OK';
           return uri.includes('/moved/') ? 'RTSP/1.0 404 Not Found' : `RTSP/1.0 302 Found\r\nLocation: ${location}`;
