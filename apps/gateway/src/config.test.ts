@@ -44,6 +44,7 @@ describe('gateway configuration', () => {
       logLevel: 'debug',
       demo: false,
       apiKey: KEY,
+      metricsToken: '',
       publicUrl: 'https://cams.example.com/site/',
       corsOrigins: ['https://a.example', 'http://localhost:3000'],
       cameraAllowlist: ['127.0.0.0/8', '::1/128', '127.0.0.1:8554'],

@@ -22,6 +22,11 @@ export interface GatewayConfig {
    */
   apiKey: string;
   /**
+   * When set, `/metrics` needs `Authorization: Bearer <metricsToken>` (the API key works too). With
+   * neither set, `/metrics` is open; with only an API key, it needs the API key. Same rules as the key.
+   */
+  metricsToken: string;
+  /**
    * The absolute URL viewers reach the gateway at (`https://cams.example.com/`, with a reverse
    * proxy's path prefix if any). Camera links and embed snippets are built on it; empty: on the
    * scheme and host of each API request.
@@ -66,6 +71,7 @@ export const DEFAULT_CONFIG: Readonly<
   logLevel: 'info',
   demo: true,
   apiKey: '',
+  metricsToken: '',
   publicUrl: '',
   corsOrigins: '*' as const,
   cameraAllowlist: '',
@@ -88,6 +94,7 @@ export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
   logLevel: 'CAMGATE_LOG_LEVEL',
   demo: 'CAMGATE_DEMO',
   apiKey: 'CAMGATE_API_KEY',
+  metricsToken: 'CAMGATE_METRICS_TOKEN',
   publicUrl: 'CAMGATE_PUBLIC_URL',
   corsOrigins: 'CAMGATE_CORS_ORIGINS',
   cameraAllowlist: 'CAMGATE_CAMERA_ALLOWLIST',
@@ -163,6 +170,7 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
   }
   const host = parseHost(merged.host);
   const apiKey = parseApiKey(merged.apiKey);
+  const metricsToken = parseApiKey(merged.metricsToken, 'metricsToken');
   if (apiKey === '' && !isLoopbackHost(host)) {
     throw errors.invalidConfig(
       'host',
@@ -176,6 +184,7 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
     logLevel: parseLogLevel(merged.logLevel),
     demo: parseBoolean('demo', merged.demo),
     apiKey,
+    metricsToken,
     publicUrl: parsePublicUrl(merged.publicUrl),
     corsOrigins: parseOrigins(merged.corsOrigins),
     cameraAllowlist: parseAllowlist(merged.cameraAllowlist),
@@ -197,16 +206,16 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
 export const MIN_API_KEY_LENGTH = 32;
 const MIN_API_KEY_DISTINCT = 10;
 
-function parseApiKey(value: ConfigInput['apiKey']): string {
+function parseApiKey(value: ConfigInput['apiKey'], field: 'apiKey' | 'metricsToken' = 'apiKey'): string {
   const key = String(value ?? '');
   if (key === '') return '';
   const fix = 'make one with `camgate keygen`';
   if (!/^[\x21-\x7e]+$/.test(key)) {
-    throw errors.invalidConfig('apiKey', `must be printable ASCII without spaces (${fix})`);
+    throw errors.invalidConfig(field, `must be printable ASCII without spaces (${fix})`);
   }
   if (key.length < MIN_API_KEY_LENGTH || new Set(key).size < MIN_API_KEY_DISTINCT) {
     throw errors.invalidConfig(
-      'apiKey',
+      field,
       `is too easy to guess: use at least ${MIN_API_KEY_LENGTH} random characters (${fix})`,
     );
   }

@@ -24,6 +24,12 @@ export const GatewayErrorCode = {
   CAMERA_LIMIT: 'CAMGATE_ERR_CAMERA_LIMIT',
   /** The camera registry could not be written (503): nothing was changed. */
   STORE_UNAVAILABLE: 'CAMGATE_ERR_STORE_UNAVAILABLE',
+  /** No signing key with this id (404). */
+  SIGNING_KEY_NOT_FOUND: 'CAMGATE_ERR_SIGNING_KEY_NOT_FOUND',
+  /** The gateway keeps as many signing keys as it may (409): delete one that no longer signs. */
+  SIGNING_KEY_LIMIT: 'CAMGATE_ERR_SIGNING_KEY_LIMIT',
+  /** The public key sent is not one the gateway can check tokens with (400); the answer never quotes it. */
+  INVALID_SIGNING_KEY: 'CAMGATE_ERR_INVALID_SIGNING_KEY',
   /** The API needs `Authorization: Bearer <key>` (401). */
   UNAUTHORIZED: 'CAMGATE_ERR_UNAUTHORIZED',
   /** Too many wrong API keys, or API requests, from this address: wait (429, Retry-After). */
@@ -131,8 +137,20 @@ export const errors = {
       'the camera registry could not be saved; nothing was changed (see the gateway log)',
       503,
     ),
-  unauthorized: () =>
-    new GatewayError(GatewayErrorCode.UNAUTHORIZED, 'this API needs the header Authorization: Bearer <API key>', 401),
+  unauthorized: (what = 'this API needs the header Authorization: Bearer <API key>') =>
+    new GatewayError(GatewayErrorCode.UNAUTHORIZED, what, 401),
+  signingKeyNotFound: (id: string) =>
+    new GatewayError(GatewayErrorCode.SIGNING_KEY_NOT_FOUND, `there is no signing key with id "${id}"`, 404),
+  signingKeyLimit: (limit: number) =>
+    new GatewayError(
+      GatewayErrorCode.SIGNING_KEY_LIMIT,
+      `the gateway keeps at most ${limit} signing keys: delete one that no longer signs tokens`,
+      409,
+    ),
+  invalidSigningKey: (why: string) =>
+    new GatewayError(GatewayErrorCode.INVALID_SIGNING_KEY, `publicKey: ${why}`, 400, [
+      { field: 'publicKey', message: why },
+    ]),
   rateLimited: (retryAfterS: number, why = 'too many wrong API keys from this address') =>
     withRetryAfter(
       new GatewayError(GatewayErrorCode.RATE_LIMITED, `${why}; try again in ${retryAfterS} s`, 429),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isCodedError } from '@camgate/bits';
 import type { HlsStream } from '@camgate/hls';
 import { errors, GatewayError, GatewayErrorCode, type FieldProblem } from '../errors.js';
-import { StoreErrorCode, type CameraRecord, type CameraStore } from '../store/camera-store.js';
+import { StoreErrorCode, type CameraRecord, type CameraStore, type PlaybackPolicy } from '../store/camera-store.js';
 import { CameraPipeline, type CameraPipelineOptions, type CameraStatus } from './camera-pipeline.js';
 import { CameraProbeError, probeCamera, type CameraProbeResult } from './camera-probe.js';
 import { hasPassword, maskedUrl, resolveCameraUrl, sourceKey, type CameraUrlInput } from './camera-url.js';
@@ -20,6 +20,8 @@ export interface CameraInput {
   onDemand?: boolean;
   audio?: CameraRecord['audio'];
   enabled?: boolean;
+  /** Who may watch; the gateway's default (signed with an API key, public without) when left out. */
+  playback?: PlaybackPolicy;
   /** Register a stream another camera pulls already (a second session to the camera). */
   allowDuplicateSource?: boolean;
 }
@@ -34,11 +36,14 @@ export interface CameraPatch {
   onDemand?: boolean;
   audio?: CameraRecord['audio'];
   enabled?: boolean;
+  playback?: PlaybackPolicy;
   allowDuplicateSource?: boolean;
 }
 
 /** A camera as the API shows it: the URL with every secret masked, and the live status. */
-export interface CameraView extends Omit<CameraRecord, 'url'> {
+export interface CameraView extends Omit<CameraRecord, 'url' | 'playback'> {
+  /** Who may watch (the gateway's default for a camera saved before there was a choice). */
+  playback: PlaybackPolicy;
   /** The stored URL with its password and secret parameters shown as `***`. */
   url: string;
   /** The stored URL carries a password (which is never shown). */
@@ -64,16 +69,23 @@ export class CameraManager {
   readonly #pipelines = new Map<string, CameraPipeline>();
   readonly #records = new Map<string, CameraRecord>();
   readonly #now: () => Date;
+  readonly #defaultPlayback: PlaybackPolicy;
   /** Connection tests running: aborted on close(), so none holds up a shutdown. */
   readonly #probes = new Set<AbortController>();
   /** Source keys of cameras being written: a concurrent create of the same stream sees them. */
   readonly #pendingSources = new Map<string, string>();
   #closed = false;
 
-  private constructor(store: CameraStore, pipelineOptions: (id: string) => CameraPipelineOptions, now: () => Date) {
+  private constructor(
+    store: CameraStore,
+    pipelineOptions: (id: string) => CameraPipelineOptions,
+    now: () => Date,
+    defaultPlayback: PlaybackPolicy,
+  ) {
     this.#store = store;
     this.#pipelineOptions = pipelineOptions;
     this.#now = now;
+    this.#defaultPlayback = defaultPlayback;
   }
 
   /** Loads the registry and starts a pipeline for every camera. */
@@ -81,11 +93,17 @@ export class CameraManager {
     store: CameraStore;
     pipeline?: (id: string) => CameraPipelineOptions;
     now?: () => Date;
+    /**
+     * Who may watch a camera that does not say (default `public`): the gateway passes `signed` when
+     * it has an API key, since it then serves a network.
+     */
+    defaultPlayback?: PlaybackPolicy;
   }): Promise<CameraManager> {
     const manager = new CameraManager(
       options.store,
       options.pipeline ?? (() => ({})),
       options.now ?? (() => new Date()),
+      options.defaultPlayback ?? 'public',
     );
     for (const record of await options.store.list()) manager.#start(record);
     return manager;
@@ -111,6 +129,15 @@ export class CameraManager {
 
   pipelines(): IterableIterator<CameraPipeline> {
     return this.#pipelines.values();
+  }
+
+  /**
+   * Who may watch camera `id` now; undefined when there is no such camera. A change through the API
+   * takes effect at the next request.
+   */
+  playbackPolicy(id: string): PlaybackPolicy | undefined {
+    const record = this.#records.get(id);
+    return record === undefined ? undefined : (record.playback ?? this.#defaultPlayback);
   }
 
   /** The camera's stream for an HLS request from `viewer` (starts an idle on-demand camera). */
@@ -141,6 +168,7 @@ export class CameraManager {
       onDemand: input.onDemand ?? false,
       audio: input.audio ?? 'auto',
       enabled: input.enabled ?? true,
+      playback: input.playback ?? this.#defaultPlayback,
       createdAt: at,
       updatedAt: at,
     };
@@ -265,9 +293,10 @@ export class CameraManager {
     const credentialsChange = patch.url !== undefined || patch.username !== undefined || patch.password !== undefined;
     const url = credentialsChange ? resolveOrCollect(patch, current.url, problems) : current.url;
     if (problems.length > 0 || url === undefined) throw errors.validation(problems);
-    const { transport, onDemand, audio, enabled } = patch;
+    const { transport, onDemand, audio, enabled, playback } = patch;
     return {
       ...current,
+      ...(playback === undefined ? {} : { playback }),
       ...(transport === undefined ? {} : { transport }),
       ...(onDemand === undefined ? {} : { onDemand }),
       ...(audio === undefined ? {} : { audio }),
@@ -330,6 +359,7 @@ export class CameraManager {
     const pipeline = this.#pipelines.get(record.id);
     return {
       ...record,
+      playback: record.playback ?? this.#defaultPlayback,
       url: maskedUrl(record.url),
       hasPassword: hasPassword(record.url),
       status: pipeline?.status() ?? {

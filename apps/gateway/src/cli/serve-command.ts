@@ -8,6 +8,9 @@ import { startDemoCamera } from '../cameras/demo-camera.js';
 import { buildServer, closeAllConnections } from '../http/server.js';
 import { loadTlsFiles } from '../http/tls.js';
 import { FileCameraStore } from '../store/file-camera-store.js';
+import { PlaybackTokens } from '../playback/playback-tokens.js';
+import { FileSigningKeyStore } from '../playback/signing-key-store.js';
+import { SigningKeys } from '../playback/signing-keys.js';
 import { createLogger } from '../logger.js';
 import type { CliIo } from './io.js';
 
@@ -103,9 +106,13 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const tls = config.tlsCert === '' ? undefined : loadTlsFiles(config.tlsCert, config.tlsKey);
   const logger = createLogger(config.logLevel, undefined, { env: io.env });
   const store = await FileCameraStore.open(config.dataDir);
+  const keys = await SigningKeys.open(await FileSigningKeyStore.open(config.dataDir));
+  const tokens = new PlaybackTokens(keys);
   const addressPolicy = createAddressPolicy({ allow: config.cameraAllowlist });
   const cameras = await CameraManager.open({
     store,
+    // A gateway with an API key serves a network: its cameras play only with a token unless made public.
+    defaultPlayback: config.apiKey === '' ? 'public' : 'signed',
     pipeline: (id) => ({
       hls: { partDurationMs: config.partDurationMs, segmentDurationMs: config.segmentDurationMs },
       logger: logger.child({ camera: id }),
@@ -118,6 +125,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     logger,
     cameras,
     apiKey: config.apiKey,
+    metricsToken: config.metricsToken,
+    playback: { keys, tokens },
     publicUrl: config.publicUrl,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
@@ -140,6 +149,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     }, SHUTDOWN_GRACE_MS);
     try {
       await cameras.close();
+      await keys.close();
       await demo?.close();
       await closingHttp;
     } finally {

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import type { PlaybackPolicy } from '../store/camera-store.js';
 import { escapeHtml } from './html.js';
+import { signingExamples, type SigningExamples } from './signing-examples.js';
 
 /** Where a camera can be watched: for players, for pages, and a snippet to paste into one. */
 export interface CameraLinks {
@@ -11,7 +13,16 @@ export interface CameraLinks {
   embed: string;
   /** An `<iframe>` of the embed page, to paste into any web page. */
   snippet: string;
+  /**
+   * For a signed camera without a token: the links above are templates whose `{token}` the
+   * embedding site's backend fills with a token it mints per viewer, and how to mint one.
+   */
+  tokenRequired?: boolean;
+  signing?: SigningExamples;
 }
+
+/** What stands for the token in the links of a signed camera (RFC 6570 level 1). */
+export const TOKEN_PLACEHOLDER = '{token}';
 
 /**
  * The links of camera `id` under `base`, the absolute URL of the gateway ending in `/`
@@ -19,15 +30,44 @@ export interface CameraLinks {
  * snippet is pasted into other sites, so it must be absolute: a relative `src` there points at the
  * other site.
  */
-export function cameraLinks(id: string, base: string): CameraLinks {
-  const live = `${base}live/${encodeURIComponent(id)}/`;
-  const embed = `${base}embed/${encodeURIComponent(id)}`;
-  return {
+export function cameraLinks(
+  id: string,
+  base: string,
+  playback: PlaybackPolicy = 'public',
+  token?: string,
+): CameraLinks {
+  const camera = encodeURIComponent(id);
+  if (playback === 'public' && token === undefined) {
+    const live = `${base}live/${camera}/`;
+    const embed = `${base}embed/${camera}`;
+    return {
+      playlist: `${live}index.m3u8`,
+      standardPlaylist: `${live}standard.m3u8`,
+      embed,
+      snippet: iframe(`${embed}?autoplay=1&muted=1`),
+    };
+  }
+  // The token as a path segment above the playlists: every relative URI in them carries it.
+  const segment = token ?? TOKEN_PLACEHOLDER;
+  const live = `${base}live/${camera}/t/${segment}/`;
+  const embed = `${base}embed/${camera}?token=${segment}`;
+  const links: CameraLinks = {
     playlist: `${live}index.m3u8`,
     standardPlaylist: `${live}standard.m3u8`,
     embed,
-    snippet: `<iframe src="${escapeHtml(`${embed}?autoplay=1&muted=1`)}" width="640" height="360" allow="autoplay; fullscreen" allowfullscreen style="border:0"></iframe>`,
+    snippet: iframe(`${embed}&autoplay=1&muted=1`),
   };
+  if (token !== undefined) return links;
+  return {
+    ...links,
+    snippet: `<!-- Signed camera: your server replaces {token} with a playback token it mints for each page view (see signing). -->\n${links.snippet}`,
+    tokenRequired: true,
+    signing: signingExamples(id, base),
+  };
+}
+
+function iframe(src: string): string {
+  return `<iframe src="${escapeHtml(src)}" width="640" height="360" allow="autoplay; fullscreen" allowfullscreen style="border:0"></iframe>`;
 }
 
 /** 261 characters: a DNS name (253), a colon and a port; longer is no Host we put into links. */

@@ -1,6 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import {
   CAMERA_ID,
   type CameraInput,
@@ -9,32 +8,17 @@ import {
   type CameraView,
 } from '../cameras/camera-manager.js';
 import { DEFAULT_PROBE_MS } from '../cameras/camera-probe.js';
-import { errors, type GatewayError } from '../errors.js';
+import { errors } from '../errors.js';
+import { apiGuard } from './api-guard.js';
+import { registerPlaybackRoutes } from './playback-routes.js';
+import { problemSchema } from './problem.js';
+import type { PlaybackTokens } from '../playback/playback-tokens.js';
+import type { SigningKeys } from '../playback/signing-keys.js';
 import { cameraLinks, gatewayBase } from './camera-links.js';
 import { clientLeft } from './client-left.js';
-import { sendProblem } from './problem.js';
 
 /** 64 KiB: a camera is a few hundred bytes of JSON; a larger body is not one (S13). */
 const API_BODY_LIMIT = 64 * 1024;
-/**
- * 10 wrong API keys per address per minute, then 429 for wrong keys until the minute is over
- * (S12, docs/security.md): failures are throttled, never the holder of the key, so a typo (or an
- * attacker) behind the same proxy address cannot lock out the right key. The address is the
- * socket's, or the client's as told by a trusted reverse proxy (`trustProxy`): X-Forwarded-For
- * from anyone else is ignored, or a client could claim a new address for every guess. What makes
- * guessing hopeless is the key's length (at least MIN_API_KEY_LENGTH characters, config.ts).
- */
-const MAX_KEY_FAILURES = 10;
-const KEY_FAILURE_WINDOW_MS = 60_000;
-/** 10,000 addresses tracked: bounds the table under a distributed guess. */
-const MAX_TRACKED_ADDRESSES = 10_000;
-/**
- * API requests per client address: 20 per second on average, bursts of 100 (S13). A dashboard
- * polls once every few seconds; a script adding fifty cameras fits in a burst. Playback is not
- * limited here (players make several requests a second by design).
- */
-const API_RATE_PER_S = 20;
-const API_BURST = 100;
 /** 100 cameras per page at most; 50 by default. */
 const MAX_PER_PAGE = 100;
 /** Pages up to 10,000: the registry holds at most 10,000 cameras. */
@@ -50,6 +34,8 @@ export interface CameraRoutesOptions {
   apiKey?: string | undefined;
   /** The absolute URL viewers reach the gateway at (CAMGATE_PUBLIC_URL): links are built on it. */
   publicUrl?: string | undefined;
+  /** Signed playback's keys and tokens: `/v1/signing-keys` and `/v1/cameras/:id/playback-tokens`. */
+  playback?: { keys: SigningKeys; tokens: PlaybackTokens };
 }
 
 const settings = {
@@ -76,6 +62,12 @@ const settings = {
   onDemand: { type: 'boolean', description: 'Pull the camera only while someone watches' },
   audio: { type: 'string', enum: ['auto', 'off'] },
   enabled: { type: 'boolean' },
+  playback: {
+    type: 'string',
+    enum: ['public', 'signed'],
+    description:
+      'Who may watch: anyone who reaches the gateway, or only with a playback token (docs/api.md, "Securing playback"). Default: signed when the gateway has an API key, public otherwise.',
+  },
   allowDuplicateSource: {
     type: 'boolean',
     description:
@@ -90,21 +82,6 @@ const newCameraSettings = {
   password: { ...settings.password, type: 'string' },
 } as const;
 
-const problemSchema = {
-  type: 'object',
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
-    code: { type: 'string' },
-    errors: {
-      type: 'array',
-      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
-    },
-  },
-} as const;
-
 const cameraSchema = {
   $id: 'camera',
   type: 'object',
@@ -117,6 +94,7 @@ const cameraSchema = {
     onDemand: { type: 'boolean' },
     audio: settings.audio,
     enabled: { type: 'boolean' },
+    playback: settings.playback,
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     status: {
@@ -170,6 +148,15 @@ const cameraSchema = {
         },
         embed: { type: 'string' },
         snippet: { type: 'string' },
+        tokenRequired: {
+          type: 'boolean',
+          description: 'A signed camera: the links are templates whose {token} is a playback token',
+        },
+        signing: {
+          type: 'object',
+          description: 'How your backend mints tokens for a signed camera: an explanation and examples',
+          properties: { explanation: { type: 'string' }, node: { type: 'string' }, python: { type: 'string' } },
+        },
       },
     },
   },
@@ -248,13 +235,16 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
   app.addSchema(cameraSchema);
   const present = (request: FastifyRequest, view: CameraView) => ({
     ...view,
-    links: cameraLinks(view.id, gatewayBase(request, options.publicUrl)),
+    links: cameraLinks(view.id, gatewayBase(request, options.publicUrl), view.playback),
   });
   void app.register(
     (api, _opts, done) => {
       // JSON only: a cross-site form or text/plain POST cannot add a camera (S10).
       api.removeContentTypeParser(['text/plain']);
       api.addHook('onRequest', apiGuard(options.apiKey));
+      if (options.playback !== undefined) {
+        registerPlaybackRoutes(api, { cameras, ...options.playback, publicUrl: options.publicUrl });
+      }
 
       api.addHook('preHandler', async (request, reply) => {
         const { id } = (request.params ?? {}) as { id?: unknown };
@@ -426,100 +416,4 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
     },
     { prefix: '/v1' },
   );
-}
-
-/**
- * The API's door: the key (when there is one) and the request rates (S12, S13). A request with
- * the right key is limited only by the holders' rate per address; wrong and missing keys have
- * their own, much lower, budget per address, so failures never use up the holders' (a typo behind
- * a shared proxy address must not lock out the right key).
- */
-function apiGuard(apiKey: string | undefined) {
-  const holders = new TokenBuckets();
-  // Requests without a key are not guesses (a dashboard opened before its key is typed, a monitor):
-  // limited as requests, never counted as wrong keys.
-  const keyless = new TokenBuckets();
-  const failures = new AddressTable<{ count: number; since: number }>();
-  const expected = apiKey === undefined || apiKey === '' ? undefined : digest(apiKey);
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const now = Date.now();
-    const address = request.ip;
-    if (expected !== undefined) {
-      const header = request.headers.authorization ?? '';
-      const key = /^Bearer +(.+)$/i.exec(header)?.[1] ?? '';
-      // Compared as fixed-length digests: constant time whatever the key's length (S12).
-      if (!timingSafeEqual(digest(key), expected)) {
-        if (key === '') {
-          const refused = keyless.take(address, now);
-          if (refused !== undefined) return sendProblem(reply, refused);
-        } else {
-          let entry = failures.get(address);
-          if (entry !== undefined && now - entry.since >= KEY_FAILURE_WINDOW_MS) {
-            failures.delete(address);
-            entry = undefined;
-          }
-          entry ??= failures.getOrAdd(address, () => ({ count: 0, since: now }));
-          if (entry.count >= MAX_KEY_FAILURES) {
-            const retryAfter = Math.max(1, Math.ceil((entry.since + KEY_FAILURE_WINDOW_MS - now) / 1000));
-            return sendProblem(reply, errors.rateLimited(retryAfter));
-          }
-          entry.count++;
-        }
-        // RFC 6750 §3: a 401 names the scheme the client should use.
-        reply.header(
-          'www-authenticate',
-          key === '' ? 'Bearer realm="camgate"' : 'Bearer realm="camgate", error="invalid_token"',
-        );
-        return sendProblem(reply, errors.unauthorized());
-      }
-    }
-    const refused = holders.take(address, now);
-    return refused === undefined ? undefined : sendProblem(reply, refused);
-  };
-}
-
-/** API requests per client address: a token bucket each (API_RATE_PER_S, bursts of API_BURST). */
-class TokenBuckets {
-  readonly #buckets = new AddressTable<{ tokens: number; at: number }>();
-
-  /** Takes a token for `address`; the 429 to answer when there is none. */
-  take(address: string, now: number): GatewayError | undefined {
-    const bucket = this.#buckets.getOrAdd(address, () => ({ tokens: API_BURST, at: now }));
-    bucket.tokens = Math.min(API_BURST, bucket.tokens + ((now - bucket.at) / 1000) * API_RATE_PER_S);
-    bucket.at = now;
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return undefined;
-    }
-    const retryAfter = Math.ceil((1 - bucket.tokens) / API_RATE_PER_S);
-    return errors.rateLimited(retryAfter, 'too many API requests from this address');
-  }
-}
-
-/** State per client address, bounded: when full, the oldest address is forgotten. */
-class AddressTable<T> {
-  readonly #entries = new Map<string, T>();
-
-  get(address: string): T | undefined {
-    return this.#entries.get(address);
-  }
-
-  delete(address: string): void {
-    this.#entries.delete(address);
-  }
-
-  getOrAdd(address: string, create: () => T): T {
-    let entry = this.#entries.get(address);
-    if (entry === undefined) {
-      if (this.#entries.size >= MAX_TRACKED_ADDRESSES)
-        this.#entries.delete(this.#entries.keys().next().value as string);
-      entry = create();
-      this.#entries.set(address, entry);
-    }
-    return entry;
-  }
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }

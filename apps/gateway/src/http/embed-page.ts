@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
+import type { PlaybackAccess } from '../playback/playback-access.js';
 import { escapeHtml, jsonForScript, pageCsp, pageHead, sendPage } from './html.js';
 import { PLAYER_SCRIPT } from './player-script.js';
 
@@ -150,7 +151,10 @@ const MAX_SHOWN_ID = 100;
  * `GET /embed/<id>?autoplay=1&muted=1&controls=1`: a page for `<iframe>`s, the camera's live stream
  * full size on black, reconnecting by itself with an overlay while the stream is down.
  */
-export function registerEmbedPage(app: FastifyInstance, options: { cameras: CameraManager | undefined }): void {
+export function registerEmbedPage(
+  app: FastifyInstance,
+  options: { cameras: CameraManager | undefined; access?: PlaybackAccess | undefined },
+): void {
   app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>(
     '/embed/:id',
     { schema: { hide: true } },

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type { HlsResponse, HlsStream } from '@camgate/hls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, GatewayError, GatewayErrorCode } from '../errors.js';
+import type { PlaybackAccess, PlaybackGrant } from '../playback/playback-access.js';
 import { clientLeft } from './client-left.js';
 import { sendProblem } from './problem.js';
 
@@ -33,7 +34,18 @@ export interface LiveRoutesOptions {
    * than give the camera up. A deleted camera's stream still answers 404.
    */
   isClosing?: () => boolean;
+  /**
+   * Who may watch (signed playback): without it every stream is public and token paths are
+   * refused. A refusal is the answer for an unknown camera, whatever its reason.
+   */
+  access?: PlaybackAccess;
 }
+
+/**
+ * The multivariant playlists: the URLs a player is given, the only ones that accept `?token=` (for
+ * players handed a query URL); their answer carries the token in the path of every URI instead.
+ */
+const MULTIVARIANT_NAMES: ReadonlySet<string> = new Set(['index.m3u8', 'standard.m3u8']);
 
 /** Playlists under 512 bytes are sent as they are: gzip would save next to nothing. */
 const GZIP_MIN_BYTES = 512;
@@ -60,24 +72,42 @@ export function registerLiveRoutes(
   // The last gzipped text of each playlist: 5000 players woken by one part share one compression.
   const gzipped = new Map<string, { text: string; bytes: Buffer }>();
 
-  app.get<{ Params: { id: string; file: string } }>('/live/:id/:file', async (request, reply) => {
+  const serve = async (request: FastifyRequest, reply: FastifyReply, id: string, file: string, pathToken?: string) => {
     cors(request, reply, origins);
-    const { id, file } = request.params;
     // The request's log lines (its completion line too) name the camera.
     request.log = reply.log = request.log.child({ camera: id });
-    const stream = FILE_NAME.test(file)
-      ? lookup(id, `${request.ip} ${request.headers['user-agent'] ?? ''}`)
-      : undefined;
-    if (stream === undefined) return sendProblem(reply, errors.liveNotFound(id, file), { cacheControl: 'no-cache' });
     const rawUrl = request.raw.url ?? '';
     const queryAt = rawUrl.indexOf('?');
     const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
+    // `?token=` only on a multivariant playlist outside a token path: its answer moves the token into the path.
+    const queryToken =
+      pathToken === undefined && MULTIVARIANT_NAMES.has(file) ? (query.get('token') ?? undefined) : undefined;
+    const token = pathToken ?? queryToken;
+    let grant: PlaybackGrant | undefined;
+    if (FILE_NAME.test(file)) {
+      const checked = options.access === undefined ? publicGrant(token) : options.access.check(id, token);
+      grant = checked instanceof Promise ? await checked : checked;
+    }
+    const stream =
+      grant === undefined
+        ? undefined
+        : lookup(id, grant.viewer ?? `${request.ip} ${request.headers['user-agent'] ?? ''}`);
+    // Refused, unknown or disabled: one answer, so camera ids cannot be probed (S06).
+    if (stream === undefined) return sendProblem(reply, errors.liveNotFound(id, file), { cacheControl: 'no-cache' });
+    if (queryToken !== undefined) query.delete('token');
     // A client that goes away while its request is held (a blocking reload, the hinted part) frees
     // its place at once rather than after 3 target durations.
     const response = await stream.handle(file, query, clientLeft(reply));
     const { body } = response;
     options.onServed?.(id, bodyBytes(body));
     if (response.status >= 400) return sendStreamProblem(reply, response, id, file, options.isClosing?.() ?? false);
+    if (queryToken !== undefined && typeof body === 'string') {
+      // Per token, so not in the shared gzip cache; a multivariant playlist is a few hundred bytes.
+      return send(reply.header('cache-control', 'private, no-cache'), {
+        ...response,
+        body: withTokenPaths(body, queryToken),
+      });
+    }
     if (typeof body === 'string' && body.length >= GZIP_MIN_BYTES && response.status === 200) {
       addVary(reply, 'Accept-Encoding');
       if (acceptsGzip(request)) {
@@ -93,16 +123,53 @@ export function registerLiveRoutes(
       }
     }
     return send(reply, response);
-  });
+  };
 
-  app.options('/live/:id/:file', (request, reply) => {
+  app.get<{ Params: { id: string; file: string } }>('/live/:id/:file', (request, reply) =>
+    serve(request, reply, request.params.id, request.params.file),
+  );
+  // Signed playback: the token is a path segment above the playlists, so every relative URI in them
+  // (media playlists, init segments, parts, segments, hints, reports, blocking reloads) carries it
+  // for every player, Safari's and ffmpeg's included, with no rewriting.
+  app.get<{ Params: { id: string; token: string; file: string } }>('/live/:id/t/:token/:file', (request, reply) =>
+    serve(request, reply, request.params.id, request.params.file, request.params.token),
+  );
+
+  const preflight = (request: FastifyRequest, reply: FastifyReply) => {
     cors(request, reply, origins);
     return reply
       .code(204)
       .header('access-control-allow-methods', 'GET, HEAD, OPTIONS')
       .header('access-control-max-age', PREFLIGHT_MAX_AGE_S)
       .send();
-  });
+  };
+  app.options('/live/:id/:file', preflight);
+  app.options('/live/:id/t/:token/:file', preflight);
+}
+
+function publicGrant(token: string | undefined): PlaybackGrant | undefined {
+  // Without access control there are no keys: no token can be valid.
+  return token === undefined ? { viewer: undefined, token } : undefined;
+}
+
+/** A token that is safe to put into a playlist as a path segment (base64url parts and dots). */
+const PATH_TOKEN = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * A multivariant playlist whose URIs are under `t/<token>/`: the URI lines and the URI attributes
+ * (EXT-X-MEDIA). Relative URIs only: the gateway writes no other kind.
+ */
+export function withTokenPaths(playlist: string, token: string): string {
+  if (!PATH_TOKEN.test(token)) return playlist;
+  const prefix = `t/${token}/`;
+  return playlist
+    .split('\n')
+    .map((line) => {
+      if (line === '') return line;
+      if (!line.startsWith('#')) return /^[a-z][a-z0-9+.-]*:|^\//i.test(line) ? line : prefix + line;
+      return line.replace(/URI="(?![a-z][a-z0-9+.-]*:|\/)/gi, `URI="${prefix}`);
+    })
+    .join('\n');
 }
 
 /** CORS for public streams: an allowed origin, never credentials (S09: no reflected origin with credentials). */

@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import type { CameraPipeline, CameraState } from '../cameras/camera-pipeline.js';
 import { isKnownProblem } from '../cameras/camera-problem.js';
 import { errors } from '../errors.js';
+import type { PlaybackAccess, PlaybackGrant } from '../playback/playback-access.js';
 import { cors } from './live-routes.js';
 import { sendProblem } from './problem.js';
 
@@ -36,6 +37,11 @@ export interface LiveStatusOptions {
   corsOrigins?: '*' | readonly string[];
   /** True once the gateway shuts down: held answers are released then, with a 503. */
   isClosing?: () => boolean;
+  /**
+   * Who may watch: a signed camera's status needs its token, in the path as for its playlists
+   * (`/live/<id>/t/<token>/status.json`); a refusal is the answer for an unknown camera.
+   */
+  access?: PlaybackAccess;
 }
 
 export function registerLiveStatus(
@@ -76,37 +82,46 @@ export function registerLiveStatus(
     done();
   });
 
-  app.get<{ Params: { id: string }; Querystring: { while?: string } }>(
-    '/live/:id/status.json',
-    { schema: { hide: true } },
-    async (request, reply) => {
-      cors(request, reply, options.corsOrigins ?? '*');
-      reply.header('cache-control', 'no-store');
-      const pipeline = cameras.pipeline(request.params.id);
-      if (pipeline === undefined) return sendProblem(reply, errors.notFound(`camera ${request.params.id}`));
-      const awaited = request.query.while;
-      if (
-        typeof awaited === 'string' &&
-        (STATES as readonly string[]).includes(awaited) &&
-        pipeline.state === awaited &&
-        count < MAX_HELD
-      ) {
-        await new Promise<void>((resolve) => {
-          const release = () => {
-            clearTimeout(timer);
-            reply.raw.off('close', release);
-            unhold(pipeline, release);
-            resolve();
-          };
-          const timer = setTimeout(release, HOLD_MS);
-          reply.raw.once('close', release);
-          hold(pipeline, release);
-        });
-        if (options.isClosing?.() === true) return sendProblem(reply, errors.shuttingDown());
-      }
-      return reply.send(liveStatus(pipeline));
-    },
-  );
+  const handler = async (
+    request: FastifyRequest<{ Params: { id: string; token?: string }; Querystring: { while?: string } }>,
+    reply: FastifyReply,
+  ) => {
+    cors(request, reply, options.corsOrigins ?? '*');
+    reply.header('cache-control', 'no-store');
+    const { id, token } = request.params;
+    const checked: PlaybackGrant | undefined | Promise<PlaybackGrant | undefined> =
+      options.access === undefined
+        ? token === undefined
+          ? { viewer: undefined, token }
+          : undefined
+        : options.access.check(id, token);
+    const grant = checked instanceof Promise ? await checked : checked;
+    const pipeline = grant === undefined ? undefined : cameras.pipeline(id);
+    if (pipeline === undefined) return sendProblem(reply, errors.notFound(`camera ${id}`));
+    const awaited = request.query.while;
+    if (
+      typeof awaited === 'string' &&
+      (STATES as readonly string[]).includes(awaited) &&
+      pipeline.state === awaited &&
+      count < MAX_HELD
+    ) {
+      await new Promise<void>((resolve) => {
+        const release = () => {
+          clearTimeout(timer);
+          reply.raw.off('close', release);
+          unhold(pipeline, release);
+          resolve();
+        };
+        const timer = setTimeout(release, HOLD_MS);
+        reply.raw.once('close', release);
+        hold(pipeline, release);
+      });
+      if (options.isClosing?.() === true) return sendProblem(reply, errors.shuttingDown());
+    }
+    return reply.send(liveStatus(pipeline));
+  };
+  app.get('/live/:id/status.json', { schema: { hide: true } }, handler);
+  app.get('/live/:id/t/:token/status.json', { schema: { hide: true } }, handler);
 }
 
 function liveStatus(pipeline: CameraPipeline): LiveStatus {

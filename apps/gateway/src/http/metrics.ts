@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import type { CameraState, CameraStatus } from '../cameras/camera-pipeline.js';
@@ -134,9 +134,17 @@ export class GatewayMetrics {
 }
 
 /** `GET /metrics` in the Prometheus text format. */
-export function registerMetricsRoute(app: FastifyInstance, metrics: GatewayMetrics): void {
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const text = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).header('cache-control', 'no-store').send(text);
-  });
+export function registerMetricsRoute(
+  app: FastifyInstance,
+  metrics: GatewayMetrics,
+  guard?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+): void {
+  app.get(
+    '/metrics',
+    { schema: { hide: true }, ...(guard === undefined ? {} : { onRequest: guard }) },
+    async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).header('cache-control', 'no-store').send(text);
+    },
+  );
 }

@@ -17,6 +17,22 @@ export interface Problem {
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
+/** A problem answer in the API's OpenAPI schemas. */
+export const problemSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+} as const;
+
 /**
  * 100 fields per answer at most: a schema of ours has a dozen, so every field a client got wrong
  * is listed; a 64 KiB body of thousands of unknown keys does not get an answer ten times larger.

@@ -91,8 +91,15 @@ function cameraOf(request: FastifyRequest, reply: FastifyReply): { camera?: stri
   return id === undefined ? {} : { camera: id };
 }
 
-/** The path without its query (which may hold anything a client typed, tokens included). */
-function pathOf(url: string): string {
+/**
+ * The path without its query (which may hold anything a client typed, tokens included), and with
+ * a playback token in it (`/live/<id>/t/<token>/...`, `/embed/<id>/t/<token>`) masked: a token is a
+ * credential, and logs are read by more people than hold one.
+ */
+export function pathOf(url: string): string {
   const at = url.indexOf('?');
-  return at === -1 ? url : url.slice(0, at);
+  const path = at === -1 ? url : url.slice(0, at);
+  return path.includes('/t/') ? path.replace(TOKEN_SEGMENT, '$1***') : path;
 }
+
+const TOKEN_SEGMENT = /(\/t\/)[^/]+/g;

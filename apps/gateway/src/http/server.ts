@@ -2,7 +2,7 @@ import { maxHeaderSize } from 'node:http';
 import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import { errors } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -20,6 +20,10 @@ import { registerRequestLog, RequestLogController } from './request-log.js';
 import { cameraSchemaKeywords } from './schema-keywords.js';
 import { HttpsConnections } from './https-connections.js';
 import type { TlsFiles } from './tls.js';
+import { apiGuard } from './api-guard.js';
+import { PlaybackAccess } from '../playback/playback-access.js';
+import { MAX_TOKEN_LENGTH, type PlaybackTokens } from '../playback/playback-tokens.js';
+import type { SigningKeys } from '../playback/signing-keys.js';
 
 export interface ServerOptions {
   logger: FastifyBaseLogger;
@@ -27,8 +31,18 @@ export interface ServerOptions {
   cameras?: CameraManager;
   /** Streams served under `/live/<camera id>/` when there is no camera manager (tests). */
   live?: LiveStreamLookup;
-  /** When set, `/v1` needs `Authorization: Bearer <apiKey>`; playback stays open. */
+  /**
+   * When set, `/v1` needs `Authorization: Bearer <apiKey>`, and so do `/docs` and `/openapi.json`
+   * (or HTTP Basic with the key as password, for browsers) and `/metrics` (or the metrics token).
+   */
   apiKey?: string | undefined;
+  /** CAMGATE_METRICS_TOKEN: `/metrics` needs it (or the API key) as a Bearer token; open when neither is set. */
+  metricsToken?: string | undefined;
+  /**
+   * Signed playback: the signing keys and the tokens they sign. Without it, every camera plays
+   * without a token and token paths are refused (tests).
+   */
+  playback?: { keys: SigningKeys; tokens: PlaybackTokens };
   /** The absolute URL viewers reach the gateway at (CAMGATE_PUBLIC_URL): camera links are built on it. */
   publicUrl?: string | undefined;
   /** Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
@@ -60,8 +74,11 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
  * request line and headers over 16 KiB together by itself (431).
  */
 const MAX_URL_LENGTH = 8 * 1024;
-/** 100 characters per path parameter (Fastify's default, said here): camera ids have 64, file names 64. */
-const MAX_PARAM_LENGTH = 100;
+/**
+ * 4096 characters per path parameter: a playback token travels as one (MAX_TOKEN_LENGTH); camera
+ * ids and file names are 64 at most, checked by their routes.
+ */
+const MAX_PARAM_LENGTH = MAX_TOKEN_LENGTH;
 /** Answered while the gateway shuts down, as ever: a load balancer asks them to see it going. */
 const HEALTH_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
@@ -185,29 +202,75 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       security: options.apiKey ? [{ apiKey: [] }] : [],
     },
   });
-  void app.register(swaggerUi, { routePrefix: '/docs' });
+  const keyed = options.apiKey !== undefined && options.apiKey !== '';
+  // The API's description is the operator's: behind the key when there is one (a browser asks for
+  // it as the password of a Basic prompt, since it cannot send a Bearer header to a page).
+  const docsGuard = keyed
+    ? apiGuard(options.apiKey, { basic: true, unauthorized: 'the API documentation needs the API key' })
+    : undefined;
+  void app.register(swaggerUi, {
+    routePrefix: '/docs',
+    ...(docsGuard === undefined
+      ? {}
+      : {
+          uiHooks: {
+            onRequest: (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+              void docsGuard(request, reply).then(() => {
+                if (!reply.sent) done();
+              });
+            },
+          },
+        }),
+  });
   void app.register((scope, _options, done) => {
-    scope.get('/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(scope.swagger()));
+    scope.get(
+      '/openapi.json',
+      { schema: { hide: true }, ...(docsGuard === undefined ? {} : { onRequest: docsGuard }) },
+      (_request, reply) => reply.send(scope.swagger()),
+    );
     registerHealthRoutes(scope, () => !closing);
-    registerDashboard(scope, {
-      cameras: options.cameras,
-      keyed: options.apiKey !== undefined && options.apiKey !== '',
-    });
-    registerEmbedPage(scope, { cameras: options.cameras });
-    registerPlayerAssets(scope);
+    registerDashboard(scope, { cameras: options.cameras, keyed });
     const cameras = options.cameras;
+    const access =
+      cameras === undefined
+        ? undefined
+        : new PlaybackAccess((id) => cameras.playbackPolicy(id), options.playback?.tokens);
+    registerEmbedPage(scope, { cameras, access });
+    registerPlayerAssets(scope);
     const live: LiveStreamLookup =
       cameras === undefined ? (options.live ?? (() => undefined)) : (id, viewer) => cameras.liveStream(id, viewer);
     const metrics = new GatewayMetrics(cameras);
-    registerMetricsRoute(scope, metrics);
+    // Metrics name every camera: behind the metrics token or the API key when either is set.
+    const metricsKeyed = keyed || (options.metricsToken !== undefined && options.metricsToken !== '');
+    registerMetricsRoute(
+      scope,
+      metrics,
+      metricsKeyed
+        ? apiGuard(options.apiKey, {
+            otherKeys: [options.metricsToken],
+            basic: true,
+            unauthorized: 'metrics need Authorization: Bearer <CAMGATE_METRICS_TOKEN or API key>',
+          })
+        : undefined,
+    );
     registerLiveRoutes(scope, live, {
       corsOrigins: options.corsOrigins ?? '*',
       onServed: (id, bytes) => metrics.served(id, bytes),
       isClosing: () => closing,
+      ...(access === undefined ? {} : { access }),
     });
-    if (cameras !== undefined) {
-      registerLiveStatus(scope, cameras, { corsOrigins: options.corsOrigins ?? '*', isClosing: () => closing });
-      registerCameraRoutes(scope, { cameras, apiKey: options.apiKey, publicUrl: options.publicUrl });
+    if (cameras !== undefined && access !== undefined) {
+      registerLiveStatus(scope, cameras, {
+        corsOrigins: options.corsOrigins ?? '*',
+        isClosing: () => closing,
+        access,
+      });
+      registerCameraRoutes(scope, {
+        cameras,
+        apiKey: options.apiKey,
+        publicUrl: options.publicUrl,
+        ...(options.playback === undefined ? {} : { playback: options.playback }),
+      });
     }
     done();
   });

@@ -2,6 +2,9 @@ import { CodedError } from '@camgate/bits';
 
 export const CAMERA_TRANSPORTS = ['auto', 'tcp', 'udp'] as const;
 export const CAMERA_AUDIO_MODES = ['auto', 'off'] as const;
+/** Who may watch: anyone who reaches the gateway, or holders of a signed token (docs/api.md, "Securing playback"). */
+export const PLAYBACK_POLICIES = ['public', 'signed'] as const;
+export type PlaybackPolicy = (typeof PLAYBACK_POLICIES)[number];
 
 /**
  * One registered camera, as the store keeps it. `url` is the full RTSP URL
@@ -16,6 +19,11 @@ export interface CameraRecord {
   onDemand: boolean;
   audio: (typeof CAMERA_AUDIO_MODES)[number];
   enabled: boolean;
+  /**
+   * Who may watch. Absent in registries written before signed playback: such a camera follows the
+   * gateway's default (signed with an API key, public without), so adding a key protects it.
+   */
+  playback?: PlaybackPolicy;
   /** ISO 8601 timestamp. */
   createdAt: string;
   /** ISO 8601 timestamp. */
@@ -69,6 +77,7 @@ const RECORD_KEYS: ReadonlyArray<keyof CameraRecord> = [
   'onDemand',
   'audio',
   'enabled',
+  'playback',
   'createdAt',
   'updatedAt',
 ];
@@ -89,7 +98,7 @@ export function cameraRecordProblem(value: unknown): string | undefined {
   if (Object.keys(record).some((key) => !(RECORD_KEYS as readonly string[]).includes(key))) {
     return `has a field that is not one of ${RECORD_KEYS.join(', ')}`;
   }
-  const { id, name, url, transport, onDemand, audio, enabled, createdAt, updatedAt } = record;
+  const { id, name, url, transport, onDemand, audio, enabled, playback, createdAt, updatedAt } = record;
   if (typeof id !== 'string' || id === '') return '"id" must be a non-empty string';
   if (typeof name !== 'string') return '"name" must be a string';
   if (typeof url !== 'string') return '"url" must be a string';
@@ -101,6 +110,9 @@ export function cameraRecordProblem(value: unknown): string | undefined {
     return `"audio" must be one of ${CAMERA_AUDIO_MODES.join(', ')}`;
   }
   if (typeof enabled !== 'boolean') return '"enabled" must be a boolean';
+  if (playback !== undefined && !(PLAYBACK_POLICIES as readonly unknown[]).includes(playback)) {
+    return `"playback" must be one of ${PLAYBACK_POLICIES.join(', ')}`;
+  }
   if (!isTimestamp(createdAt)) return '"createdAt" must be an ISO 8601 timestamp';
   if (!isTimestamp(updatedAt)) return '"updatedAt" must be an ISO 8601 timestamp';
   return undefined;
@@ -120,6 +132,7 @@ export function copyCameraRecord(record: CameraRecord): CameraRecord {
     onDemand: record.onDemand,
     audio: record.audio,
     enabled: record.enabled,
+    ...(record.playback === undefined ? {} : { playback: record.playback }),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

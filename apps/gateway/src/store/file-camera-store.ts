@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   cameraRecordProblem,
@@ -8,6 +8,7 @@ import {
   type CameraRecord,
   type CameraStore,
 } from './camera-store.js';
+import { writeFileDurably, type WriteFailure } from './durable-file.js';
 
 /** The version of the file layout this code reads and writes. A newer camgate that changes the layout bumps it. */
 export const STORE_SCHEMA = 1;
@@ -44,16 +45,6 @@ interface StoreFile {
 
 type Cameras = ReadonlyMap<string, CameraRecord>;
 
-/** A write that failed; `replaced` when the rename had already put the new file in place. */
-class WriteFailure extends Error {
-  constructor(
-    readonly replaced: boolean,
-    options: ErrorOptions,
-  ) {
-    super('write failed', options);
-  }
-}
-
 /**
  * The camera registry as one JSON file, `<dataDir>/cameras.json`.
  *
@@ -70,7 +61,6 @@ class WriteFailure extends Error {
 export class FileCameraStore implements CameraStore {
   readonly #dataDir: string;
   readonly #path: string;
-  readonly #tmpPath: string;
   readonly #maxCameras: number;
   readonly #maxFileBytes: number;
   /** What the file holds: replaced, never mutated, once a write succeeds. */
@@ -84,7 +74,6 @@ export class FileCameraStore implements CameraStore {
   private constructor(dataDir: string, cameras: Cameras, options: FileCameraStoreOptions) {
     this.#dataDir = dataDir;
     this.#path = join(dataDir, STORE_FILE_NAME);
-    this.#tmpPath = `${this.#path}.tmp`;
     this.#maxCameras = options.maxCameras ?? MAX_CAMERAS;
     this.#maxFileBytes = options.maxFileBytes ?? MAX_STORE_FILE_BYTES;
     this.#cameras = cameras;
@@ -221,25 +210,8 @@ export class FileCameraStore implements CameraStore {
   }
 
   /** tmp file, fsync, rename, fsync the directory. Throws a {@link WriteFailure}. */
-  async #writeFile(text: string): Promise<void> {
-    let replaced = false;
-    let handle: FileHandle | undefined;
-    try {
-      // A fresh file ('wx' after rm) gets mode 0600 even if something left a tmp file with other permissions.
-      await rm(this.#tmpPath, { force: true });
-      handle = await open(this.#tmpPath, 'wx', 0o600);
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-      await handle.close();
-      handle = undefined;
-      await rename(this.#tmpPath, this.#path);
-      replaced = true;
-      await syncDirectory(this.#dataDir);
-    } catch (err) {
-      await handle?.close().catch(() => undefined);
-      if (!replaced) await rm(this.#tmpPath, { force: true }).catch(() => undefined);
-      throw new WriteFailure(replaced, { cause: err });
-    }
+  #writeFile(text: string): Promise<void> {
+    return writeFileDurably(this.#dataDir, this.#path, text);
   }
 }
 
@@ -247,21 +219,6 @@ export class FileCameraStore implements CameraStore {
 function serialize(cameras: Cameras): string {
   const file: StoreFile = { schema: STORE_SCHEMA, cameras: [...cameras.values()] };
   return `${JSON.stringify(file, null, 2)}\n`;
-}
-
-/**
- * Makes a rename durable: the new directory entry is only on disk once the
- * directory itself is fsynced. Windows cannot open a directory for that (and
- * NTFS journals renames), so it is skipped there.
- */
-async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Reads and validates the registry file; a missing file is an empty registry. */

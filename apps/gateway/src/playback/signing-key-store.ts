@@ -1,0 +1,197 @@
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StoreError, StoreErrorCode } from '../store/camera-store.js';
+import { writeFileDurably, type WriteFailure } from '../store/durable-file.js';
+
+export const SIGNING_ALGORITHMS = ['ES256', 'RS256'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+/** A JSON Web Key (RFC 7517) as jose exports it: only string members and `key_ops`/`ext`. */
+export type StoredJwk = Record<string, unknown>;
+
+/**
+ * One key that signs playback tokens. Only the gateway's own key (`managed`) keeps its private
+ * part: a key created through the API hands its private part to the caller once and forgets it.
+ */
+export interface SigningKeyRecord {
+  /** The `kid` tokens name in their header. */
+  id: string;
+  name: string;
+  algorithm: SigningAlgorithm;
+  publicJwk: StoredJwk;
+  /** The gateway's own key (it mints `POST /v1/cameras/:id/playback-tokens`); never shown. */
+  privateJwk?: StoredJwk;
+  /** True for the gateway's own key. */
+  managed: boolean;
+  /** ISO 8601 timestamp. */
+  createdAt: string;
+}
+
+/** Where signing keys are kept: a file in the data directory today, the shared database later. */
+export interface SigningKeyStore {
+  list(): Promise<SigningKeyRecord[]>;
+  /** Throws STORE_DUPLICATE_ID or STORE_FULL. Resolves once the key is durable. */
+  create(record: SigningKeyRecord): Promise<void>;
+  /** False when there was no such key. Resolves once the removal is durable. */
+  delete(id: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export const SIGNING_KEYS_FILE_NAME = 'signing-keys.json';
+const SCHEMA = 1;
+/**
+ * 100 keys: rotation needs two or three at a time; each is a few hundred bytes, and a token's `kid`
+ * is looked up among them on every first sight of a token.
+ */
+export const MAX_SIGNING_KEYS = 100;
+/** 4 MiB: 100 RSA-4096 key pairs as JWK are about 700 KB; a larger file is not one we wrote. */
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The signing keys as `<dataDir>/signing-keys.json` (mode 0600: it holds the gateway's own private
+ * key), written like the camera registry (tmp file, fsync, rename, fsync the directory), one write
+ * at a time; memory changes only after the write succeeded.
+ */
+export class FileSigningKeyStore implements SigningKeyStore {
+  readonly #dir: string;
+  readonly #path: string;
+  #keys: readonly SigningKeyRecord[];
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(dir: string, keys: readonly SigningKeyRecord[]) {
+    this.#dir = dir;
+    this.#path = join(dir, SIGNING_KEYS_FILE_NAME);
+    this.#keys = keys;
+  }
+
+  /** Rejects with STORE_CORRUPT (the file left alone) when the file is not a key list this version reads. */
+  static async open(dataDir: string): Promise<FileSigningKeyStore> {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    const path = join(dataDir, SIGNING_KEYS_FILE_NAME);
+    const keys = await load(path);
+    await rm(`${path}.tmp`, { force: true });
+    return new FileSigningKeyStore(dataDir, keys);
+  }
+
+  list(): Promise<SigningKeyRecord[]> {
+    if (this.#closed) return Promise.reject(closed());
+    return Promise.resolve(this.#keys.map((key) => structuredClone(key)));
+  }
+
+  create(record: SigningKeyRecord): Promise<void> {
+    if (this.#closed) return Promise.reject(closed());
+    const copy = structuredClone(record);
+    return this.#enqueue(async () => {
+      if (this.#keys.some((key) => key.id === copy.id)) {
+        throw new StoreError(StoreErrorCode.DUPLICATE_ID, `a signing key with id ${JSON.stringify(copy.id)} exists`);
+      }
+      if (this.#keys.length >= MAX_SIGNING_KEYS + 1) {
+        throw new StoreError(StoreErrorCode.FULL, `the gateway keeps at most ${MAX_SIGNING_KEYS} signing keys`);
+      }
+      await this.#commit([...this.#keys, copy]);
+    });
+  }
+
+  delete(id: string): Promise<boolean> {
+    if (this.#closed) return Promise.reject(closed());
+    return this.#enqueue(async () => {
+      if (!this.#keys.some((key) => key.id === id)) return false;
+      await this.#commit(this.#keys.filter((key) => key.id !== id));
+      return true;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#tail;
+  }
+
+  #enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(operation);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  async #commit(next: readonly SigningKeyRecord[]): Promise<void> {
+    const text = `${JSON.stringify({ schema: SCHEMA, keys: next }, null, 2)}\n`;
+    try {
+      await writeFileDurably(this.#dir, this.#path, text);
+    } catch (err) {
+      // A rename that happened before the failure left `next` on disk; write the old list back.
+      if ((err as WriteFailure).replaced) {
+        const old = `${JSON.stringify({ schema: SCHEMA, keys: this.#keys }, null, 2)}\n`;
+        await writeFileDurably(this.#dir, this.#path, old).catch(() => undefined);
+      }
+      const code = ((err as WriteFailure).cause as NodeJS.ErrnoException | undefined)?.code;
+      throw new StoreError(StoreErrorCode.IO, `cannot write ${this.#path}${code === undefined ? '' : ` (${code})`}`, {
+        cause: err,
+      });
+    }
+    this.#keys = next;
+  }
+}
+
+async function load(path: string): Promise<SigningKeyRecord[]> {
+  let text: string;
+  try {
+    const data = await readFile(path);
+    if (data.length > MAX_FILE_BYTES) throw corrupt(path, `is larger than ${MAX_FILE_BYTES} bytes`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw corrupt(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'not UTF-8'})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not the parser's message: it quotes the text around the error, which may be a private key.
+    throw corrupt(path, 'is not valid JSON');
+  }
+  const file = parsed as { schema?: unknown; keys?: unknown } | null;
+  if (file?.schema !== SCHEMA || !Array.isArray(file.keys)) {
+    throw corrupt(path, `is not a signing key list of schema ${SCHEMA}`);
+  }
+  if (file.keys.length > MAX_SIGNING_KEYS + 1) throw corrupt(path, `holds more than ${MAX_SIGNING_KEYS + 1} keys`);
+  return file.keys.map((value: unknown, index) => {
+    const problem = recordProblem(value);
+    if (problem !== undefined) throw corrupt(path, `keys[${index}] ${problem}`);
+    return value as SigningKeyRecord;
+  });
+}
+
+/** Why `value` is not a stored signing key; names fields, never quotes values (they are key material). */
+function recordProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'is not an object';
+  const key = value as Partial<Record<keyof SigningKeyRecord, unknown>>;
+  if (typeof key.id !== 'string' || !SIGNING_KEY_ID.test(key.id)) return '"id" is not a key id';
+  if (typeof key.name !== 'string') return '"name" must be a string';
+  if (!(SIGNING_ALGORITHMS as readonly unknown[]).includes(key.algorithm)) return '"algorithm" is not ES256 or RS256';
+  if (!isJwk(key.publicJwk)) return '"publicJwk" must be a JWK';
+  if (key.privateJwk !== undefined && !isJwk(key.privateJwk)) return '"privateJwk" must be a JWK';
+  if (typeof key.managed !== 'boolean') return '"managed" must be a boolean';
+  if (typeof key.createdAt !== 'string' || Number.isNaN(Date.parse(key.createdAt))) return '"createdAt" is not a time';
+  return undefined;
+}
+
+/** Key ids: what the gateway makes (22 base64url characters) and what clients may send in `kid`. */
+export const SIGNING_KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function isJwk(value: unknown): value is StoredJwk {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as StoredJwk)['kty'] === 'string'
+  );
+}
+
+function corrupt(path: string, problem: string): StoreError {
+  return new StoreError(StoreErrorCode.CORRUPT, `signing keys ${path} ${problem}`);
+}
+
+function closed(): StoreError {
+  return new StoreError(StoreErrorCode.CLOSED, 'the signing key store is closed');
+}
