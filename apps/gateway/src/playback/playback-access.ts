@@ -1,5 +1,5 @@
 import type { PlaybackPolicy } from '../store/camera-store.js';
-import type { PlaybackTokens } from './playback-tokens.js';
+import type { PlaybackTokens, VerifiedToken } from './playback-tokens.js';
 
 /** Leave to watch a camera: who the viewer is (for counts) and until when. */
 export interface PlaybackGrant {
@@ -7,6 +7,8 @@ export interface PlaybackGrant {
   viewer: string | undefined;
   /** The token the request carried (in its path or `?token=`), when it had one. */
   token: string | undefined;
+  /** When the token expires (ms since the epoch); undefined without a token. */
+  expiresAt?: number;
 }
 
 /** A camera's playback policy, or undefined when there is no such camera (or it is disabled). */
