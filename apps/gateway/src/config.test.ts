@@ -87,6 +87,8 @@ describe('gateway configuration', () => {
     ['apiKey', { apiKey: 'short-key' }],
     ['apiKey', { apiKey: 'a'.repeat(64) }],
     ['apiKey', { apiKey: `${KEY} with spaces` }],
+    ['metricsToken', { metricsToken: 'short-token' }],
+    ['metricsToken', { metricsToken: 'b'.repeat(40) }],
     ['publicUrl', { publicUrl: 'cams.example.com' }],
     ['publicUrl', { publicUrl: 'ftp://cams.example.com/' }],
     ['publicUrl', { publicUrl: 'https://cams.example.com/?x=1' }],

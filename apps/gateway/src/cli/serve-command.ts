@@ -33,14 +33,16 @@ Options:
                            (https://cams.example.com/; env CAMGATE_PUBLIC_URL; default: the
                            scheme and host of each API request)
       --config <file>      JSON file with any setting by its name: port, host, dataDir,
-                           logLevel, demo, apiKey, publicUrl, corsOrigins, cameraAllowlist,
+                           logLevel, demo, apiKey, metricsToken, publicUrl, corsOrigins, cameraAllowlist,
                            trustProxy, onDemandIdleMs, partDurationMs, segmentDurationMs, tlsCert,
                            tlsKey
                            (env CAMGATE_CONFIG)
   -h, --help               show this help
 
 Environment only: CAMGATE_API_KEY (the REST API then needs Authorization: Bearer <key>; at least
-32 random characters: make one with 'camgate keygen'; needed to serve beyond localhost),
+32 random characters: make one with 'camgate keygen'; needed to serve beyond localhost; new cameras
+then play only with a signed token unless made public, and /docs and /metrics need the key too),
+CAMGATE_METRICS_TOKEN (a token for /metrics only, e.g. for Prometheus; same rules as the key),
 CAMGATE_CORS_ORIGINS (* or a comma-separated list of origins that may fetch streams),
 CAMGATE_CAMERA_ALLOWLIST (CIDRs or address:port allowed although loopback or link-local),
 CAMGATE_PART_DURATION_MS (200), CAMGATE_SEGMENT_DURATION_MS (2000),

@@ -626,3 +626,72 @@ async function readStored(id: string): Promise<{ url: string }> {
   if (record === undefined) throw new Error(`no camera ${id} on disk`);
   return record;
 }
+
+describe('playback policy per camera', () => {
+  it('defaults to public without an API key; a camera can be made signed and back, at once', async () => {
+    const created = (await post(camera({ id: 'p', enabled: false }))).json();
+    expect(created.playback).toBe('public');
+    expect(created.links.tokenRequired).toBeUndefined();
+    const signed = await app.inject({ method: 'PATCH', url: '/v1/cameras/p', payload: { playback: 'signed' } });
+    expect(signed.statusCode).toBe(200);
+    expect(signed.json()).toMatchObject({
+      playback: 'signed',
+      links: {
+        playlist: 'http://localhost:80/live/p/t/{token}/index.m3u8',
+        embed: 'http://localhost:80/embed/p?token={token}',
+        tokenRequired: true,
+        signing: {
+          explanation: expect.stringContaining('POST /v1/signing-keys'),
+          node: expect.stringContaining("import { importPKCS8, SignJWT } from 'jose';"),
+          python: expect.stringContaining('import jwt'),
+        },
+      },
+    });
+    expect(signed.json().links.snippet).toContain('embed/p?token={token}&amp;autoplay=1');
+    // Saved: a restarted gateway keeps it.
+    await stop();
+    await start();
+    expect((await app.inject('/v1/cameras/p')).json().playback).toBe('signed');
+    const back = await app.inject({ method: 'PATCH', url: '/v1/cameras/p', payload: { playback: 'public' } });
+    expect(back.json().playback).toBe('public');
+  });
+
+  it('an invalid policy is a 400 naming the field', async () => {
+    const response = await post(camera({ playback: 'secret' }));
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: GatewayErrorCode.VALIDATION, errors: [{ field: 'playback' }] });
+  });
+
+  it('a gateway that serves a network (signed by default) makes new cameras signed; one saved before there was a choice follows the default', async () => {
+    // A registry written by an older camgate: no `playback` field.
+    await stop();
+    const old = await FileCameraStore.open(dir);
+    const at = new Date().toISOString();
+    await old.create({
+      id: 'old',
+      name: 'Old',
+      url: `rtsp://127.0.0.1:${deadPort}/old`,
+      transport: 'auto',
+      onDemand: false,
+      audio: 'auto',
+      enabled: false,
+      createdAt: at,
+      updatedAt: at,
+    });
+    await old.close();
+    cameras = await CameraManager.open({ store: await FileCameraStore.open(dir), defaultPlayback: 'signed' });
+    app = buildServer({ logger: pino({ level: 'silent' }), cameras });
+    expect(cameras.playbackPolicy('old')).toBe('signed');
+    expect((await app.inject('/v1/cameras/old')).json().playback).toBe('signed');
+    expect((await post(camera({ id: 'new', enabled: false }))).json().playback).toBe('signed');
+    expect(cameras.playbackPolicy('nope')).toBeUndefined();
+    // The stored file says it explicitly for the new camera, and nothing for the old one.
+    const stored = JSON.parse(await readFile(join(dir, 'cameras.json'), 'utf8')) as {
+      cameras: Array<{ id: string; playback?: string }>;
+    };
+    expect(stored.cameras.map((c) => [c.id, c.playback])).toEqual([
+      ['old', undefined],
+      ['new', 'signed'],
+    ]);
+  });
+});

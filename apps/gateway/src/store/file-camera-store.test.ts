@@ -102,6 +102,7 @@ describe('FileCameraStore', () => {
     ['empty id', { id: '' }],
     ['unknown transport', { transport: 'http' }],
     ['unknown audio', { audio: 'on' }],
+    ['unknown playback policy', { playback: 'private' }],
     ['string boolean', { enabled: 'true' }],
     ['missing url', { url: undefined }],
     ['timestamp not ISO 8601', { createdAt: 'yesterday' }],
@@ -114,6 +115,18 @@ describe('FileCameraStore', () => {
     await expectCode(store.update({ ...camera('b'), ...change }), StoreErrorCode.INVALID_RECORD);
     expect((await readStoreFile(dir)).cameras).toEqual([camera('b')]);
     await store.close();
+  });
+
+  it('keeps a playback policy when given, and no field when not (a registry from before signed playback)', async () => {
+    const dir = await tempDir();
+    const store = await FileCameraStore.open(dir);
+    await store.create({ ...camera('s'), playback: 'signed' });
+    await store.create(camera('o'));
+    await store.close();
+    const reopened = await FileCameraStore.open(dir);
+    expect(await reopened.list()).toEqual([{ ...camera('s'), playback: 'signed' }, camera('o')]);
+    expect(Object.keys((await reopened.get('o')) ?? {})).not.toContain('playback');
+    await reopened.close();
   });
 
   it('persists across reopen as {"schema": 1, "cameras": [...]}', async () => {
