@@ -22,7 +22,7 @@ export const GatewayErrorCode = {
   PROBE_FAILED: 'CAMGATE_ERR_PROBE_FAILED',
   /** The registry holds as many cameras as it may (409). */
   CAMERA_LIMIT: 'CAMGATE_ERR_CAMERA_LIMIT',
-  /** The camera registry could not be written (503): nothing was changed. */
+  /** The camera registry (or the signing keys) could not be written (503): nothing was changed. */
   STORE_UNAVAILABLE: 'CAMGATE_ERR_STORE_UNAVAILABLE',
   /** No signing key with this id (404). */
   SIGNING_KEY_NOT_FOUND: 'CAMGATE_ERR_SIGNING_KEY_NOT_FOUND',
@@ -131,10 +131,10 @@ export const errors = {
     }),
   cameraLimit: () =>
     new GatewayError(GatewayErrorCode.CAMERA_LIMIT, 'the registry holds as many cameras as it may', 409),
-  storeUnavailable: () =>
+  storeUnavailable: (what = 'the camera registry') =>
     new GatewayError(
       GatewayErrorCode.STORE_UNAVAILABLE,
-      'the camera registry could not be saved; nothing was changed (see the gateway log)',
+      `${what} could not be saved; nothing was changed (see the gateway log)`,
       503,
     ),
   unauthorized: (what = 'this API needs the header Authorization: Bearer <API key>') =>

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -6,6 +7,8 @@ import { CamsimServer } from '@camgate/camsim';
 import { describe, expect, it } from 'vitest';
 import { CameraManager } from '../cameras/camera-manager.js';
 import { createLogger } from '../logger.js';
+import { SIGNING_KEYS_FILE_NAME } from '../playback/signing-key-store.js';
+import { SignedGateway } from '../playback/test-signed-gateway.js';
 import { FileCameraStore } from '../store/file-camera-store.js';
 import { buildServer } from './server.js';
 
@@ -128,5 +131,135 @@ describe('credentials never leave the registry (S05)', () => {
     }
     // And once more after shutdown: the closing log lines too.
     for (const line of logs) expect(line).not.toContain(CANARY);
+  }, 40_000);
+});
+
+function headersOf(response: Response): string {
+  const headers: string[] = [];
+  response.headers.forEach((value, name) => headers.push(`${name}: ${value}`));
+  return headers.join('\n');
+}
+
+/** The secret parts of a private key: its PEM body lines and its JWK's private members. */
+function secretsOf(pem: string): string[] {
+  const jwk = createPrivateKey(pem).export({ format: 'jwk' });
+  const members = ['d', 'p', 'q', 'dp', 'dq', 'qi'].flatMap((m) => (typeof jwk[m] === 'string' ? [jwk[m]] : []));
+  const lines = pem.split('\n').filter((line) => line !== '' && !line.startsWith('-----'));
+  return [...members, ...lines, lines.join('')];
+}
+
+describe('signing keys and playback tokens never leave where they belong', () => {
+  it('private keys are in no log line, metric or API answer after their creation; tokens in no log line', async () => {
+    const logs: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(chunk.toString());
+        done();
+      },
+    });
+    const metricsToken = 'metrics-token-0123456789-abcdefghij';
+    const gateway = await SignedGateway.start({ logger: createLogger('trace', sink), metricsToken });
+    const bodies: string[] = [];
+    const tokens: string[] = [];
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await gateway.api(method, path, body);
+      const text = await response.text();
+      bodies.push(`${method} ${path} ${response.status}\n${headersOf(response)}\n${text}`);
+      return { status: response.status, text };
+    };
+    const play = async (path: string) => {
+      const response = await fetch(`${gateway.origin}${path}`);
+      bodies.push(`${path}\n${headersOf(response)}\n${await response.text()}`);
+      return response.status;
+    };
+    try {
+      await gateway.addCamera('cam');
+      // Created through the API: the answer that creates a key is the one place its private key is.
+      const [es, rs] = await Promise.all([gateway.createKey('ES256'), gateway.createKey('RS256')]);
+      const created = [es, rs];
+      const secrets = created.flatMap((key) => secretsOf(key.privateKey));
+      // A client's own public keys, as PEM and JWK: their private parts never sent.
+      const own = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      secrets.push(...secretsOf(own.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string));
+      expect(
+        (await call('POST', '/v1/signing-keys', { publicKey: own.publicKey.export({ format: 'jwk' }) })).status,
+      ).toBe(201);
+      expect(
+        (await call('POST', '/v1/signing-keys', { publicKey: own.publicKey.export({ type: 'spki', format: 'pem' }) }))
+          .status,
+      ).toBe(201);
+      // Private keys sent where a public one goes, in every shape: refused, never quoted.
+      const ownPrivatePem = own.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+      for (const body of [
+        { publicKey: ownPrivatePem },
+        { publicKey: own.privateKey.export({ format: 'jwk' }) },
+        { publicKey: es.privateKey },
+        { publicKey: rs.privateKey, algorithm: 'RS256' },
+        { publicKey: createPrivateKey(rs.privateKey).export({ format: 'jwk' }), algorithm: 'RS256' },
+        { publicKey: ownPrivatePem, algorithm: 'HS256' },
+        { publicKey: ownPrivatePem, name: 7 },
+        { publicKey: { ...own.privateKey.export({ format: 'jwk' }), extra: 'x'.repeat(20_000) } },
+      ]) {
+        expect((await call('POST', '/v1/signing-keys', body)).status).toBeGreaterThanOrEqual(400);
+      }
+      // A body that is not JSON, holding a private key.
+      const broken = await fetch(`${gateway.origin}/v1/signing-keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gateway.apiKey}`, 'content-type': 'application/json' },
+        body: `{"publicKey": ${JSON.stringify(ownPrivatePem)}`,
+      });
+      expect(broken.status).toBe(400);
+      bodies.push(await broken.text());
+
+      // Tokens minted by the gateway's own key, and by the keys made above, played every way.
+      for (const ttlSeconds of [60, 600]) {
+        const minted = await call('POST', '/v1/cameras/cam/playback-tokens', { ttlSeconds });
+        tokens.push((JSON.parse(minted.text) as { token: string }).token);
+      }
+      for (const token of tokens) {
+        expect(await play(`/live/cam/t/${token}/index.m3u8`)).toBe(200);
+        expect(await play(`/live/cam/index.m3u8?token=${token}`)).toBe(200);
+        expect(await play(`/live/cam/t/${token}/status.json`)).toBe(200);
+        expect(await play(`/live/nope/t/${token}/video.m3u8`)).toBe(404);
+        await play(`/embed/cam?token=${token}`);
+        await play(`/embed/cam/t/${token}`);
+      }
+      const stored = JSON.parse(await readFile(join(gateway.dataDir, SIGNING_KEYS_FILE_NAME), 'utf8')) as {
+        keys: Array<{ managed: boolean; privateJwk?: Record<string, string> }>;
+      };
+      const managed = stored.keys.find((key) => key.managed);
+      expect(managed?.privateJwk?.['d']).toEqual(expect.any(String));
+      secrets.push(managed?.privateJwk?.['d'] as string);
+
+      const list = await call('GET', '/v1/signing-keys');
+      const ids = (JSON.parse(list.text) as { items: Array<{ id: string }> }).items.map((key) => key.id);
+      expect(ids).toHaveLength(5);
+      for (const id of ids) expect((await call('GET', `/v1/signing-keys/${id}`)).status).toBe(200);
+      await call('GET', '/v1/signing-keys/nope');
+      await call('GET', '/v1/cameras/cam');
+      await call('GET', '/v1/cameras');
+      await call('GET', '/openapi.json');
+      const metrics = await fetch(`${gateway.origin}/metrics`, {
+        headers: { authorization: `Bearer ${metricsToken}` },
+      });
+      expect(metrics.status).toBe(200);
+      bodies.push(await metrics.text());
+      // Deleting a key: its answer and its revocation's log lines hold nothing either; other keys' tokens play on.
+      expect((await call('DELETE', `/v1/signing-keys/${es.id}`)).status).toBe(204);
+      expect(await play(`/live/cam/t/${tokens[0]}/index.m3u8`)).toBe(200);
+
+      expect(secrets.length).toBeGreaterThan(20);
+      for (const text of [...bodies, ...logs]) for (const secret of secrets) expect(text).not.toContain(secret);
+      // A token is a credential: request lines name its path masked.
+      expect(logs.some((line) => line.includes('/live/cam/t/***/index.m3u8'))).toBe(true);
+      for (const token of tokens) {
+        const signature = token.slice(token.lastIndexOf('.') + 1);
+        for (const line of logs) expect(line).not.toContain(signature);
+      }
+    } finally {
+      await gateway.close();
+    }
+    const secretsAfter = logs.join('');
+    for (const token of tokens) expect(secretsAfter).not.toContain(token.slice(token.lastIndexOf('.') + 1));
   }, 40_000);
 });

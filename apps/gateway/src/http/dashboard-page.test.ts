@@ -80,7 +80,7 @@ describe('dashboard page /', () => {
       '<script>',
     ]);
     expect(body).not.toMatch(/https?:\/\//);
-    expect(body).toContain('new Hls({ lowLatencyMode: options.lowLatency !== false })');
+    expect(body).toContain('lowLatencyMode: options.lowLatency !== false');
     expect(body).toContain('IntersectionObserver');
     expect(body).toContain("canPlayType('application/vnd.apple.mpegurl')");
   });
@@ -96,6 +96,23 @@ describe('dashboard page /', () => {
     const { body } = await app.inject('/');
     expect(body).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
     expect(body).toContain('.textContent = camera.name');
+  });
+
+  it('keeps the API key out of URLs, cookies and localStorage: the login input has no name, the form no action', async () => {
+    const { body } = await app.inject('/');
+    const login = /<form id="key-form"[^>]*>[\s\S]*?<\/form>/.exec(body)?.[0];
+    expect(login).toBeDefined();
+    expect(login).not.toMatch(/\saction=|\smethod=/);
+    expect(/<input id="key-input"[^>]*>/.exec(login!)?.[0]).not.toMatch(/\sname=/);
+    expect(body).toContain('sessionStorage.setItem(KEY_STORAGE, key)');
+    expect(body).not.toMatch(/localStorage|document\.cookie/);
+  });
+
+  it('the camera form has a playback select (public or signed) sent as the API field `playback`', async () => {
+    const { body } = await app.inject('/');
+    const select = /<select id="f-playback" name="playback">([\s\S]*?)<\/select>/.exec(body)?.[1];
+    expect(select?.match(/value="[a-z]+"/g)).toEqual(['value="public"', 'value="signed"']);
+    expect(body).toContain('data-error-for="playback"');
   });
 
   it('tells the page whether the camera API exists', async () => {

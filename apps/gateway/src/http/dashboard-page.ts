@@ -27,9 +27,14 @@ button.primary { background: var(--accent); border-color: var(--accent); color: 
 button.danger { color: var(--danger); }
 .banner { margin: 1rem 1.25rem 0; padding: 0.75rem 1rem; border-radius: 8px; background: #fff7e6;
   border: 1px solid #f3d19c; }
-.banner form { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin-top: 0.5rem; }
-.banner input { font: inherit; padding: 0.35rem 0.5rem; border: 1px solid var(--line); border-radius: 6px;
-  min-width: 16rem; }
+#login { display: flex; justify-content: center; padding: 4rem 1rem; }
+#login form { background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: 1.5rem;
+  width: min(26rem, 100%); display: flex; flex-direction: column; gap: 0.5rem;
+  box-shadow: 0 10px 30px rgba(0, 0, 0, 0.08); }
+#login h2 { margin: 0; font-size: 1.2rem; }
+#login label { font-weight: 600; font-size: 0.9rem; margin-top: 0.4rem; }
+#login input { font: inherit; padding: 0.45rem 0.55rem; border: 1px solid var(--line); border-radius: 6px; }
+#login button { align-self: flex-start; margin-top: 0.4rem; }
 main { padding: 1.25rem; }
 #grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 340px), 1fr)); }
 #empty, #no-match { color: var(--muted); text-align: center; padding: 3rem 1rem; }
@@ -64,6 +69,9 @@ main { padding: 1.25rem; }
 details.embed summary { cursor: pointer; color: var(--muted); font-size: 0.9rem; }
 details.embed textarea { width: 100%; margin: 0.4rem 0; font: 0.8rem ui-monospace, SFMono-Regular, Menlo, monospace;
   resize: vertical; border: 1px solid var(--line); border-radius: 6px; padding: 0.4rem; }
+.signing { margin-top: 0.5rem; display: flex; flex-direction: column; gap: 0.3rem; }
+.signing pre { margin: 0; padding: 0.45rem; background: #f1f5f9; border-radius: 6px; overflow-x: auto;
+  font: 0.75rem ui-monospace, SFMono-Regular, Menlo, monospace; }
 dialog { border: 0; border-radius: 12px; padding: 0; width: min(32rem, calc(100vw - 2rem));
   box-shadow: 0 20px 50px rgba(0, 0, 0, 0.3); }
 dialog::backdrop { background: rgba(17, 24, 39, 0.55); }
@@ -102,15 +110,19 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     down: 'Camera offline \\u2014 reconnecting\\u2026',
     blocked: 'Autoplay blocked: open the camera to watch',
     unsupported: 'This browser cannot play HLS video',
+    expired: 'Access expired \\u2014 renewing\\u2026',
+    token: 'No playback token \\u2014 retrying\\u2026',
   };
   var grid = document.getElementById('grid');
   var empty = document.getElementById('empty');
   var notice = document.getElementById('notice');
-  var keyPanel = document.getElementById('key-panel');
+  var login = document.getElementById('login');
   var keyForm = document.getElementById('key-form');
   var keyInput = document.getElementById('key-input');
   var keyError = document.getElementById('key-error');
   var addButton = document.getElementById('add-button');
+  var signOut = document.getElementById('sign-out');
+  var main = document.querySelector('main');
   var dialog = document.getElementById('camera-dialog');
   var form = document.getElementById('camera-form');
   var formTitle = document.getElementById('form-title');
@@ -129,7 +141,11 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
   var editing = null;
   var pollTimer = 0;
   var waitingForKey = false;
+  // A key typed in is kept (sessionStorage) once the gateway took it: a refused key is never kept.
+  var keyConfirmed = true;
 
+  // The API key lives in this tab's sessionStorage only: never in a URL, a cookie (which other
+  // sites' requests would carry) or storage that outlives it; it is gone when the tab closes.
   function storedKey() {
     try { return sessionStorage.getItem(KEY_STORAGE) || ''; } catch (e) { return ''; }
   }
@@ -172,24 +188,39 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     notice.hidden = text === '';
   }
 
+  /** The login screen: nothing of the cameras shows (or plays) until the gateway takes a key. */
   function askForKey(wrong) {
     waitingForKey = true;
     clearTimeout(pollTimer);
     if (wrong) storeKey('');
+    tiles.forEach(removeTile);
     keyError.textContent = wrong ? 'That key was refused. Try again.' : '';
-    keyPanel.hidden = false;
+    showNotice('');
+    main.hidden = true;
+    addButton.hidden = true;
+    signOut.hidden = true;
+    login.hidden = false;
     keyInput.focus();
   }
 
+  // The input has no name and the form no action: even without this script, the key never goes into a URL.
   keyForm.addEventListener('submit', function (event) {
     event.preventDefault();
     var key = keyInput.value.trim();
     if (key === '') return;
-    storeKey(key);
+    memoryKey = key;
+    keyConfirmed = false;
     keyInput.value = '';
-    keyPanel.hidden = true;
+    login.hidden = true;
+    main.hidden = false;
+    addButton.hidden = false;
     waitingForKey = false;
     refresh();
+  });
+
+  signOut.addEventListener('click', function () {
+    storeKey('');
+    askForKey(false);
   });
 
   // ------------------------------------------------------------ tiles
@@ -197,7 +228,56 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
   function el(root, selector) { return root.querySelector(selector); }
 
   // Every URL of this page is relative, so it works under a reverse proxy's path prefix.
-  function livePath(id, file) { return 'live/' + encodeURIComponent(id) + '/' + file; }
+  function livePath(id, file, token) {
+    return 'live/' + encodeURIComponent(id) + '/' + (token ? 't/' + token + '/' : '') + file;
+  }
+
+  /**
+   * Signed cameras' tiles play with tokens minted through the API (POST .../playback-tokens, the
+   * API key as for any request): short-lived, renewed at 80% of their life while the tile plays.
+   * The player reads the tile's token object at each request, so a renewed token goes on playing
+   * without a reload.
+   */
+  var TOKEN_TTL_S = 600;
+  var RENEW_AT = 0.8;
+  var TOKEN_RETRY_MS = 10000;
+  var EMBED_TOKEN_TTL_S = 3600;
+
+  function mintToken(id, ttlSeconds) {
+    return api('POST', 'v1/cameras/' + encodeURIComponent(id) + '/playback-tokens', { ttlSeconds: ttlSeconds });
+  }
+
+  /** A new token for the tile (its token object changed in place: the player holds it), then \`then\`. */
+  function renewToken(tile, then) {
+    if (tile.minting) return;
+    tile.minting = true;
+    clearTimeout(tile.renewTimer);
+    // On this browser's clock: the gateway minted the token after this.
+    var asked = Date.now();
+    var failed = function () {
+      tile.minting = false;
+      if (tiles.get(tile.id) !== tile) return;
+      if (tile.player) tile.renewTimer = setTimeout(function () { renewToken(tile); }, TOKEN_RETRY_MS);
+      else {
+        tile.playerState = 'token';
+        showOverlay(tile);
+      }
+    };
+    mintToken(tile.id, TOKEN_TTL_S).then(function (res) {
+      if (!res.ok || !res.data || typeof res.data.token !== 'string') return failed();
+      tile.minting = false;
+      if (tiles.get(tile.id) !== tile) return;
+      var token = tile.token || (tile.token = { current: '', expiresAt: 0, renewAt: 0 });
+      token.current = res.data.token;
+      token.expiresAt = asked + TOKEN_TTL_S * 1000;
+      token.renewAt = asked + TOKEN_TTL_S * RENEW_AT * 1000;
+      if (then) then();
+      if (!tile.player) return;
+      clearTimeout(tile.renewTimer);
+      tile.renewTimer = setTimeout(function () { renewToken(tile); }, token.renewAt - Date.now());
+      if (tile.playerState === 'expired') tile.player.renew();
+    }, failed);
+  }
 
   function formatBitrate(bits) {
     if (!bits) return '';
@@ -234,8 +314,14 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
 
   function createTile(camera) {
     var node = template.content.firstElementChild.cloneNode(true);
-    var tile = { id: camera.id, node: node, camera: camera, player: null, playerState: 'connecting' };
+    var tile = {
+      id: camera.id, node: node, camera: camera, player: null, playerState: 'connecting',
+      token: null, minting: false, renewTimer: 0, playback: '',
+    };
     node.setAttribute('data-id', camera.id);
+    el(node, '.open').addEventListener('click', function (event) {
+      if (tile.camera.playback === 'signed') openSigned(tile, event);
+    });
     el(node, '.edit').addEventListener('click', function () { openForm(tile.camera); });
     el(node, '.delete').addEventListener('click', function () { removeCamera(tile); });
     el(node, '.copy').addEventListener('click', function () {
@@ -268,7 +354,7 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     var cameraState = tile.camera.status && tile.camera.status.state;
     if (unavailable(tile.camera)) text = unavailableText(tile.camera);
     else if (tile.playerState === 'playing' || tile.playerState === 'ready') text = undefined;
-    else if (tile.playerState === 'blocked' || tile.playerState === 'unsupported') text = PLAYER_TEXT[tile.playerState];
+    else if (['blocked', 'unsupported', 'expired', 'token'].indexOf(tile.playerState) !== -1) text = PLAYER_TEXT[tile.playerState];
     else if (cameraState === 'retrying') text = PLAYER_TEXT.down;
     else text = PLAYER_TEXT[tile.playerState] || PLAYER_TEXT.connecting;
     var overlay = el(tile.node, '.overlay');
@@ -277,26 +363,64 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
   }
 
   function startPlayer(tile) {
+    if (tile.camera.playback !== 'signed') return play(tile, null);
+    // A token with most of its life left is used again (a tile scrolled back into view).
+    if (tile.token && Date.now() < tile.token.renewAt) return play(tile, tile.token);
+    renewToken(tile, function () {
+      if (!tile.player && visible(tile) && !unavailable(tile.camera)) play(tile, tile.token);
+    });
+  }
+
+  function play(tile, token) {
     var video = el(tile.node, 'video');
     video.muted = true;
     var wall = tiles.size > WALL_TILES;
     var lowLatency = !wall || MULTIPLEXED;
     var file = wall ? (lowLatency ? 'video.m3u8' : 'standard-video.m3u8') : lowLatency ? 'index.m3u8' : 'standard.m3u8';
-    var src = livePath(tile.id, file);
+    var src = livePath(tile.id, file, token && token.current);
+    tile.playback = tile.camera.playback;
     tile.player = camgatePlayer(video, src, {
       autoplay: true,
       lowLatency: lowLatency,
+      token: token,
       onState: function (state) {
         tile.playerState = state;
         showOverlay(tile);
+        // Expired (the tab slept past the renewal): a new token, and the player starts again.
+        if (state === 'expired') renewToken(tile);
       },
     });
+    if (token) {
+      clearTimeout(tile.renewTimer);
+      tile.renewTimer = setTimeout(function () { renewToken(tile); }, Math.max(0, token.renewAt - Date.now()));
+    }
   }
 
   function stopPlayer(tile) {
     if (tile.player) tile.player.destroy();
+    clearTimeout(tile.renewTimer);
     tile.player = null;
     tile.playerState = 'stopped';
+  }
+
+  /** "Open player" of a signed camera: its embed page with a token of its own, minted on the click. */
+  function openSigned(tile, event) {
+    event.preventDefault();
+    // Opened now, while the click counts (popup blockers), and sent to the page once the token is here.
+    var opened = window.open('about:blank', '_blank');
+    if (opened) opened.opener = null;
+    mintToken(tile.id, EMBED_TOKEN_TTL_S).then(
+      function (res) {
+        if (res.ok && res.data && typeof res.data.token === 'string') {
+          var page = 'embed/' + encodeURIComponent(tile.id) + '/t/' + res.data.token;
+          if (opened) opened.location.href = new URL(page, document.baseURI).href;
+          return;
+        }
+        if (opened) opened.close();
+        showNotice((res.data && res.data.detail) || 'No playback token could be minted for this camera.');
+      },
+      function () { if (opened) opened.close(); }
+    );
   }
 
   function updateTile(tile, camera) {
@@ -344,17 +468,32 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     var links = camera.links || {};
     el(node, '.open').setAttribute('href', 'embed/' + encodeURIComponent(camera.id));
     var snippet = el(node, '.snippet');
-    // The gateway builds it absolute (CAMGATE_PUBLIC_URL): it is pasted on other sites.
+    // The gateway builds it absolute (CAMGATE_PUBLIC_URL): it is pasted on other sites. A signed
+    // camera's is a template: the site's backend puts a token it mints in place of {token}.
     var text = typeof links.snippet === 'string' ? links.snippet : '';
     if (snippet.value !== text) snippet.value = text;
+    var signing = links.tokenRequired === true && links.signing ? links.signing : null;
+    el(node, '.signing').hidden = signing === null;
+    if (signing) {
+      setText(el(node, '.signing-text'), 'Signed camera: your site\\u2019s backend mints a playback token for each page view ' +
+        'and puts it in place of {token}. ' + String(signing.explanation || ''));
+      setText(el(node, '.signing-node'), String(signing.node || ''));
+      setText(el(node, '.signing-python'), String(signing.python || ''));
+    }
 
+    // A camera switched between public and signed: its player starts again with the right URLs.
+    if (tile.player && tile.playback !== camera.playback) stopPlayer(tile);
     if (unavailable(camera)) stopPlayer(tile);
     else if (!tile.player && visible(tile)) startPlayer(tile);
     showOverlay(tile);
   }
 
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
+
   function removeTile(tile) {
-    if (tile.player) tile.player.destroy();
+    stopPlayer(tile);
     if (observer) observer.unobserve(tile.node);
     onScreen.delete(tile.id);
     tile.node.remove();
@@ -461,6 +600,11 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     clearTimeout(pollTimer);
     return fetchAll(1, []).then(
       function (cameras) {
+        if (!keyConfirmed) {
+          keyConfirmed = true;
+          storeKey(memoryKey);
+        }
+        signOut.hidden = !memoryKey;
         showNotice('');
         render(cameras);
         schedule();
@@ -486,8 +630,8 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
 
   // ------------------------------------------------------------ add / edit / delete
 
-  var FIELDS = ['name', 'url', 'username', 'password', 'transport', 'audio', 'onDemand', 'enabled'];
-  var SETTINGS = ['name', 'url', 'transport', 'audio', 'onDemand', 'enabled'];
+  var FIELDS = ['name', 'url', 'username', 'password', 'transport', 'audio', 'playback', 'onDemand', 'enabled'];
+  var SETTINGS = ['name', 'url', 'transport', 'audio', 'playback', 'onDemand', 'enabled'];
   var probeResult = document.getElementById('probe-result');
   var probeButton = document.getElementById('probe');
   var duplicateRow = document.getElementById('duplicate-row');
@@ -568,6 +712,8 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     input('allowDuplicateSource').checked = false;
     input('password').placeholder = camera && camera.hasPassword ? 'unchanged' : '';
     passwordHint.hidden = !(camera && camera.hasPassword);
+    // The gateway's default: signed when it has an API key (it serves a network), public otherwise.
+    input('playback').value = config.keyed ? 'signed' : 'public';
     if (camera) {
       var split = splitUrl(camera.url);
       editing.formUrl = split.url;
@@ -577,6 +723,7 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
       input('username').value = split.username;
       input('transport').value = camera.transport;
       input('audio').value = camera.audio;
+      input('playback').value = camera.playback === 'signed' ? 'signed' : 'public';
       input('onDemand').checked = !!camera.onDemand;
       input('enabled').checked = camera.enabled !== false;
     }
@@ -599,6 +746,7 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
       password: input('password').value,
       transport: input('transport').value,
       audio: input('audio').value,
+      playback: input('playback').value,
       onDemand: input('onDemand').checked,
       enabled: input('enabled').checked,
     };
@@ -743,7 +891,8 @@ const DASHBOARD_SCRIPT = `${PLAYER_SCRIPT}
     );
   }
 
-  refresh();
+  if (config.keyed && !memoryKey) askForKey(false);
+  else refresh();
 })();
 `;
 
@@ -761,15 +910,17 @@ function dashboardPage(config: { version: string; api: boolean; keyed: boolean; 
 <nav>
 <button type="button" class="primary" id="add-button">Add camera</button>
 <a href="docs">API docs</a>
+<button type="button" id="sign-out" hidden>Sign out</button>
 </nav>
 </header>
-<section class="banner" id="key-panel" hidden>
-<strong>This gateway needs its API key.</strong>
+<section id="login" hidden>
 <form id="key-form" autocomplete="off">
+<h2>Sign in</h2>
+<p class="hint">This gateway is protected by its API key (CAMGATE_API_KEY). It is kept in this browser tab only, and forgotten when the tab closes.</p>
 <label for="key-input">API key</label>
-<input id="key-input" type="password" autocomplete="off" spellcheck="false">
-<button type="submit" class="primary">Use key</button>
-<span class="field-error" id="key-error"></span>
+<input id="key-input" type="password" autocomplete="off" spellcheck="false" required>
+<p class="field-error" id="key-error" role="alert"></p>
+<button type="submit" class="primary">Sign in</button>
 </form>
 </section>
 <p class="banner" id="notice" role="status" hidden></p>
@@ -814,6 +965,13 @@ ${fieldError('transport')}
 <option value="off">Off</option>
 </select>
 ${fieldError('audio')}
+<label for="f-playback">Playback</label>
+<select id="f-playback" name="playback">
+<option value="public">Public: anyone who can reach the gateway</option>
+<option value="signed">Signed: only with a playback token</option>
+</select>
+<p class="hint">Signed: web pages embed the camera with tokens their server mints (see the embed snippet); this dashboard mints its own.</p>
+${fieldError('playback')}
 <label class="check"><input type="checkbox" name="onDemand"> On demand: pull the camera only while someone watches</label>
 ${fieldError('onDemand')}
 <label class="check"><input type="checkbox" name="enabled" checked> Enabled</label>
@@ -844,6 +1002,13 @@ ${fieldError('enabled')}
 <details class="embed"><summary>Embed on a web page</summary>
 <textarea class="snippet" rows="3" readonly spellcheck="false"></textarea>
 <button type="button" class="copy">Copy</button>
+<div class="signing" hidden>
+<p class="hint signing-text"></p>
+<p class="hint">Node:</p>
+<pre class="signing-node"></pre>
+<p class="hint">Python:</p>
+<pre class="signing-python"></pre>
+</div>
 </details>
 </div>
 </article>

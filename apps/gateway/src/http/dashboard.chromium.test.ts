@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraManager } from '../cameras/camera-manager.js';
+import { SignedGateway, TEST_API_KEY } from '../playback/test-signed-gateway.js';
 import { FileCameraStore } from '../store/file-camera-store.js';
 import { buildServer } from './server.js';
 import { loadTlsFiles } from './tls.js';
@@ -252,39 +253,94 @@ describe('dashboard and embed page in headless Chromium', () => {
     }
   }, 90_000);
 
-  it('asks for the API key on 401, once: kept in sessionStorage and sent as a Bearer token', async (ctx) => {
+  it('a keyed gateway: a login screen first; the key kept in sessionStorage only; a signed camera plays with minted tokens through /t/', async (ctx) => {
     requireTools(ctx, 'chromium');
-    const keyed = buildServer({ logger: pino({ level: 'silent' }), cameras: cameras!, apiKey: 'k3y-for-test' });
-    const id = await addCamera({ id: 'keyed', name: 'Keyed', url: 'rtsp://127.0.0.1:9/x', enabled: false });
+    const gateway = await SignedGateway.start();
     const { page, watch } = await openTab();
+    const urls: string[] = [];
+    const tokenRequests: string[] = [];
+    page.on('request', (request) => {
+      urls.push(request.url());
+      if (request.url().endsWith('/playback-tokens')) tokenRequests.push(request.postData() ?? '');
+    });
+    const tile = '.tile[data-id="vault"]';
     try {
-      const keyedOrigin = await keyed.listen({ host: '127.0.0.1', port: 0 });
-      await page.goto(`${keyedOrigin}/`);
-      await page.locator('#key-panel').waitFor({ state: 'visible', timeout: 10_000 });
-      await page.fill('#key-input', 'wrong');
+      await gateway.addCamera('vault', 'signed');
+      await page.goto(`${gateway.origin}/`);
+      // The login screen, and nothing of the cameras: no API request is made without a key.
+      await page.locator('#login').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await page.locator('main').isHidden()).toBe(true);
+      expect(await page.locator('#add-button').isHidden()).toBe(true);
+      expect(urls.filter((url) => url.includes('/v1/'))).toEqual([]);
+
+      await page.fill('#key-input', 'wrong-key');
       await page.click('#key-form button[type="submit"]');
       await page.waitForFunction(() => document.getElementById('key-error')?.textContent.includes('refused'), null, {
         timeout: 10_000,
       });
-      await page.fill('#key-input', 'k3y-for-test');
-      await page.click('#key-form button[type="submit"]');
-      await page.locator('.tile[data-id="keyed"]').waitFor({ timeout: 10_000 });
-      expect(await page.locator('#key-panel').isHidden()).toBe(true);
-      expect(await page.evaluate(() => sessionStorage.getItem('camgate.apiKey'))).toBe('k3y-for-test');
+      expect(await page.locator('#login').isVisible()).toBe(true);
+      expect(await page.evaluate(() => sessionStorage.getItem('camgate.apiKey'))).toBeNull();
 
+      await page.fill('#key-input', TEST_API_KEY);
+      await page.click('#key-form button[type="submit"]');
+      await waitForPlayback(page, `${tile} video`, 2);
+      expect(await page.locator('#login').isHidden()).toBe(true);
+      expect(await page.evaluate(() => sessionStorage.getItem('camgate.apiKey'))).toBe(TEST_API_KEY);
+      expect(await page.evaluate(() => localStorage.length)).toBe(0);
+      expect(await page.context().cookies()).toEqual([]);
+      expect(urls.filter((url) => url.includes(TEST_API_KEY))).toEqual([]);
+
+      // The tile plays with a token the page minted: every stream request carries it in the path.
+      expect(tokenRequests.map((body) => JSON.parse(body) as unknown)).toEqual([{ ttlSeconds: 600 }]);
+      const live = urls.filter((url) => url.includes('/live/'));
+      expect(live.length).toBeGreaterThan(0);
+      expect(live.filter((url) => !/\/live\/vault\/t\/[\w-]+\.[\w-]+\.[\w-]+\/[^/]+$/.test(url))).toEqual([]);
+
+      // The embed snippet is a template, with how a site's backend mints tokens.
+      await page.locator(`${tile} details.embed summary`).click();
+      expect(await page.locator(`${tile} .snippet`).inputValue()).toContain(
+        `<iframe src="${gateway.origin}/embed/vault?token={token}&amp;autoplay=1&amp;muted=1"`,
+      );
+      expect(await page.locator(`${tile} .signing-text`).textContent()).toMatch(/backend mints a playback token/);
+      expect(await page.locator(`${tile} .signing-node`).textContent()).toContain(
+        "import { importPKCS8, SignJWT } from 'jose'",
+      );
+      expect(await page.locator(`${tile} .signing-python`).isVisible()).toBe(true);
+      // A new camera is signed by default on a keyed gateway.
+      await page.click('#add-button');
+      expect(await page.inputValue('#f-playback')).toBe('signed');
+      await page.click('#cancel');
+
+      // "Open player" opens the embed page with a token of its own, minted on the click.
+      const [popup] = await Promise.all([page.context().waitForEvent('page'), page.click(`${tile} .open`)]);
+      try {
+        await popup.waitForURL(/\/embed\/vault\/t\/[\w-]+\.[\w-]+\.[\w-]+$/, { timeout: 10_000 });
+        await waitForPlayback(popup, '#video', 1);
+        expect(tokenRequests.map((body) => JSON.parse(body) as unknown)).toEqual([
+          { ttlSeconds: 600 },
+          { ttlSeconds: 3600 },
+        ]);
+      } finally {
+        await popup.close();
+      }
+
+      // A reload keeps the session; signing out forgets the key.
       await page.reload();
-      await page.locator('.tile[data-id="keyed"]').waitFor({ timeout: 10_000 });
-      expect(await page.locator('#key-panel').isHidden()).toBe(true);
+      await page.locator(tile).waitFor({ timeout: 10_000 });
+      expect(await page.locator('#login').isHidden()).toBe(true);
+      await page.click('#sign-out');
+      await page.locator('#login').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await page.locator(tile).count()).toBe(0);
+      expect(await page.evaluate(() => sessionStorage.getItem('camgate.apiKey'))).toBeNull();
       expect(watch.pageErrors).toEqual([]);
       expect([...watch.cspViolations, ...(await cspViolationsIn(page))]).toEqual([]);
     } finally {
       await page.close();
       // Chromium keeps sockets it opened ahead (preconnects) without sending a request on them;
       // Fastify's close() waits for those, so they are cut here (the browser stays open).
-      const closed = keyed.close();
-      keyed.server.closeAllConnections();
+      const closed = gateway.close();
+      gateway.app.server.closeAllConnections();
       await closed;
-      await removeCamera(id);
     }
   }, 60_000);
 

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CameraManager } from '../cameras/camera-manager.js';
+import { CLOCK_TOLERANCE_S } from '../playback/playback-tokens.js';
+import { SignedGateway } from '../playback/test-signed-gateway.js';
 import { FileCameraStore } from '../store/file-camera-store.js';
 import { parseFlag, type EmbedConfig } from './embed-page.js';
 import { escapeHtml } from './html.js';
@@ -132,6 +134,146 @@ describe('embed page /embed/:id', () => {
     } finally {
       await bare.close();
     }
+  });
+});
+
+describe('embed page of signed cameras', () => {
+  let gateway: SignedGateway;
+  /** The gateway's clock for tokens: moved forward to expire them. */
+  let clock = Date.now();
+
+  beforeAll(async () => {
+    gateway = await SignedGateway.start({ now: () => clock });
+    // Disabled: the page does not care whether the camera runs, and nothing dials out.
+    for (const [id, playback] of [
+      ['vault', 'signed'],
+      ['other', 'signed'],
+      ['lobby', 'public'],
+    ] as const) {
+      const res = await gateway.api('POST', '/v1/cameras', {
+        id,
+        name: id,
+        url: 'rtsp://127.0.0.1:9/x',
+        allowDuplicateSource: true,
+        enabled: false,
+        playback,
+      });
+      expect(res.status).toBe(201);
+    }
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  /** What a refusal shows: status, the headers a page sends, and the body's bytes. */
+  async function answer(
+    path: string,
+  ): Promise<{ status: number; headers: Record<string, string | null>; body: string }> {
+    const res = await fetch(`${gateway.origin}${path}`);
+    const headers: Record<string, string | null> = {};
+    for (const name of [
+      'content-type',
+      'cache-control',
+      'content-security-policy',
+      'referrer-policy',
+      'x-content-type-options',
+    ])
+      headers[name] = res.headers.get(name);
+    return { status: res.status, headers, body: await res.text() };
+  }
+
+  it("a signed camera: every refusal is the unknown camera's 404, byte for byte (no, bad, tampered, other camera's, expired token)", async () => {
+    const other = (await gateway.mint('other')).token;
+    const valid = (await gateway.mint('vault', 10)).token;
+    const tampered = `${valid.slice(0, -2)}${valid.endsWith('AA') ? 'BB' : 'AA'}`;
+    const refusals: Record<string, string> = {
+      'no token': '/embed/vault',
+      'empty token': '/embed/vault?token=',
+      'a repeated token': `/embed/vault?token=${valid}&token=${valid}`,
+      'not a JWT': '/embed/vault?token=not-a-token',
+      'the {token} template': '/embed/vault?token={token}',
+      'a tampered signature': `/embed/vault?token=${tampered}`,
+      "another camera's token": `/embed/vault?token=${other}`,
+      "another camera's token, path form": `/embed/vault/t/${other}`,
+      'not a JWT, path form': '/embed/vault/t/abc.def.ghi',
+    };
+    const answers = new Map<string, Awaited<ReturnType<typeof answer>>>();
+    for (const [name, path] of Object.entries(refusals)) answers.set(name, await answer(path));
+    // Valid now; refused once expired (past the clock tolerance), query and path form alike.
+    expect((await answer(`/embed/vault?token=${valid}`)).status).toBe(200);
+    clock += (10 + CLOCK_TOLERANCE_S + 1) * 1000;
+    answers.set('an expired token', await answer(`/embed/vault?token=${valid}`));
+    answers.set('an expired token, path form', await answer(`/embed/vault/t/${valid}`));
+    expect((await gateway.api('DELETE', '/v1/cameras/vault')).status).toBe(204);
+    const unknown = await answer('/embed/vault');
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers).toMatchObject({
+      'content-type': 'text/html; charset=utf-8',
+      'referrer-policy': 'no-referrer',
+    });
+    expect(unknown.body).toContain('There is no camera “vault” here, or this link is not valid (it may have expired).');
+    for (const [name, refusal] of answers) expect({ name, ...refusal }).toEqual({ name, ...unknown });
+    // A public camera with a token that is not valid: refused the same way as its streams would be.
+    const lobby = await answer(`/embed/lobby?token=${other}`);
+    expect(lobby).toEqual({ ...unknown, body: unknown.body.replaceAll('vault', 'lobby') });
+  });
+
+  it('a valid token: the page plays through the token path, says when the token expires, and sends no Referer', async () => {
+    const minted = await gateway.mint('other', 600);
+    const res = await fetch(`${gateway.origin}/embed/other?token=${minted.token}&controls=0`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    const html = await res.text();
+    const config = configOf(html);
+    const exp = (JSON.parse(Buffer.from(minted.token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+    expect(config).toEqual({
+      id: 'other',
+      name: 'other',
+      src: `../live/other/t/${minted.token}/index.m3u8`,
+      status: `../live/other/t/${minted.token}/status.json`,
+      autoplay: true,
+      muted: true,
+      controls: false,
+      token: minted.token,
+      expiresAt: exp * 1000,
+      now: expect.any(Number) as number,
+    });
+    expect(html).toContain('<script src="../assets/hls.min.js"></script>');
+    // The embed URL the API returns is this page.
+    expect(minted.embed).toBe(`${gateway.origin}/embed/other?token=${minted.token}`);
+  });
+
+  it('the path form /embed/<id>/t/<token>: the same page, its relative URLs one level deeper, and they lead to the stream', async () => {
+    const { token } = await gateway.mint('other', 600);
+    const page = `${gateway.origin}/embed/other/t/${token}`;
+    const res = await fetch(`${page}?muted=0`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    const html = await res.text();
+    const config = configOf(html);
+    expect(config).toMatchObject({ src: `../../../live/other/t/${token}/index.m3u8`, muted: false, token });
+    expect(new URL(config.src, page).pathname).toBe(`/live/other/t/${token}/index.m3u8`);
+    // Resolved against the page, the status and the player script answer (the camera is disabled).
+    const status = await fetch(new URL(config.status, page));
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({ state: 'disabled' });
+    const script = /<script src="([^"]+)"><\/script>/.exec(html)?.[1];
+    expect(script).toBe('../../../assets/hls.min.js');
+    expect((await fetch(new URL(script!, page))).status).toBe(200);
+  });
+
+  it('a public camera: plays without a token as before, and through the token path with a valid one', async () => {
+    const plain = await fetch(`${gateway.origin}/embed/lobby`);
+    expect(plain.status).toBe(200);
+    const config = configOf(await plain.text());
+    expect(config).toMatchObject({ src: '../live/lobby/index.m3u8', status: '../live/lobby/status.json' });
+    expect(config.token).toBeUndefined();
+    expect(config.expiresAt).toBeUndefined();
+    const { token } = await gateway.mint('lobby', 600);
+    const tokened = await fetch(`${gateway.origin}/embed/lobby?token=${token}`);
+    expect(tokened.status).toBe(200);
+    expect(configOf(await tokened.text())).toMatchObject({ src: `../live/lobby/t/${token}/index.m3u8`, token });
   });
 });
 

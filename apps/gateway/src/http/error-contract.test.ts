@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraManager } from '../cameras/camera-manager.js';
 import { GatewayErrorCode } from '../errors.js';
+import { PlaybackTokens } from '../playback/playback-tokens.js';
+import { FileSigningKeyStore } from '../playback/signing-key-store.js';
+import { SigningKeys } from '../playback/signing-keys.js';
 import { FileCameraStore } from '../store/file-camera-store.js';
 import { buildServer } from './server.js';
 
@@ -20,7 +24,10 @@ import { buildServer } from './server.js';
 
 let dir: string;
 let cameras: CameraManager;
+let keys: SigningKeys;
 let app: FastifyInstance;
+/** Tokens for the fuzz's token paths: valid for cam1 and for `signed`, and a forged one. */
+const tokenSamples: string[] = [];
 /** Every route of the built app, as Fastify registered it (HEAD twins included). */
 const routes: Array<{ method: string; url: string }> = [];
 /** Each request comes from its own address (a trusted proxy says so): the API's rate limit stays out of the way. */
@@ -36,6 +43,14 @@ beforeAll(async () => {
   const record = { transport: 'auto', onDemand: false, audio: 'auto', createdAt: at, updatedAt: at } as const;
   await store.create({ ...record, id: 'cam1', name: 'Camera 1', url: 'rtsp://192.0.2.1/stream1', enabled: true });
   await store.create({ ...record, id: 'off', name: 'Disabled', url: 'rtsp://192.0.2.2/stream1', enabled: false });
+  await store.create({
+    ...record,
+    id: 'signed',
+    name: 'Signed',
+    url: 'rtsp://192.0.2.4/stream1',
+    enabled: true,
+    playback: 'signed',
+  });
   cameras = await CameraManager.open({
     store,
     // Nothing connects anywhere: every session is refused before it opens a socket.
@@ -50,7 +65,16 @@ beforeAll(async () => {
       hls: { readyTimeoutMs: 1 },
     }),
   });
-  app = buildServer({ logger: pino({ level: 'silent' }), cameras, trustProxy: ['127.0.0.1'] });
+  keys = await SigningKeys.open(await FileSigningKeyStore.open(dir));
+  const tokens = new PlaybackTokens(keys);
+  for (const id of ['cam1', 'signed']) tokenSamples.push((await tokens.mint(id, 600)).token);
+  tokenSamples.push(`${tokenSamples[0]?.slice(0, -4)}AAAA`);
+  app = buildServer({
+    logger: pino({ level: 'silent' }),
+    cameras,
+    playback: { keys, tokens },
+    trustProxy: ['127.0.0.1'],
+  });
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
@@ -63,6 +87,7 @@ afterAll(async () => {
   await echo.close();
   await app.close();
   await cameras.close();
+  await keys.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -394,6 +419,30 @@ const plausibleCamera = fc
     { requiredKeys: ['name', 'url'] },
   )
   .map((body) => Buffer.from(JSON.stringify(body)));
+const ownKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+/** A body for /v1/signing-keys or /v1/cameras/:id/playback-tokens. */
+const playbackLike = fc
+  .record(
+    {
+      algorithm: fc.oneof(fc.constantFrom('ES256', 'RS256', 'HS256', 'none', 'es256'), settingValue),
+      name: settingValue,
+      publicKey: fc.oneof(
+        fc.constantFrom(
+          ownKey.publicKey.export({ type: 'spki', format: 'pem' }),
+          ownKey.publicKey.export({ format: 'jwk' }),
+          ownKey.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+          ownKey.privateKey.export({ format: 'jwk' }),
+          { kty: 'RSA', n: 'AQAB', e: 'AQAB' },
+          { kty: 'oct', k: 'c2VjcmV0' },
+          '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n',
+        ),
+        settingValue,
+      ),
+      ttlSeconds: fc.oneof(fc.constantFrom(9, 10, 3600, 604_800, 604_801, 1.5, -1), settingValue),
+    },
+    { requiredKeys: [] },
+  )
+  .map((body) => Buffer.from(JSON.stringify(body)));
 const invalidUtf8Json = fc
   .tuple(
     fc.string({ maxLength: 8 }),
@@ -406,6 +455,7 @@ const body = fc.option(
   fc.oneof(
     plausibleCamera,
     cameraLike,
+    playbackLike,
     fc.json({ maxDepth: 3 }).map((text) => Buffer.from(text)),
     fc
       .constantFrom('{"n":1e309}', '[1e309]', '{', '', 'null', '{"__proto__":{"x":1}}')
@@ -457,16 +507,22 @@ const parameter = fc.oneof(
 /** A path a route of the app matches, its parameters random; or random pieces. */
 function pathArbitrary(): fc.Arbitrary<string> {
   const patterns = [...new Set(routes.map((route) => route.url))];
+  // Token paths get tokens some of the time: valid ones, for their camera or another, and forged.
+  const withTokens = fc.oneof(parameter, fc.constantFrom(...tokenSamples));
   const fromPattern = fc
-    .tuple(fc.constantFrom(...patterns), fc.array(parameter, { minLength: 4, maxLength: 4 }))
+    .tuple(fc.constantFrom(...patterns), fc.array(withTokens, { minLength: 4, maxLength: 4 }))
     .map(([pattern, values]) => {
       let i = 0;
       return pattern.replace(/:[A-Za-z0-9_]+|\*/g, () => values[i++ % values.length] as string);
     });
   const random = fc.array(piece, { minLength: 1, maxLength: 4 }).map((pieces) => `/${pieces.join('/')}`);
   const live = fc
-    .tuple(fc.constantFrom('cam1', 'off', 'nope'), fc.oneof(fc.constantFrom(...HLS_FILES), piece))
-    .map(([id, file]) => `/live/${id}/${file}`);
+    .tuple(
+      fc.constantFrom('cam1', 'off', 'nope', 'signed'),
+      fc.option(fc.oneof(fc.constantFrom(...tokenSamples), piece), { nil: undefined }),
+      fc.oneof(fc.constantFrom(...HLS_FILES, 'status.json'), piece),
+    )
+    .map(([id, token, file]) => (token === undefined ? `/live/${id}/${file}` : `/live/${id}/t/${token}/${file}`));
   return fc.oneof(
     { weight: 4, arbitrary: fromPattern },
     { weight: 1, arbitrary: live },
@@ -500,6 +556,35 @@ const REGRESSIONS: readonly Case[] = [
   { method: 'OPTIONS', url: '/v1/cameras/%2?page=&muted=index.m3u8', headers: { 'content-type': 'garbage' } },
   // 404 "no route" for a path that has other methods.
   { method: 'PUT', url: '/v1/cameras/cam1' },
+  // Signed playback's routes, by hand before the fuzz reaches them.
+  { method: 'POST', url: '/v1/signing-keys', payload: { publicKey: 'not a key' } },
+  { method: 'POST', url: '/v1/signing-keys', payload: { publicKey: { kty: 'EC' } } },
+  { method: 'POST', url: '/v1/signing-keys', payload: { publicKey: ['x'] } },
+  { method: 'POST', url: '/v1/signing-keys', payload: { algorithm: 'HS256' } },
+  { method: 'POST', url: '/v1/signing-keys', payload: '[]', headers: { 'content-type': 'application/json' } },
+  { method: 'GET', url: `/v1/signing-keys/${'k'.repeat(65)}` },
+  { method: 'GET', url: '/v1/signing-keys/%zz' },
+  { method: 'DELETE', url: '/v1/signing-keys/__proto__' },
+  { method: 'POST', url: '/v1/cameras/nope/playback-tokens', payload: {} },
+  {
+    method: 'POST',
+    url: '/v1/cameras/cam1/playback-tokens',
+    payload: '{"ttlSeconds":1e309}',
+    headers: { 'content-type': 'application/json' },
+  },
+  {
+    method: 'POST',
+    url: '/v1/cameras/cam1/playback-tokens',
+    payload: 'null',
+    headers: { 'content-type': 'application/json' },
+  },
+  { method: 'POST', url: '/v1/cameras/cam1/playback-tokens', payload: { ttlSeconds: '60' } },
+  { method: 'GET', url: '/live/signed/t/a.b.c/index.m3u8' },
+  { method: 'GET', url: '/live/signed/t/%zz/index.m3u8' },
+  { method: 'GET', url: `/live/signed/t/${'a'.repeat(4097)}/index.m3u8` },
+  { method: 'GET', url: '/live/signed/t/a.b.c/status.json?while=failed' },
+  { method: 'DELETE', url: '/live/signed/t/a.b.c/status.json' },
+  { method: 'GET', url: '/live/signed/index.m3u8?token=a.b.c' },
 ];
 
 /**
@@ -535,11 +620,23 @@ describe('error contract, fuzzed', () => {
   it('enumerates the routes of the app', () => {
     const urls = routes.map((route) => `${route.method} ${route.url}`);
     expect(urls).toEqual(
-      expect.arrayContaining(['GET /healthz', 'POST /v1/cameras', 'PATCH /v1/cameras/:id', 'GET /live/:id/:file']),
+      expect.arrayContaining([
+        'GET /healthz',
+        'POST /v1/cameras',
+        'PATCH /v1/cameras/:id',
+        'GET /live/:id/:file',
+        'POST /v1/signing-keys',
+        'GET /v1/signing-keys',
+        'GET /v1/signing-keys/:id',
+        'DELETE /v1/signing-keys/:id',
+        'POST /v1/cameras/:id/playback-tokens',
+        'GET /live/:id/t/:token/:file',
+        'GET /live/:id/t/:token/status.json',
+      ]),
     );
   });
 
-  it.for(REGRESSIONS.map((options) => [`${String(options.method)} ${options.url}`, options] as const))(
+  it.for(REGRESSIONS.map((options) => [`${String(options.method)} ${options.url.slice(0, 80)}`, options] as const))(
     'regression: %s',
     async ([, options]) => {
       await checkContract(options);

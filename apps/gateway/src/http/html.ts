@@ -66,14 +66,23 @@ export function pageHead(title: string, style: string): string {
 <body>`;
 }
 
-/** Headers every page of ours sends, besides its CSP. */
-export function sendPage(reply: FastifyReply, status: number, csp: string, html: string): FastifyReply {
+/**
+ * Headers every page of ours sends, besides its CSP. `referrerPolicy`: `same-origin` by default;
+ * `no-referrer` for a page whose URL holds a playback token, so the token is sent nowhere.
+ */
+export function sendPage(
+  reply: FastifyReply,
+  status: number,
+  csp: string,
+  html: string,
+  referrerPolicy: 'same-origin' | 'no-referrer' = 'same-origin',
+): FastifyReply {
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-cache')
     .header('content-security-policy', csp)
     .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'same-origin')
+    .header('referrer-policy', referrerPolicy)
     .send(html);
 }

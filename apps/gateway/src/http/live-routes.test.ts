@@ -7,6 +7,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayErrorCode } from '../errors.js';
+import { withTokenPaths } from './live-routes.js';
 import { buildServer } from './server.js';
 import { feedTestVector } from './test-live-stream.js';
 
@@ -262,5 +263,79 @@ describe('live routes', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/javascript/);
     expect(response.body.length).toBeGreaterThan(100_000);
+  });
+});
+
+describe('withTokenPaths: a multivariant playlist answered to ?token= carries the token in every URI path', () => {
+  const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJjYW0ifQ.c2ln_-';
+  const T = `t/${TOKEN}/`;
+  const STREAM_INF =
+    '#EXT-X-STREAM-INF:BANDWIDTH=140708,AVERAGE-BANDWIDTH=112567,CODECS="avc1.64000d",RESOLUTION=640x360,FRAME-RATE=25.000';
+  it.for([
+    [
+      "the gateway's LL-HLS multivariant (video)",
+      `#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-INDEPENDENT-SEGMENTS\n${STREAM_INF}\nvideo.m3u8\n`,
+      `#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-INDEPENDENT-SEGMENTS\n${STREAM_INF}\n${T}video.m3u8\n`,
+    ],
+    [
+      "the gateway's standard multivariant",
+      `#EXTM3U\n${STREAM_INF}\nstandard-video.m3u8\n`,
+      `#EXTM3U\n${STREAM_INF}\n${T}standard-video.m3u8\n`,
+    ],
+    [
+      'audio as a rendition (EXT-X-MEDIA URI)',
+      '#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="audio",DEFAULT=YES,URI="audio.m3u8"\n#EXT-X-STREAM-INF:BANDWIDTH=1,AUDIO="a"\nvideo.m3u8\n',
+      `#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="audio",DEFAULT=YES,URI="${T}audio.m3u8"\n#EXT-X-STREAM-INF:BANDWIDTH=1,AUDIO="a"\n${T}video.m3u8\n`,
+    ],
+    [
+      'every URI attribute, several on a line',
+      '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=1,URI="iframes.m3u8"\n#EXT-X-SESSION-DATA:DATA-ID="x",URI="data.json"\n#EXT-X-SESSION-KEY:METHOD=AES-128,URI="key.bin",KEYFORMAT="identity"\n#EXT-X-X:URI="a",OTHER-URI="b"\n',
+      `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=1,URI="${T}iframes.m3u8"\n#EXT-X-SESSION-DATA:DATA-ID="x",URI="${T}data.json"\n#EXT-X-SESSION-KEY:METHOD=AES-128,URI="${T}key.bin",KEYFORMAT="identity"\n#EXT-X-X:URI="${T}a",OTHER-URI="${T}b"\n`,
+    ],
+    [
+      'absolute URIs and absolute paths left alone',
+      '#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="x",URI="https://cdn.example/a.m3u8"\n#EXT-X-SESSION-DATA:DATA-ID="x",URI="/abs/data.json"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttp://cdn.example/v.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\n/live/cam/video.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=3\nHTTPS://CDN.EXAMPLE/v.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=4\ndata:application/x-mpegurl,x\n',
+      '#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="x",URI="https://cdn.example/a.m3u8"\n#EXT-X-SESSION-DATA:DATA-ID="x",URI="/abs/data.json"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttp://cdn.example/v.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\n/live/cam/video.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=3\nHTTPS://CDN.EXAMPLE/v.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=4\ndata:application/x-mpegurl,x\n',
+    ],
+    [
+      'blank lines, comments, tags without URIs and no final newline',
+      '#EXTM3U\n\n# a comment with URI in it\n#EXT-X-START:TIME-OFFSET=-1\n#EXT-X-STREAM-INF:BANDWIDTH=1\nvideo.m3u8',
+      `#EXTM3U\n\n# a comment with URI in it\n#EXT-X-START:TIME-OFFSET=-1\n#EXT-X-STREAM-INF:BANDWIDTH=1\n${T}video.m3u8`,
+    ],
+    [
+      'CRLF line ends',
+      '#EXTM3U\r\n#EXT-X-STREAM-INF:BANDWIDTH=1\r\nvideo.m3u8\r\n',
+      `#EXTM3U\r\n#EXT-X-STREAM-INF:BANDWIDTH=1\r\n${T}video.m3u8\r\n`,
+    ],
+    ['an empty playlist', '', ''],
+  ] as const)('%s', ([, playlist, expected]) => {
+    expect(withTokenPaths(playlist, TOKEN)).toBe(expected);
+  });
+
+  it.for([
+    ['a slash', 'a/b.c.d'],
+    ['a query', 'a.b.c?x=1'],
+    ['a fragment', 'a.b.c#x'],
+    ['percent-encoding', 'a.b.%2e%2e'],
+    ['a quote', 'a.b.c"'],
+    ['a space or a line break', 'a.b.c\n#EXT-X-ENDLIST'],
+    ['nothing', ''],
+  ] as const)('a token with %s is not put into a path: the playlist is left as it is', ([, token]) => {
+    const playlist = `#EXTM3U\n${STREAM_INF}\nvideo.m3u8\n`;
+    expect(withTokenPaths(playlist, token)).toBe(playlist);
+  });
+});
+
+describe('without access control (no camera registry): every stream is public', () => {
+  it('a token, in the path or ?token=, is refused as an unknown camera', async () => {
+    const unknown = await app.inject('/live/nope/index.m3u8');
+    for (const url of ['/live/cam1/t/a.b.c/index.m3u8', '/live/cam1/index.m3u8?token=a.b.c']) {
+      const response = await app.inject(url);
+      expect([response.statusCode, response.headers['cache-control']]).toEqual([404, 'no-cache']);
+      expect(response.body).toBe(unknown.body.replace('\\"nope\\"', '\\"cam1\\"'));
+    }
+    expect((await app.inject('/live/cam1/index.m3u8?other=1')).statusCode).toBe(200);
+    // An empty ?token= is no token: a public stream plays.
+    expect((await app.inject('/live/cam1/index.m3u8?token=')).statusCode).toBe(200);
   });
 });

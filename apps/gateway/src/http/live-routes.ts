@@ -80,8 +80,9 @@ export function registerLiveRoutes(
     const queryAt = rawUrl.indexOf('?');
     const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
     // `?token=` only on a multivariant playlist outside a token path: its answer moves the token into the path.
-    const queryToken =
-      pathToken === undefined && MULTIVARIANT_NAMES.has(file) ? (query.get('token') ?? undefined) : undefined;
+    const queried = pathToken === undefined && MULTIVARIANT_NAMES.has(file) ? query.get('token') : null;
+    // An empty one is none (a template URL whose token was left out).
+    const queryToken = queried === null || queried === '' ? undefined : queried;
     const token = pathToken ?? queryToken;
     let grant: PlaybackGrant | undefined;
     if (FILE_NAME.test(file)) {
@@ -94,7 +95,8 @@ export function registerLiveRoutes(
         : lookup(id, grant.viewer ?? `${request.ip} ${request.headers['user-agent'] ?? ''}`);
     // Refused, unknown or disabled: one answer, so camera ids cannot be probed (S06).
     if (stream === undefined) return sendProblem(reply, errors.liveNotFound(id, file), { cacheControl: 'no-cache' });
-    if (queryToken !== undefined) query.delete('token');
+    // A token is no delivery directive of the stream's.
+    query.delete('token');
     // A client that goes away while its request is held (a blocking reload, the hinted part) frees
     // its place at once rather than after 3 target durations.
     const response = await stream.handle(file, query, clientLeft(reply));
@@ -102,9 +104,11 @@ export function registerLiveRoutes(
     options.onServed?.(id, bodyBytes(body));
     if (response.status >= 400) return sendStreamProblem(reply, response, id, file, options.isClosing?.() ?? false);
     if (queryToken !== undefined && typeof body === 'string') {
-      // Per token, so not in the shared gzip cache; a multivariant playlist is a few hundred bytes.
-      return send(reply.header('cache-control', 'private, no-cache'), {
+      // Per token, so not in the shared gzip cache (a multivariant playlist is a few hundred bytes),
+      // and private: a shared cache must not keep a credential.
+      return send(reply, {
         ...response,
+        headers: { ...response.headers, 'cache-control': 'private, no-cache' },
         body: withTokenPaths(body, queryToken),
       });
     }

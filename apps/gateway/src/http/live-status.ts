@@ -97,7 +97,8 @@ export function registerLiveStatus(
         : options.access.check(id, token);
     const grant = checked instanceof Promise ? await checked : checked;
     const pipeline = grant === undefined ? undefined : cameras.pipeline(id);
-    if (pipeline === undefined) return sendProblem(reply, errors.notFound(`camera ${id}`));
+    // Refused, unknown or disabled: one answer, that of the camera's other files (S06).
+    if (pipeline === undefined) return sendProblem(reply, errors.liveNotFound(id, 'status.json'));
     const awaited = request.query.while;
     if (
       typeof awaited === 'string' &&

@@ -96,7 +96,7 @@ export function registerPlaybackRoutes(api: FastifyInstance, options: PlaybackRo
     async (request, reply) => {
       const created = await keys.create(request.body);
       // A newly known key may make a token refused a moment ago valid.
-      tokens.clear();
+      tokens.forgetRefusals();
       return reply
         .code(201)
         .header('cache-control', 'no-store')

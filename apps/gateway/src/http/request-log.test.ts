@@ -8,8 +8,9 @@ import { CameraManager } from '../cameras/camera-manager.js';
 import type { LogLevel } from '../config.js';
 import { errors } from '../errors.js';
 import { createLogger } from '../logger.js';
+import { SignedGateway } from '../playback/test-signed-gateway.js';
 import { FileCameraStore } from '../store/file-camera-store.js';
-import { requestLogLevel } from './request-log.js';
+import { pathOf, requestLogLevel } from './request-log.js';
 import { buildServer } from './server.js';
 
 interface LogLine {
@@ -230,5 +231,77 @@ describe('requestLogLevel', () => {
     ['GET', '/metrics', 200, 'debug'],
   ])('%s %s %d: %s', (method, path, status, level) => {
     expect(requestLogLevel(method, path, status)).toBe(level);
+  });
+});
+
+describe('pathOf: no query, and playback tokens masked (they are credentials)', () => {
+  const JWT =
+    'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJjYW0iLCJleHAiOjE4MDAwMDAwMDB9.MEUCIQDx1y2z3a4b5c6d7e8f9g0h';
+  it.each([
+    // [url, route the router matched (undefined: none), logged path]
+    ['/live/cam/index.m3u8?token=x', '/live/:id/:file', '/live/cam/index.m3u8'],
+    ['/live/cam/video-part-64000.m4s', '/live/:id/:file', '/live/cam/video-part-64000.m4s'],
+    ['/live/cam/video-1000.0.m4s', '/live/:id/:file', '/live/cam/video-1000.0.m4s'],
+    [`/live/cam/t/${JWT}/video.m3u8?_HLS_msn=1`, '/live/:id/t/:token/:file', '/live/cam/t/***/video.m3u8'],
+    [`/live/cam/t/${JWT}/status.json`, '/live/:id/t/:token/status.json', '/live/cam/t/***/status.json'],
+    [`/embed/cam/t/${JWT}`, '/embed/:id/t/:token', '/embed/cam/t/***'],
+    // The router reads %74 as t: the route says where the token is.
+    [`/live/cam/%74/${JWT}/index.m3u8`, '/live/:id/t/:token/:file', '/live/cam/%74/***/index.m3u8'],
+    ['/live/cam/t/not-a-jwt/index.m3u8', '/live/:id/t/:token/:file', '/live/cam/t/***/index.m3u8'],
+    // A camera named t is no token.
+    ['/live/t/index.m3u8', '/live/:id/:file', '/live/t/index.m3u8'],
+    ['/embed/t', '/embed/:id', '/embed/t'],
+    // No route: the segment after t (or %74, or T), and anything shaped like a JWT.
+    [`/live/cam/t/${JWT}`, undefined, '/live/cam/t/***'],
+    [`/live/cam/T/${JWT}/index.m3u8`, undefined, '/live/cam/T/***/index.m3u8'],
+    [`/live//cam/t/${JWT}/x/y`, undefined, '/live//cam/t/***/x/y'],
+    [`/${JWT}`, undefined, '/***'],
+    [`/live/cam/x/${JWT.replace('e', '%65')}/index.m3u8`, undefined, '/live/cam/x/***/index.m3u8'],
+    ['/healthz', '/healthz', '/healthz'],
+    ['/v1/cameras/door?x=1', '/v1/cameras/:id', '/v1/cameras/door'],
+  ])('%s (route %s): %s', (url, route, logged) => {
+    expect(pathOf(url, route)).toBe(logged);
+  });
+
+  it('a signed camera played through its token path: no log line holds the token, at trace', async () => {
+    const raw: string[] = [];
+    const gateway = await SignedGateway.start({
+      logger: createLogger('trace', { write: (line: string) => raw.push(line) }),
+    });
+    try {
+      await gateway.addCamera('door');
+      const { token } = await gateway.mint('door');
+      const signature = token.slice(token.lastIndexOf('.') + 1);
+      for (const path of [
+        `/live/door/t/${token}/index.m3u8`,
+        `/live/door/%74/${token}/index.m3u8`,
+        `/live/door/t/${token}/status.json`,
+        `/live/door/index.m3u8?token=${token}`,
+        `/live/nope/t/${token}/video.m3u8`,
+        `/live/door/T/${token}/index.m3u8`,
+        `/embed/door/t/${token}`,
+        `/embed/door?token=${token}`,
+      ]) {
+        await fetch(`${gateway.origin}${path}`);
+      }
+      await expect
+        .poll(() => raw.filter((line) => line.includes('request completed')).length)
+        .toBeGreaterThanOrEqual(8);
+      const lines = parse(raw).filter(
+        (line) => line.msg === 'request completed' && line.path?.startsWith('/live/door'),
+      );
+      expect(lines.map((line) => [line.path, line.status])).toEqual(
+        expect.arrayContaining([
+          ['/live/door/t/***/index.m3u8', 200],
+          ['/live/door/%74/***/index.m3u8', 200],
+          ['/live/door/t/***/status.json', 200],
+          ['/live/door/index.m3u8', 200],
+          ['/live/door/T/***/index.m3u8', 404],
+        ]),
+      );
+      for (const line of raw) expect(line).not.toContain(signature);
+    } finally {
+      await gateway.close();
+    }
   });
 });

@@ -36,7 +36,8 @@ export function requestLogLevel(method: string, path: string, status: number): R
  */
 export function registerRequestLog(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
-    request.log = reply.log = request.log.child({ method: request.method, path: pathOf(request.url) });
+    const path = pathOf(request.url, request.routeOptions.url);
+    request.log = reply.log = request.log.child({ method: request.method, path });
   });
   app.addHook('onResponse', async (request, reply) => {
     const status = reply.statusCode;
@@ -93,13 +94,30 @@ function cameraOf(request: FastifyRequest, reply: FastifyReply): { camera?: stri
 
 /**
  * The path without its query (which may hold anything a client typed, tokens included), and with
- * a playback token in it (`/live/<id>/t/<token>/...`, `/embed/<id>/t/<token>`) masked: a token is a
- * credential, and logs are read by more people than hold one.
+ * a playback token in it masked: a token is a credential, and logs are read by more people than
+ * hold one. Masked: the segment of the `:token` of the request's `route` (`/live/<id>/t/<token>/...`,
+ * `/embed/<id>/t/<token>`, however the request spelled it: the router reads `%74` as `t`), on a
+ * path that matched no route the segment after `t` or `%74`, and anywhere a segment shaped like a
+ * JWT.
  */
-export function pathOf(url: string): string {
+export function pathOf(url: string, route?: string): string {
   const at = url.indexOf('?');
   const path = at === -1 ? url : url.slice(0, at);
-  return path.includes('/t/') ? path.replace(TOKEN_SEGMENT, '$1***') : path;
+  // Most paths (every part and playlist of a public camera) have nothing to mask.
+  if (route?.includes(':token') !== true && !MAYBE_TOKEN.test(path)) return path;
+  const routeSegments = route?.split('/');
+  const segments = path.split('/');
+  const masked = segments.map((segment, i) => {
+    const token =
+      routeSegments === undefined ? i > 0 && TOKEN_MARK.test(segments[i - 1] as string) : routeSegments[i] === ':token';
+    return token || JWT_LIKE.test(segment) ? '***' : segment;
+  });
+  return masked.join('/');
 }
 
-const TOKEN_SEGMENT = /(\/t\/)[^/]+/g;
+/** A `t` segment, or two dots in one segment. */
+const MAYBE_TOKEN = /\/(?:t|%74)\/|\.[^/.]*\./i;
+/** The segment above a token: `t`, or `t` percent-encoded. */
+const TOKEN_MARK = /^(?:t|%74)$/i;
+/** Three base64url parts (percent-encoded or not) of 16 characters or more: a JWS, never a file name of ours. */
+const JWT_LIKE = /^[A-Za-z0-9_%-]{16,}\.[A-Za-z0-9_%-]{16,}\.[A-Za-z0-9_%-]{16,}$/;

@@ -207,3 +207,90 @@ describe('while shutting down', () => {
     }
   });
 });
+
+describe('operator endpoints: /metrics behind the metrics token or the API key, the docs behind the API key', () => {
+  const API_KEY = 'api-key-0123456789-abcdefghij-KLMNOPQRS';
+  const METRICS_TOKEN = 'metrics-0123456789-abcdefghij-KLMNOPQR';
+  const DOCS = ['/docs', '/docs/json', '/docs/yaml', '/docs/static/swagger-initializer.js', '/openapi.json'];
+  const basic = (password: string, user = 'anyone') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+  async function statuses(
+    app: FastifyInstance,
+    urls: readonly string[],
+    authorization?: string,
+  ): Promise<Array<[string, number, string | undefined]>> {
+    const answers: Array<[string, number, string | undefined]> = [];
+    for (const url of urls) {
+      const response = await app.inject({ url, headers: authorization === undefined ? {} : { authorization } });
+      if (response.statusCode === 401) {
+        expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(response.json()).toMatchObject({ code: GatewayErrorCode.UNAUTHORIZED });
+      }
+      answers.push([url, response.statusCode, response.headers['www-authenticate'] as string | undefined]);
+    }
+    return answers;
+  }
+  const each = (urls: readonly string[], status: number, challenge?: string) =>
+    urls.map((url) => [url, status, challenge]);
+  const CHALLENGE = 'Basic realm="camgate", charset="UTF-8"';
+
+  it('with neither an API key nor a metrics token, /metrics and the docs are open', async () => {
+    const app = buildServer({ logger: createLogger('silent') });
+    try {
+      expect(await statuses(app, ['/metrics', ...DOCS])).toEqual(each(['/metrics', ...DOCS], 200));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with a metrics token only: /metrics needs it (Bearer or Basic); the docs stay open', async () => {
+    const app = buildServer({ logger: createLogger('silent'), metricsToken: METRICS_TOKEN });
+    try {
+      expect(await statuses(app, ['/metrics'])).toEqual(each(['/metrics'], 401, CHALLENGE));
+      expect(await statuses(app, ['/metrics'], 'Bearer wrong-token')).toEqual(each(['/metrics'], 401, CHALLENGE));
+      expect(await statuses(app, ['/metrics'], basic('wrong-token'))).toEqual(each(['/metrics'], 401, CHALLENGE));
+      expect(await statuses(app, ['/metrics'], `Bearer ${METRICS_TOKEN}`)).toEqual(each(['/metrics'], 200));
+      expect(await statuses(app, ['/metrics'], basic(METRICS_TOKEN))).toEqual(each(['/metrics'], 200));
+      expect(await statuses(app, ['/metrics'], basic(METRICS_TOKEN, ''))).toEqual(each(['/metrics'], 200));
+      expect(await statuses(app, DOCS)).toEqual(each(DOCS, 200));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with an API key: the docs need it (a Basic challenge, for browsers), /metrics it or the metrics token; neither opens the other’s door', async () => {
+    const app = buildServer({ logger: createLogger('silent'), apiKey: API_KEY, metricsToken: METRICS_TOKEN });
+    try {
+      expect(await statuses(app, ['/metrics', ...DOCS])).toEqual(each(['/metrics', ...DOCS], 401, CHALLENGE));
+      expect(await statuses(app, DOCS, basic(API_KEY))).toEqual(each(DOCS, 200));
+      expect(await statuses(app, DOCS, `Bearer ${API_KEY}`)).toEqual(each(DOCS, 200));
+      expect(await statuses(app, ['/metrics'], `Bearer ${API_KEY}`)).toEqual(each(['/metrics'], 200));
+      expect(await statuses(app, ['/metrics'], basic(API_KEY))).toEqual(each(['/metrics'], 200));
+      expect(await statuses(app, ['/metrics'], `Bearer ${METRICS_TOKEN}`)).toEqual(each(['/metrics'], 200));
+      // The metrics token is for metrics only.
+      expect(await statuses(app, ['/openapi.json', '/docs/json'], `Bearer ${METRICS_TOKEN}`)).toEqual(
+        each(['/openapi.json', '/docs/json'], 401, CHALLENGE),
+      );
+      expect(await statuses(app, ['/openapi.json'], basic(METRICS_TOKEN))).toEqual(
+        each(['/openapi.json'], 401, CHALLENGE),
+      );
+      // A Basic header that is not one: no key.
+      expect(await statuses(app, ['/openapi.json'], 'Basic !!!')).toEqual(each(['/openapi.json'], 401, CHALLENGE));
+      const noColon = `Basic ${Buffer.from(API_KEY).toString('base64')}`;
+      expect(await statuses(app, ['/openapi.json'], noColon)).toEqual(each(['/openapi.json'], 401, CHALLENGE));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with an API key and no metrics token, /metrics needs the API key', async () => {
+    const app = buildServer({ logger: createLogger('silent'), apiKey: API_KEY });
+    try {
+      expect(await statuses(app, ['/metrics'])).toEqual(each(['/metrics'], 401, CHALLENGE));
+      expect(await statuses(app, ['/metrics'], 'Bearer ')).toEqual(each(['/metrics'], 401, CHALLENGE));
+      expect(await statuses(app, ['/metrics'], `Bearer ${API_KEY}`)).toEqual(each(['/metrics'], 200));
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -33,19 +33,13 @@ export class PlaybackAccess {
   check(cameraId: string, token: string | undefined): PlaybackGrant | undefined | Promise<PlaybackGrant | undefined> {
     if (token === undefined) return this.#policy(cameraId) === 'public' ? { viewer: undefined, token } : undefined;
     const verified = this.#tokens?.verify(token);
-    if (verified instanceof Promise)
-      return verified.then((claims) => this.#grant(cameraId, token, claims?.sub, claims?.viewer));
-    return this.#grant(cameraId, token, verified?.sub, verified?.viewer);
+    if (verified instanceof Promise) return verified.then((claims) => this.#grant(cameraId, token, claims));
+    return this.#grant(cameraId, token, verified);
   }
 
-  #grant(
-    cameraId: string,
-    token: string,
-    sub: string | undefined,
-    viewer: string | undefined,
-  ): PlaybackGrant | undefined {
+  #grant(cameraId: string, token: string, claims: VerifiedToken | undefined): PlaybackGrant | undefined {
     // A token is for one camera: its `sub` (S06: another camera's token is refused).
-    if (sub !== cameraId || this.#policy(cameraId) === undefined) return undefined;
-    return { viewer, token };
+    if (claims?.sub !== cameraId || this.#policy(cameraId) === undefined) return undefined;
+    return { viewer: claims.viewer, token, expiresAt: claims.expMs };
   }
 }

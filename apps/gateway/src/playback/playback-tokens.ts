@@ -52,10 +52,15 @@ export class PlaybackTokens {
   readonly #verified = new Map<string, VerifiedToken>();
   readonly #refused = new Map<string, number>();
   readonly #pending = new Map<string, Promise<VerifiedToken | undefined>>();
+  readonly #maxVerified: number;
+  readonly #maxRefused: number;
 
-  constructor(keys: SigningKeys, now: () => number = Date.now) {
+  /** `limits`: how many verified and refused tokens are remembered (tests make them small). */
+  constructor(keys: SigningKeys, now: () => number = Date.now, limits: { verified?: number; refused?: number } = {}) {
     this.#keys = keys;
     this.#now = now;
+    this.#maxVerified = limits.verified ?? MAX_CACHED_TOKENS;
+    this.#maxRefused = limits.refused ?? MAX_REFUSED_TOKENS;
     // Deleting a key revokes its tokens at once, cached or not.
     keys.onRevoked((kid) => {
       for (const [token, entry] of this.#verified) if (entry.kid === kid) this.#verified.delete(token);
@@ -98,6 +103,14 @@ export class PlaybackTokens {
   /** Forgets every remembered answer: the next request of each token is checked again. */
   clear(): void {
     this.#verified.clear();
+    this.#refused.clear();
+  }
+
+  /**
+   * Forgets the refused tokens only: a key just added may make one valid, while the tokens
+   * verified stay verified (2000 viewers need not each cost a signature check again).
+   */
+  forgetRefusals(): void {
     this.#refused.clear();
   }
 
@@ -150,12 +163,12 @@ export class PlaybackTokens {
         viewer: `token ${token.slice(token.lastIndexOf('.') + 1, token.lastIndexOf('.') + 23)}`,
       };
     } catch {
-      this.#remember(this.#refused, token, this.#now(), MAX_REFUSED_TOKENS);
+      this.#remember(this.#refused, token, this.#now(), this.#maxRefused);
       return undefined;
     }
     // The key may have been deleted while the signature was checked.
     if (!this.#valid(entry, this.#now())) return undefined;
-    this.#remember(this.#verified, token, entry, MAX_CACHED_TOKENS);
+    this.#remember(this.#verified, token, entry, this.#maxVerified);
     return entry;
   }
 

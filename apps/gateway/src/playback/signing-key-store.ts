@@ -86,8 +86,16 @@ export class FileSigningKeyStore implements SigningKeyStore {
       if (this.#keys.some((key) => key.id === copy.id)) {
         throw new StoreError(StoreErrorCode.DUPLICATE_ID, `a signing key with id ${JSON.stringify(copy.id)} exists`);
       }
-      if (this.#keys.length >= MAX_SIGNING_KEYS + 1) {
-        throw new StoreError(StoreErrorCode.FULL, `the gateway keeps at most ${MAX_SIGNING_KEYS} signing keys`);
+      // MAX_SIGNING_KEYS of the API's, and the gateway's own: keys created at once through the API
+      // can never take the place the gateway's own key needs.
+      const kept = this.#keys.filter((key) => key.managed === copy.managed).length;
+      if (kept >= (copy.managed ? 1 : MAX_SIGNING_KEYS)) {
+        throw new StoreError(
+          StoreErrorCode.FULL,
+          copy.managed
+            ? 'the gateway keeps one signing key of its own'
+            : `the gateway keeps at most ${MAX_SIGNING_KEYS} signing keys`,
+        );
       }
       await this.#commit([...this.#keys, copy]);
     });

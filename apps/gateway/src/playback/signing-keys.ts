@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importJWK, importSPKI, type CryptoKey } from 'jose';
 import { isCodedError } from '@camgate/bits';
 import { errors } from '../errors.js';
-import { StoreErrorCode } from '../store/camera-store.js';
+import { StoreError, StoreErrorCode } from '../store/camera-store.js';
 import {
   MAX_SIGNING_KEYS,
   type SigningAlgorithm,
@@ -62,7 +62,17 @@ export class SigningKeys {
 
   static async open(store: SigningKeyStore, now: () => Date = () => new Date()): Promise<SigningKeys> {
     const keys = new SigningKeys(store, now);
-    for (const record of await store.list()) keys.#keys.set(record.id, await load(record));
+    for (const record of await store.list()) {
+      try {
+        keys.#keys.set(record.id, await load(record));
+      } catch {
+        // Well-formed but not a key (edited by hand?): named, never quoted (it is key material).
+        throw new StoreError(
+          StoreErrorCode.CORRUPT,
+          `signing key ${JSON.stringify(record.id)} is not a ${record.algorithm} key the gateway can read`,
+        );
+      }
+    }
     return keys;
   }
 
@@ -184,7 +194,7 @@ export class SigningKeys {
       return await operation();
     } catch (err) {
       if (isCodedError(err, StoreErrorCode.FULL)) throw errors.signingKeyLimit(MAX_SIGNING_KEYS);
-      if (isCodedError(err)) throw errors.storeUnavailable();
+      if (isCodedError(err)) throw errors.storeUnavailable('the signing keys');
       throw err;
     }
   }

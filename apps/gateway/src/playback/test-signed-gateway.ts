@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CamsimServer } from '@camgate/camsim';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
@@ -65,6 +66,11 @@ export class SignedGateway {
     return new SignedGateway(origin, app, cameras, keys, tokens, camsim, apiKey, dir);
   }
 
+  /** The data directory: cameras.json and signing-keys.json. */
+  get dataDir(): string {
+    return this.dir;
+  }
+
   /** A request to the API with the key. */
   api(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = {};
@@ -110,4 +116,20 @@ export class SignedGateway {
     await this.camsim.close();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A new temporary directory where a Node script (ESM) can `import ... from 'jose'`, as on an
+ * embedding site's backend: its node_modules/jose is the gateway's own copy. Tests only; the
+ * caller removes it.
+ */
+export async function scriptDirWithJose(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'camgate-signer-'));
+  await mkdir(join(dir, 'node_modules'));
+  await symlink(
+    fileURLToPath(new URL('../../node_modules/jose', import.meta.url)),
+    join(dir, 'node_modules', 'jose'),
+    'dir',
+  );
+  return dir;
 }
