@@ -28,28 +28,63 @@ const API_BURST = 100;
  * their own, much lower, budget per address, so failures never use up the holders' (a typo behind
  * a shared proxy address must not lock out the right key).
  */
+/** State per client address, bounded: when full, the oldest address is forgotten. */
+class AddressTable<T> {
+  readonly #entries = new Map<string, T>();
+
+  get(address: string): T | undefined {
+    return this.#entries.get(address);
+  }
+
+  delete(address: string): void {
+    this.#entries.delete(address);
+  }
+
+  getOrAdd(address: string, create: () => T): T {
+    let entry = this.#entries.get(address);
+    if (entry === undefined) {
+      if (this.#entries.size >= MAX_TRACKED_ADDRESSES)
+        this.#entries.delete(this.#entries.keys().next().value as string);
+      entry = create();
+      this.#entries.set(address, entry);
+    }
+    return entry;
+  }
+}
+
 export interface GuardOptions {
   /** Keys accepted besides the API key (CAMGATE_METRICS_TOKEN for /metrics). */
   otherKeys?: ReadonlyArray<string | undefined>;
-  /**
-   * Accept the key as the password of HTTP Basic authentication too, and ask for it that way: a
-   * browser opening /docs cannot send a Bearer header, but prompts for Basic credentials.
-   */
+  /** Accept the key as the password of HTTP Basic authentication too (Prometheus's basic_auth). */
   basic?: boolean;
+  /**
+   * The scheme a 401 asks for (default Bearer). Basic makes a browser prompt for the key (a page
+   * cannot send a Bearer header), and keep it for the directory the page is in: ask for it only
+   * under a directory of its own (`/docs/`), never at the root.
+   */
+  challenge?: 'Bearer' | 'Basic';
   /** The 401's detail. */
   unauthorized?: string;
+  /**
+   * The wrong keys counted per address, shared by every door that takes the API key (`/v1`,
+   * `/docs`, `/metrics`), so that three doors do not make three budgets of guesses.
+   */
+  failures?: KeyFailures | undefined;
 }
+
+/** Wrong keys per client address (MAX_KEY_FAILURES per KEY_FAILURE_WINDOW_MS), bounded. */
+export class KeyFailures extends AddressTable<{ count: number; since: number }> {}
 
 export function apiGuard(apiKey: string | undefined, options: GuardOptions = {}) {
   const holders = new TokenBuckets();
   // Requests without a key are not guesses (a dashboard opened before its key is typed, a monitor):
   // limited as requests, never counted as wrong keys.
   const keyless = new TokenBuckets();
-  const failures = new AddressTable<{ count: number; since: number }>();
+  const failures = options.failures ?? new KeyFailures();
   const expected = [apiKey, ...(options.otherKeys ?? [])]
     .filter((key): key is string => key !== undefined && key !== '')
     .map(digest);
-  const scheme = options.basic === true ? 'Basic' : 'Bearer';
+  const scheme = options.challenge ?? 'Bearer';
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const now = Date.now();
     const address = request.ip;
@@ -105,30 +140,6 @@ class TokenBuckets {
     }
     const retryAfter = Math.ceil((1 - bucket.tokens) / API_RATE_PER_S);
     return errors.rateLimited(retryAfter, 'too many API requests from this address');
-  }
-}
-
-/** State per client address, bounded: when full, the oldest address is forgotten. */
-class AddressTable<T> {
-  readonly #entries = new Map<string, T>();
-
-  get(address: string): T | undefined {
-    return this.#entries.get(address);
-  }
-
-  delete(address: string): void {
-    this.#entries.delete(address);
-  }
-
-  getOrAdd(address: string, create: () => T): T {
-    let entry = this.#entries.get(address);
-    if (entry === undefined) {
-      if (this.#entries.size >= MAX_TRACKED_ADDRESSES)
-        this.#entries.delete(this.#entries.keys().next().value as string);
-      entry = create();
-      this.#entries.set(address, entry);
-    }
-    return entry;
   }
 }
 

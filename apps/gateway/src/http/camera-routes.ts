@@ -9,7 +9,7 @@ import {
 } from '../cameras/camera-manager.js';
 import { DEFAULT_PROBE_MS } from '../cameras/camera-probe.js';
 import { errors } from '../errors.js';
-import { apiGuard } from './api-guard.js';
+import { apiGuard, type KeyFailures } from './api-guard.js';
 import { registerPlaybackRoutes } from './playback-routes.js';
 import { problemSchema } from './problem.js';
 import type { PlaybackTokens } from '../playback/playback-tokens.js';
@@ -32,6 +32,8 @@ export interface CameraRoutesOptions {
   cameras: CameraManager;
   /** When set, `/v1` needs `Authorization: Bearer <apiKey>`. */
   apiKey?: string | undefined;
+  /** Wrong keys counted per address, shared with the gateway's other doors. */
+  keyFailures?: KeyFailures;
   /** The absolute URL viewers reach the gateway at (CAMGATE_PUBLIC_URL): links are built on it. */
   publicUrl?: string | undefined;
   /** Signed playback's keys and tokens: `/v1/signing-keys` and `/v1/cameras/:id/playback-tokens`. */
@@ -241,7 +243,7 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
     (api, _opts, done) => {
       // JSON only: a cross-site form or text/plain POST cannot add a camera (S10).
       api.removeContentTypeParser(['text/plain']);
-      api.addHook('onRequest', apiGuard(options.apiKey));
+      api.addHook('onRequest', apiGuard(options.apiKey, { failures: options.keyFailures }));
       if (options.playback !== undefined) {
         registerPlaybackRoutes(api, { cameras, ...options.playback, publicUrl: options.publicUrl });
       }

@@ -316,6 +316,8 @@ describe('dashboard and embed page in headless Chromium', () => {
       try {
         await popup.waitForURL(/\/embed\/vault\/t\/[\w-]+\.[\w-]+\.[\w-]+$/, { timeout: 10_000 });
         await waitForPlayback(popup, '#video', 1);
+        // Opened with noopener: the player's window got no copy of the dashboard's sessionStorage (the key).
+        expect(await popup.evaluate(() => [sessionStorage.length, window.opener === null])).toEqual([0, true]);
         expect(tokenRequests.map((body) => JSON.parse(body) as unknown)).toEqual([
           { ttlSeconds: 600 },
           { ttlSeconds: 3600 },

@@ -249,8 +249,9 @@ export function registerEmbedPage(
     { schema: { hide: true } },
     (request, reply) => {
       const value = request.query['token'];
-      // A repeated ?token= is no token: refused as any invalid one.
-      const token = value === undefined ? undefined : typeof value === 'string' ? value : '';
+      // An empty ?token= is none (as on the playlists: a template whose token was left out); a
+      // repeated one is no token, refused as any invalid one.
+      const token = value === undefined || value === '' ? undefined : typeof value === 'string' ? value : '-';
       return serve(reply, request.params.id, token, request.query, '../');
     },
   );

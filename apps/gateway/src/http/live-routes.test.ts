@@ -7,7 +7,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayErrorCode } from '../errors.js';
-import { withTokenPaths } from './live-routes.js';
+import { privateCacheControl, withTokenPaths } from './live-routes.js';
 import { buildServer } from './server.js';
 import { feedTestVector } from './test-live-stream.js';
 
@@ -337,5 +337,22 @@ describe('without access control (no camera registry): every stream is public', 
     expect((await app.inject('/live/cam1/index.m3u8?other=1')).statusCode).toBe(200);
     // An empty ?token= is no token: a public stream plays.
     expect((await app.inject('/live/cam1/index.m3u8?token=')).statusCode).toBe(200);
+  });
+});
+
+describe('privateCacheControl: what a token opened stays the token holder’s', () => {
+  const now = 1_800_000_000_000;
+  it.each<[string | undefined, number | undefined, string]>([
+    // [the stream's Cache-Control, token expiry, answered]
+    ['public, max-age=31536000, immutable', now + 600_000, 'private, max-age=600, immutable'],
+    ['public, max-age=31536000, immutable', now + 1_500, 'private, max-age=1, immutable'],
+    ['public, max-age=31536000, immutable', now - 1_000, 'private, max-age=0, immutable'],
+    ['max-age=1', now + 600_000, 'private, max-age=1'],
+    ['no-cache', now + 600_000, 'private, no-cache'],
+    ['private, no-cache', now + 600_000, 'private, no-cache'],
+    [undefined, now + 600_000, 'private, no-cache'],
+    ['max-age=6', undefined, 'private, max-age=0'],
+  ])('%s, expiring at %d: %s', (given, expiresAt, answered) => {
+    expect(privateCacheControl(given, expiresAt, now)).toBe(answered);
   });
 });

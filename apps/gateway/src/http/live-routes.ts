@@ -99,7 +99,7 @@ export function registerLiveRoutes(
     query.delete('token');
     // A client that goes away while its request is held (a blocking reload, the hinted part) frees
     // its place at once rather than after 3 target durations.
-    const response = await stream.handle(file, query, clientLeft(reply));
+    let response = await stream.handle(file, query, clientLeft(reply));
     const { body } = response;
     options.onServed?.(id, bodyBytes(body));
     if (response.status >= 400) return sendStreamProblem(reply, response, id, file, options.isClosing?.() ?? false);
@@ -111,6 +111,14 @@ export function registerLiveRoutes(
         headers: { ...response.headers, 'cache-control': 'private, no-cache' },
         body: withTokenPaths(body, queryToken),
       });
+    }
+    if (grant?.token !== undefined) {
+      // What a token opened is the token holder's: no shared cache keeps it (it would serve it to
+      // anyone with the URL after the token expired or its key was deleted), and a browser keeps
+      // it no longer than the token lasts.
+      const cacheControl = privateCacheControl(response.headers['cache-control'], grant.expiresAt, Date.now());
+      // A copy: the stream's answer may be shared by every request for the same part.
+      response = { ...response, headers: { ...response.headers, 'cache-control': cacheControl } };
     }
     if (typeof body === 'string' && body.length >= GZIP_MIN_BYTES && response.status === 200) {
       addVary(reply, 'Accept-Encoding');
@@ -149,6 +157,27 @@ export function registerLiveRoutes(
   };
   app.options('/live/:id/:file', preflight);
   app.options('/live/:id/t/:token/:file', preflight);
+}
+
+/**
+ * `cacheControl` made private, its max-age capped at the token's remaining lifetime (an immutable
+ * part of a signed camera is fresh for a year in a public cache, for minutes in a token holder's).
+ */
+export function privateCacheControl(
+  cacheControl: string | undefined,
+  expiresAt: number | undefined,
+  now: number,
+): string {
+  const directives = (cacheControl ?? 'no-cache')
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '' && d !== 'public' && d !== 'private');
+  const remainingS = expiresAt === undefined ? 0 : Math.max(0, Math.floor((expiresAt - now) / 1000));
+  const capped = directives.map((d) => {
+    const maxAge = /^max-age=(\d+)$/.exec(d);
+    return maxAge === null ? d : `max-age=${Math.min(Number(maxAge[1]), remainingS)}`;
+  });
+  return ['private', ...capped].join(', ');
 }
 
 function publicGrant(token: string | undefined): PlaybackGrant | undefined {

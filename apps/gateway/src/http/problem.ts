@@ -210,7 +210,9 @@ export function answerClientError(
 ): void {
   // The client is gone: nothing to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  log.debug({ err: error }, 'client error');
+  // The code and reason only: Node's parse errors carry `rawPacket`, the request's raw bytes, with
+  // its Authorization header and any playback token in its path.
+  log.debug({ code: error.code, reason: (error as { reason?: unknown }).reason }, 'client error');
   const problem = clientErrorOf(error, limits.maxHeaderSize);
   // Node's rule: answer only if no response of this connection has begun, or the bytes would
   // land in the middle of it.

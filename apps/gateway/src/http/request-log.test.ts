@@ -238,28 +238,35 @@ describe('pathOf: no query, and playback tokens masked (they are credentials)', 
   const JWT =
     'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJjYW0iLCJleHAiOjE4MDAwMDAwMDB9.MEUCIQDx1y2z3a4b5c6d7e8f9g0h';
   it.each([
-    // [url, route the router matched (undefined: none), logged path]
-    ['/live/cam/index.m3u8?token=x', '/live/:id/:file', '/live/cam/index.m3u8'],
-    ['/live/cam/video-part-64000.m4s', '/live/:id/:file', '/live/cam/video-part-64000.m4s'],
-    ['/live/cam/video-1000.0.m4s', '/live/:id/:file', '/live/cam/video-1000.0.m4s'],
-    [`/live/cam/t/${JWT}/video.m3u8?_HLS_msn=1`, '/live/:id/t/:token/:file', '/live/cam/t/***/video.m3u8'],
-    [`/live/cam/t/${JWT}/status.json`, '/live/:id/t/:token/status.json', '/live/cam/t/***/status.json'],
-    [`/embed/cam/t/${JWT}`, '/embed/:id/t/:token', '/embed/cam/t/***'],
-    // The router reads %74 as t: the route says where the token is.
-    [`/live/cam/%74/${JWT}/index.m3u8`, '/live/:id/t/:token/:file', '/live/cam/%74/***/index.m3u8'],
-    ['/live/cam/t/not-a-jwt/index.m3u8', '/live/:id/t/:token/:file', '/live/cam/t/***/index.m3u8'],
+    // [url, the route's token parameter ({}: a route without one, undefined: no route), logged path]
+    ['/live/cam/index.m3u8?token=x', {}, '/live/cam/index.m3u8'],
+    ['/live/cam/video-part-64000.m4s', {}, '/live/cam/video-part-64000.m4s'],
+    ['/live/cam/video-1000.0.m4s', {}, '/live/cam/video-1000.0.m4s'],
+    [`/live/cam/t/${JWT}/video.m3u8?_HLS_msn=1`, { token: JWT }, '/live/cam/t/***/video.m3u8'],
+    [`/live/cam/t/${JWT}/status.json`, { token: JWT }, '/live/cam/t/***/status.json'],
+    [`/embed/cam/t/${JWT}`, { token: JWT }, '/embed/cam/t/***'],
+    // The router reads %74 as t, and %2E as a dot: masked by what the segment reads as.
+    [`/live/cam/%74/${JWT}/index.m3u8`, { token: JWT }, '/live/cam/%74/***/index.m3u8'],
+    [`/live/cam/t/${JWT.replaceAll('.', '%2E')}/index.m3u8`, { token: JWT }, '/live/cam/t/***/index.m3u8'],
+    ['/live/cam/t/not-a-jwt/index.m3u8', { token: 'not-a-jwt' }, '/live/cam/t/***/index.m3u8'],
+    // An absolute-form request line: the path only, masked all the same.
+    [
+      `http://127.0.0.1:8080/live/cam/t/${JWT.replaceAll('.', '%2E')}/index.m3u8`,
+      { token: JWT },
+      '/live/cam/t/***/index.m3u8',
+    ],
     // A camera named t is no token.
-    ['/live/t/index.m3u8', '/live/:id/:file', '/live/t/index.m3u8'],
-    ['/embed/t', '/embed/:id', '/embed/t'],
+    ['/live/t/index.m3u8', {}, '/live/t/index.m3u8'],
+    ['/embed/t', {}, '/embed/t'],
     // No route: the segment after t (or %74, or T), and anything shaped like a JWT.
     [`/live/cam/t/${JWT}`, undefined, '/live/cam/t/***'],
     [`/live/cam/T/${JWT}/index.m3u8`, undefined, '/live/cam/T/***/index.m3u8'],
     [`/live//cam/t/${JWT}/x/y`, undefined, '/live//cam/t/***/x/y'],
     [`/${JWT}`, undefined, '/***'],
     [`/live/cam/x/${JWT.replace('e', '%65')}/index.m3u8`, undefined, '/live/cam/x/***/index.m3u8'],
-    ['/healthz', '/healthz', '/healthz'],
-    ['/v1/cameras/door?x=1', '/v1/cameras/:id', '/v1/cameras/door'],
-  ])('%s (route %s): %s', (url, route, logged) => {
+    ['/healthz', {}, '/healthz'],
+    ['/v1/cameras/door?x=1', {}, '/v1/cameras/door'],
+  ])('%s (route %o): %s', (url, route, logged) => {
     expect(pathOf(url, route)).toBe(logged);
   });
 

@@ -36,12 +36,12 @@ export function requestLogLevel(method: string, path: string, status: number): R
  */
 export function registerRequestLog(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
-    const path = pathOf(request.url, request.routeOptions.url);
+    const path = pathOf(request.url, routeOf(request));
     request.log = reply.log = request.log.child({ method: request.method, path });
   });
   app.addHook('onResponse', async (request, reply) => {
     const status = reply.statusCode;
-    request.log[requestLogLevel(request.method, pathOf(request.url), status)](
+    request.log[requestLogLevel(request.method, pathOf(request.url, routeOf(request)), status)](
       {
         status,
         responseTime: Math.round(reply.elapsedTime * 10) / 10,
@@ -95,29 +95,50 @@ function cameraOf(request: FastifyRequest, reply: FastifyReply): { camera?: stri
 /**
  * The path without its query (which may hold anything a client typed, tokens included), and with
  * a playback token in it masked: a token is a credential, and logs are read by more people than
- * hold one. Masked: the segment of the `:token` of the request's `route` (`/live/<id>/t/<token>/...`,
- * `/embed/<id>/t/<token>`, however the request spelled it: the router reads `%74` as `t`), on a
- * path that matched no route the segment after `t` or `%74`, and anywhere a segment shaped like a
- * JWT.
+ * hold one. Masked, however the request spelled them (percent-encoded, in absolute form): on a
+ * path its route matched (`route`), the segment that reads as the route's `token` parameter
+ * (`/live/<id>/t/<token>/...`, `/embed/<id>/t/<token>`); on a path no route matched, the segment
+ * after a `t`, and any segment shaped like a JWT.
  */
-export function pathOf(url: string, route?: string): string {
-  const at = url.indexOf('?');
-  const path = at === -1 ? url : url.slice(0, at);
-  // Most paths (every part and playlist of a public camera) have nothing to mask.
-  if (route?.includes(':token') !== true && !MAYBE_TOKEN.test(path)) return path;
-  const routeSegments = route?.split('/');
-  const segments = path.split('/');
-  const masked = segments.map((segment, i) => {
-    const token =
-      routeSegments === undefined ? i > 0 && TOKEN_MARK.test(segments[i - 1] as string) : routeSegments[i] === ':token';
-    return token || JWT_LIKE.test(segment) ? '***' : segment;
-  });
-  return masked.join('/');
+/** The route the request matched (none: undefined), with its playback token when it has one. */
+function routeOf(request: FastifyRequest): { token?: string } | undefined {
+  if (request.routeOptions.url === undefined) return undefined;
+  const { token } = (request.params ?? {}) as { token?: unknown };
+  return typeof token === 'string' ? { token } : {};
 }
 
-/** A `t` segment, or two dots in one segment. */
-const MAYBE_TOKEN = /\/(?:t|%74)\/|\.[^/.]*\./i;
-/** The segment above a token: `t`, or `t` percent-encoded. */
-const TOKEN_MARK = /^(?:t|%74)$/i;
-/** Three base64url parts (percent-encoded or not) of 16 characters or more: a JWS, never a file name of ours. */
-const JWT_LIKE = /^[A-Za-z0-9_%-]{16,}\.[A-Za-z0-9_%-]{16,}\.[A-Za-z0-9_%-]{16,}$/;
+export function pathOf(url: string, route?: { token?: string | undefined }): string {
+  const token = route?.token;
+  const at = url.indexOf('?');
+  // An absolute-form request line (`GET http://host/live/...`): the router reads the path only.
+  const path = (at === -1 ? url : url.slice(0, at)).replace(ABSOLUTE_FORM, '');
+  // Most paths (every part and playlist of a public camera) have nothing to mask.
+  if (token === undefined && (route !== undefined || !MAYBE_TOKEN.test(path))) return path;
+  const segments = path.split('/');
+  return segments
+    .map((segment, i) => {
+      const text = decoded(segment);
+      const masked =
+        (token !== undefined && text === token) ||
+        // Unrouted only: on a routed path the router said where a token is (a camera may be named t).
+        (route === undefined && i > 0 && decoded(segments[i - 1] as string).toLowerCase() === 't') ||
+        (route === undefined && JWT_LIKE.test(text));
+      return masked ? '***' : segment;
+    })
+    .join('/');
+}
+
+function decoded(segment: string): string {
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i;
+/** A `t` segment (or its percent-encoding), a dot (or its encoding) twice in one segment. */
+const MAYBE_TOKEN = /\/(?:t|%74)\/|(?:\.|%2e)[^/]*(?:\.|%2e)|%/i;
+/** Three base64url parts of 16 characters or more: a JWS, never a file name of ours. */
+const JWT_LIKE = /^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}$/;

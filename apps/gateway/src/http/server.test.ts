@@ -1,10 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HlsStream } from '@camgate/hls';
 import { openSegment } from '@camgate/hls/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CameraManager } from '../cameras/camera-manager.js';
 import { GatewayErrorCode } from '../errors.js';
 import { createLogger } from '../logger.js';
+import { FileCameraStore } from '../store/file-camera-store.js';
 import { VERSION } from '../version.js';
 import { buildServer } from './server.js';
 import { feedTestVector } from './test-live-stream.js';
@@ -211,7 +216,9 @@ describe('while shutting down', () => {
 describe('operator endpoints: /metrics behind the metrics token or the API key, the docs behind the API key', () => {
   const API_KEY = 'api-key-0123456789-abcdefghij-KLMNOPQRS';
   const METRICS_TOKEN = 'metrics-0123456789-abcdefghij-KLMNOPQR';
-  const DOCS = ['/docs', '/docs/json', '/docs/yaml', '/docs/static/swagger-initializer.js', '/openapi.json'];
+  const DOCS = ['/docs/', '/docs/json', '/docs/yaml', '/docs/static/swagger-initializer.js', '/openapi.json'];
+  /** Under /docs/ the key is asked for as a Basic password (browsers prompt); elsewhere as a Bearer token. */
+  const UI = DOCS.filter((url) => url.startsWith('/docs/'));
   const basic = (password: string, user = 'anyone') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
   async function statuses(
@@ -232,7 +239,9 @@ describe('operator endpoints: /metrics behind the metrics token or the API key, 
   }
   const each = (urls: readonly string[], status: number, challenge?: string) =>
     urls.map((url) => [url, status, challenge]);
-  const CHALLENGE = 'Basic realm="camgate", charset="UTF-8"';
+  const BASIC = 'Basic realm="camgate", charset="UTF-8"';
+  const BEARER = 'Bearer realm="camgate"';
+  const WRONG = 'Bearer realm="camgate", error="invalid_token"';
 
   it('with neither an API key nor a metrics token, /metrics and the docs are open', async () => {
     const app = buildServer({ logger: createLogger('silent') });
@@ -246,9 +255,9 @@ describe('operator endpoints: /metrics behind the metrics token or the API key, 
   it('with a metrics token only: /metrics needs it (Bearer or Basic); the docs stay open', async () => {
     const app = buildServer({ logger: createLogger('silent'), metricsToken: METRICS_TOKEN });
     try {
-      expect(await statuses(app, ['/metrics'])).toEqual(each(['/metrics'], 401, CHALLENGE));
-      expect(await statuses(app, ['/metrics'], 'Bearer wrong-token')).toEqual(each(['/metrics'], 401, CHALLENGE));
-      expect(await statuses(app, ['/metrics'], basic('wrong-token'))).toEqual(each(['/metrics'], 401, CHALLENGE));
+      expect(await statuses(app, ['/metrics'])).toEqual(each(['/metrics'], 401, BEARER));
+      expect(await statuses(app, ['/metrics'], 'Bearer wrong-token')).toEqual(each(['/metrics'], 401, WRONG));
+      expect(await statuses(app, ['/metrics'], basic('wrong-token'))).toEqual(each(['/metrics'], 401, WRONG));
       expect(await statuses(app, ['/metrics'], `Bearer ${METRICS_TOKEN}`)).toEqual(each(['/metrics'], 200));
       expect(await statuses(app, ['/metrics'], basic(METRICS_TOKEN))).toEqual(each(['/metrics'], 200));
       expect(await statuses(app, ['/metrics'], basic(METRICS_TOKEN, ''))).toEqual(each(['/metrics'], 200));
@@ -258,36 +267,61 @@ describe('operator endpoints: /metrics behind the metrics token or the API key, 
     }
   });
 
-  it('with an API key: the docs need it (a Basic challenge, for browsers), /metrics it or the metrics token; neither opens the other’s door', async () => {
+  it('with an API key: the docs need it (a Basic prompt under /docs/ only, for browsers), /metrics it or the metrics token; neither opens the other’s door', async () => {
     const app = buildServer({ logger: createLogger('silent'), apiKey: API_KEY, metricsToken: METRICS_TOKEN });
     try {
-      expect(await statuses(app, ['/metrics', ...DOCS])).toEqual(each(['/metrics', ...DOCS], 401, CHALLENGE));
+      // A browser keeps Basic credentials for the directory it was asked in: /docs is moved to /docs/ first.
+      const bare = await app.inject('/docs');
+      expect(bare.statusCode).toBe(302);
+      expect(bare.headers.location).toBe('docs/');
+      expect(await statuses(app, UI)).toEqual(each(UI, 401, BASIC));
+      expect(await statuses(app, ['/metrics', '/openapi.json'])).toEqual(
+        each(['/metrics', '/openapi.json'], 401, BEARER),
+      );
       expect(await statuses(app, DOCS, basic(API_KEY))).toEqual(each(DOCS, 200));
       expect(await statuses(app, DOCS, `Bearer ${API_KEY}`)).toEqual(each(DOCS, 200));
       expect(await statuses(app, ['/metrics'], `Bearer ${API_KEY}`)).toEqual(each(['/metrics'], 200));
       expect(await statuses(app, ['/metrics'], basic(API_KEY))).toEqual(each(['/metrics'], 200));
       expect(await statuses(app, ['/metrics'], `Bearer ${METRICS_TOKEN}`)).toEqual(each(['/metrics'], 200));
       // The metrics token is for metrics only.
-      expect(await statuses(app, ['/openapi.json', '/docs/json'], `Bearer ${METRICS_TOKEN}`)).toEqual(
-        each(['/openapi.json', '/docs/json'], 401, CHALLENGE),
+      expect(await statuses(app, ['/openapi.json'], `Bearer ${METRICS_TOKEN}`)).toEqual(
+        each(['/openapi.json'], 401, WRONG),
       );
-      expect(await statuses(app, ['/openapi.json'], basic(METRICS_TOKEN))).toEqual(
-        each(['/openapi.json'], 401, CHALLENGE),
-      );
+      expect(await statuses(app, ['/docs/json'], `Bearer ${METRICS_TOKEN}`)).toEqual(each(['/docs/json'], 401, BASIC));
+      expect(await statuses(app, ['/openapi.json'], basic(METRICS_TOKEN))).toEqual(each(['/openapi.json'], 401, WRONG));
       // A Basic header that is not one: no key.
-      expect(await statuses(app, ['/openapi.json'], 'Basic !!!')).toEqual(each(['/openapi.json'], 401, CHALLENGE));
+      expect(await statuses(app, ['/openapi.json'], 'Basic !!!')).toEqual(each(['/openapi.json'], 401, BEARER));
       const noColon = `Basic ${Buffer.from(API_KEY).toString('base64')}`;
-      expect(await statuses(app, ['/openapi.json'], noColon)).toEqual(each(['/openapi.json'], 401, CHALLENGE));
+      expect(await statuses(app, ['/openapi.json'], noColon)).toEqual(each(['/openapi.json'], 401, BEARER));
     } finally {
       await app.close();
+    }
+  });
+
+  it('wrong keys are counted once per address, whichever door they knock on (/v1, /docs, /metrics)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'camgate-guard-'));
+    const cameras = await CameraManager.open({ store: await FileCameraStore.open(dir) });
+    const app = buildServer({ logger: createLogger('silent'), apiKey: API_KEY, cameras });
+    try {
+      const doors = ['/v1/cameras', '/metrics', '/openapi.json', '/docs/json'];
+      const codes: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const url = doors[i % doors.length] as string;
+        codes.push((await app.inject({ url, headers: { authorization: 'Bearer wrong-key' } })).statusCode);
+      }
+      expect(codes).toEqual([...Array<number>(10).fill(401), 429, 429]);
+    } finally {
+      await app.close();
+      await cameras.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
   it('with an API key and no metrics token, /metrics needs the API key', async () => {
     const app = buildServer({ logger: createLogger('silent'), apiKey: API_KEY });
     try {
-      expect(await statuses(app, ['/metrics'])).toEqual(each(['/metrics'], 401, CHALLENGE));
-      expect(await statuses(app, ['/metrics'], 'Bearer ')).toEqual(each(['/metrics'], 401, CHALLENGE));
+      expect(await statuses(app, ['/metrics'])).toEqual(each(['/metrics'], 401, BEARER));
+      expect(await statuses(app, ['/metrics'], 'Bearer ')).toEqual(each(['/metrics'], 401, BEARER));
       expect(await statuses(app, ['/metrics'], `Bearer ${API_KEY}`)).toEqual(each(['/metrics'], 200));
     } finally {
       await app.close();

@@ -20,7 +20,7 @@ import { registerRequestLog, RequestLogController } from './request-log.js';
 import { cameraSchemaKeywords } from './schema-keywords.js';
 import { HttpsConnections } from './https-connections.js';
 import type { TlsFiles } from './tls.js';
-import { apiGuard } from './api-guard.js';
+import { apiGuard, KeyFailures } from './api-guard.js';
 import { PlaybackAccess } from '../playback/playback-access.js';
 import { MAX_TOKEN_LENGTH, type PlaybackTokens } from '../playback/playback-tokens.js';
 import type { SigningKeys } from '../playback/signing-keys.js';
@@ -203,10 +203,25 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     },
   });
   const keyed = options.apiKey !== undefined && options.apiKey !== '';
-  // The API's description is the operator's: behind the key when there is one (a browser asks for
-  // it as the password of a Basic prompt, since it cannot send a Bearer header to a page).
+  // Wrong keys are counted once per address for every door the key opens (S12).
+  const keyFailures = new KeyFailures();
+  // The API's description is the operator's: behind the key when there is one. A browser asks for
+  // it as the password of a Basic prompt (it cannot send a Bearer header to a page), under /docs/
+  // only: a browser keeps Basic credentials for the directory, and sends them there alone.
   const docsGuard = keyed
-    ? apiGuard(options.apiKey, { basic: true, unauthorized: 'the API documentation needs the API key' })
+    ? apiGuard(options.apiKey, {
+        basic: true,
+        challenge: 'Basic',
+        failures: keyFailures,
+        unauthorized: 'the API documentation needs the API key',
+      })
+    : undefined;
+  const specGuard = keyed
+    ? apiGuard(options.apiKey, {
+        basic: true,
+        failures: keyFailures,
+        unauthorized: 'the API description needs the API key',
+      })
     : undefined;
   void app.register(swaggerUi, {
     routePrefix: '/docs',
@@ -215,6 +230,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       : {
           uiHooks: {
             onRequest: (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+              // `/docs` itself is in the root directory: the prompt is asked at `/docs/`.
+              if (request.url === '/docs') {
+                void reply.redirect('docs/', 302);
+                return;
+              }
               void docsGuard(request, reply).then(() => {
                 if (!reply.sent) done();
               });
@@ -225,7 +245,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   void app.register((scope, _options, done) => {
     scope.get(
       '/openapi.json',
-      { schema: { hide: true }, ...(docsGuard === undefined ? {} : { onRequest: docsGuard }) },
+      { schema: { hide: true }, ...(specGuard === undefined ? {} : { onRequest: specGuard }) },
       (_request, reply) => reply.send(scope.swagger()),
     );
     registerHealthRoutes(scope, () => !closing);
@@ -249,6 +269,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         ? apiGuard(options.apiKey, {
             otherKeys: [options.metricsToken],
             basic: true,
+            failures: keyFailures,
             unauthorized: 'metrics need Authorization: Bearer <CAMGATE_METRICS_TOKEN or API key>',
           })
         : undefined,
@@ -268,6 +289,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       registerCameraRoutes(scope, {
         cameras,
         apiKey: options.apiKey,
+        keyFailures,
         publicUrl: options.publicUrl,
         ...(options.playback === undefined ? {} : { playback: options.playback }),
       });

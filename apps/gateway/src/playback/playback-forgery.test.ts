@@ -279,6 +279,16 @@ describe('signed playback refuses forged tokens as it refuses unknown cameras (S
     }
   });
 
+  it('what a token opened is private (no shared cache keeps it), cacheable no longer than the token lasts', async () => {
+    for (const file of ['index.m3u8', 'video.m3u8', part]) {
+      const cacheControl = (await answer(`/live/cam/t/${valid}/${file}`)).cacheControl ?? '';
+      expect(cacheControl, file).toMatch(/^private(,|$)/);
+      expect(cacheControl, file).not.toMatch(/public/);
+      const maxAge = /max-age=(\d+)/.exec(cacheControl)?.[1];
+      if (maxAge !== undefined) expect(Number(maxAge), file).toBeLessThanOrEqual(3600);
+    }
+  });
+
   it('no token at all: refused as an unknown camera, for every file', async () => {
     for (const file of files()) await expectUniform(`/live/cam/${file}`);
     await expectUniform('/live/cam/index.m3u8?token=');

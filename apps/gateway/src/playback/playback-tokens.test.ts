@@ -78,18 +78,20 @@ describe('PlaybackTokens', () => {
     expect(await forgotten).toMatchObject({ sub: 'cam' });
   });
 
-  it('a refused token is remembered for 10 s, in a bounded list, then checked again', async () => {
+  it('a refused token is remembered for 10 s, in a bounded list, then checked again; one not valid yet is not remembered', async () => {
     const checker = tokens({ refused: 2 });
-    // Not valid yet (nbf beyond the tolerance), valid 8 s from now.
+    // Not valid yet (nbf beyond the tolerance), valid 8 s from now: checked again each time.
     const early = await sign({ nbf: T0 + 8 });
     expect(await checker.verify(early)).toBeUndefined();
+    nowMs += 3_500;
+    expect(await checker.verify(early)).toMatchObject({ sub: 'cam', nbfMs: (T0 + 8) * 1000 });
+    // A wrong audience is a verdict: refused from memory for 10 s, then checked again.
+    const wrong = await sign({ aud: 'other' });
+    expect(await checker.verify(wrong)).toBeUndefined();
     nowMs += 9_000;
-    // Refused from memory, though it has become valid: no signature check.
-    expect(checker.verify(early)).toBeUndefined();
+    expect(checker.verify(wrong)).toBeUndefined();
     nowMs += 1_000;
-    const checked = checker.verify(early);
-    expect(checked).toBeInstanceOf(Promise);
-    expect(await checked).toMatchObject({ sub: 'cam', nbfMs: (T0 + 8) * 1000 });
+    expect(checker.verify(wrong)).toBeInstanceOf(Promise);
 
     // Two refusals remembered at most: the oldest is checked again.
     const [x, y, z] = await Promise.all(['x', 'y', 'z'].map((jti) => sign({ jti, aud: 'nope' })));

@@ -1,4 +1,5 @@
-import { jwtVerify, SignJWT, type JWTHeaderParameters } from 'jose';
+import { createHash } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT, type JWTHeaderParameters } from 'jose';
 import type { SigningKeys } from './signing-keys.js';
 
 /**
@@ -52,6 +53,8 @@ export class PlaybackTokens {
   readonly #verified = new Map<string, VerifiedToken>();
   readonly #refused = new Map<string, number>();
   readonly #pending = new Map<string, Promise<VerifiedToken | undefined>>();
+  /** Bumped when refusals are forgotten: a check begun before then must not remember its refusal. */
+  #generation = 0;
   readonly #maxVerified: number;
   readonly #maxRefused: number;
 
@@ -85,12 +88,13 @@ export class PlaybackTokens {
       this.#verified.set(token, cached);
       return cached;
     }
-    const refusedAt = this.#refused.get(token);
+    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return undefined;
+    const refusal = refusalKey(token);
+    const refusedAt = this.#refused.get(refusal);
     if (refusedAt !== undefined) {
       if (now - refusedAt < REFUSED_TTL_MS) return undefined;
-      this.#refused.delete(token);
+      this.#refused.delete(refusal);
     }
-    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return undefined;
     let pending = this.#pending.get(token);
     if (pending === undefined) {
       // Many requests with one new token (a player's first playlists and parts) share one check.
@@ -104,6 +108,7 @@ export class PlaybackTokens {
   clear(): void {
     this.#verified.clear();
     this.#refused.clear();
+    this.#generation++;
   }
 
   /**
@@ -112,6 +117,7 @@ export class PlaybackTokens {
    */
   forgetRefusals(): void {
     this.#refused.clear();
+    this.#generation++;
   }
 
   /** A token for camera `cameraId`, valid `ttlSeconds` from now, signed with the gateway's own key. */
@@ -134,6 +140,7 @@ export class PlaybackTokens {
   }
 
   async #check(token: string): Promise<VerifiedToken | undefined> {
+    const generation = this.#generation;
     let entry: VerifiedToken;
     try {
       const { payload, protectedHeader } = await jwtVerify(
@@ -162,8 +169,12 @@ export class PlaybackTokens {
         kid: protectedHeader.kid as string,
         viewer: `token ${token.slice(token.lastIndexOf('.') + 1, token.lastIndexOf('.') + 23)}`,
       };
-    } catch {
-      this.#remember(this.#refused, token, this.#now(), this.#maxRefused);
+    } catch (err) {
+      // Not yet valid (`nbf`) is no verdict to remember: the token may be valid in a second.
+      const early = err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'nbf';
+      if (!early && generation === this.#generation) {
+        this.#remember(this.#refused, refusalKey(token), this.#now(), this.#maxRefused);
+      }
       return undefined;
     }
     // The key may have been deleted while the signature was checked.
@@ -172,8 +183,16 @@ export class PlaybackTokens {
     return entry;
   }
 
-  #remember<T>(map: Map<string, T>, token: string, value: T, max: number): void {
+  #remember<T>(map: Map<string, T>, key: string, value: T, max: number): void {
     if (map.size >= max) map.delete(map.keys().next().value as string);
-    map.set(token, value);
+    map.set(key, value);
   }
+}
+
+/**
+ * A refused token is remembered by its SHA-256: 10,000 of them take 0.5 MB, where the strings an
+ * attacker chose (up to 4 KB each) would take 40 MB.
+ */
+function refusalKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64');
 }

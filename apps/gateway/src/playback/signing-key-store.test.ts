@@ -125,6 +125,10 @@ describe('FileSigningKeyStore', () => {
     ],
     ['no createdAt time', JSON.stringify({ schema: 1, keys: [{ ...record('own', true), createdAt: 'yesterday' }] })],
     [
+      'the gateway’s own key without its private part',
+      JSON.stringify({ schema: 1, keys: [{ ...record('own', true), privateJwk: undefined }] }),
+    ],
+    [
       'more keys than the gateway keeps',
       JSON.stringify({ schema: 1, keys: Array.from({ length: MAX_SIGNING_KEYS + 2 }, (_, i) => record(`k${i}`)) }),
     ],

@@ -180,6 +180,8 @@ function recordProblem(value: unknown): string | undefined {
   if (!isJwk(key.publicJwk)) return '"publicJwk" must be a JWK';
   if (key.privateJwk !== undefined && !isJwk(key.privateJwk)) return '"privateJwk" must be a JWK';
   if (typeof key.managed !== 'boolean') return '"managed" must be a boolean';
+  // The gateway's own key signs: without its private part it is no key at all.
+  if (key.managed && key.privateJwk === undefined) return 'is the gateway\'s own key without "privateJwk"';
   if (typeof key.createdAt !== 'string' || Number.isNaN(Date.parse(key.createdAt))) return '"createdAt" is not a time';
   return undefined;
 }

@@ -149,6 +149,26 @@ describe('SigningKeys', () => {
     }
   });
 
+  it('refuses RSA public keys anyone could "sign" for: an exponent of 1, 3 or an even one, an even modulus', async () => {
+    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+    const n = Buffer.from(jwk.n as string, 'base64url');
+    const evenN = Buffer.from(n);
+    evenN[evenN.length - 1] = (evenN[evenN.length - 1] as number) & 0xfe;
+    const forged = [
+      { ...jwk, e: 'AQ' },
+      { ...jwk, e: 'Aw' },
+      { ...jwk, e: 'AQAC' },
+      { ...jwk, n: evenN.toString('base64url') },
+    ];
+    for (const publicKey of forged) {
+      await expect(keys.create({ algorithm: 'RS256', publicKey })).rejects.toMatchObject({
+        code: GatewayErrorCode.INVALID_SIGNING_KEY,
+      });
+    }
+    // The real key, exponent 65537, is one.
+    await expect(keys.create({ algorithm: 'RS256', publicKey: jwk })).resolves.toMatchObject({ algorithm: 'RS256' });
+  });
+
   it.for([
     ['garbage', 'not a key'],
     ['a certificate-shaped PEM', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'],

@@ -266,6 +266,15 @@ async function importPublicKey(input: string | StoredJwk, algorithm: SigningAlgo
         `RSA keys need ${MIN_RSA_MODULUS_BITS} to ${MAX_RSA_MODULUS_BITS} bits, not ${bits}`,
       );
     }
+    // A public exponent of 1 (or any even one) makes "signatures" anyone can compute: only an odd
+    // exponent of at least 65537 (what every RSA library makes) and an odd modulus (a product of
+    // two odd primes) are keys.
+    const { n, e } = await exportJWK(key);
+    const modulus = Buffer.from(String(n), 'base64url');
+    const exponent = BigInt(`0x${Buffer.from(String(e), 'base64url').toString('hex') || '0'}`);
+    if (exponent < 65_537n || exponent % 2n === 0n || ((modulus.at(-1) ?? 0) & 1) === 0) {
+      throw errors.invalidSigningKey('not a usable RSA public key (its exponent must be odd and at least 65537)');
+    }
   }
   return key;
 }
