@@ -168,7 +168,9 @@ export class CameraManager {
       onDemand: input.onDemand ?? false,
       audio: input.audio ?? 'auto',
       enabled: input.enabled ?? true,
-      playback: input.playback ?? this.#defaultPlayback,
+      // Stored only when asked for: a camera left to the default follows the gateway's (adding an
+      // API key later protects it).
+      ...(input.playback === undefined ? {} : { playback: input.playback }),
       createdAt: at,
       updatedAt: at,
     };

@@ -662,7 +662,7 @@ describe('playback policy per camera', () => {
     expect(response.json()).toMatchObject({ code: GatewayErrorCode.VALIDATION, errors: [{ field: 'playback' }] });
   });
 
-  it('a gateway that serves a network (signed by default) makes new cameras signed; one saved before there was a choice follows the default', async () => {
+  it('a camera left to the default follows the gateway’s: signed with an API key, public without, whenever it was saved', async () => {
     // A registry written by an older camgate: no `playback` field.
     await stop();
     const old = await FileCameraStore.open(dir);
@@ -685,13 +685,19 @@ describe('playback policy per camera', () => {
     expect((await app.inject('/v1/cameras/old')).json().playback).toBe('signed');
     expect((await post(camera({ id: 'new', enabled: false }))).json().playback).toBe('signed');
     expect(cameras.playbackPolicy('nope')).toBeUndefined();
-    // The stored file says it explicitly for the new camera, and nothing for the old one.
+    // Left to the default, nothing is stored: a gateway given an API key later protects such cameras.
+    expect((await post(camera({ id: 'chosen', enabled: false, playback: 'public' }))).json().playback).toBe('public');
     const stored = JSON.parse(await readFile(join(dir, 'cameras.json'), 'utf8')) as {
       cameras: Array<{ id: string; playback?: string }>;
     };
     expect(stored.cameras.map((c) => [c.id, c.playback])).toEqual([
       ['old', undefined],
-      ['new', 'signed'],
+      ['new', undefined],
+      ['chosen', 'public'],
     ]);
+    await stop();
+    cameras = await CameraManager.open({ store: await FileCameraStore.open(dir), defaultPlayback: 'public' });
+    app = buildServer({ logger: pino({ level: 'silent' }), cameras });
+    expect(['old', 'new', 'chosen'].map((id) => cameras.playbackPolicy(id))).toEqual(['public', 'public', 'public']);
   });
 });

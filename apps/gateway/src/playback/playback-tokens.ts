@@ -15,6 +15,11 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  */
 const MAX_CACHED_TOKENS = 20_000;
 /**
+ * 1 KiB: tokens up to this long are remembered (an ES256 token is about 300 characters, an RS256
+ * one of a 4096-bit key under 1,000), so the cache holds 20 MB at most.
+ */
+const MAX_CACHED_TOKEN_LENGTH = 1024;
+/**
  * 10,000 refused tokens remembered for 10 s: a player retrying a bad token costs a lookup, not a
  * signature check. Short, so that a key added a moment later (or a token whose `nbf` arrives) works.
  */
@@ -179,7 +184,8 @@ export class PlaybackTokens {
     }
     // The key may have been deleted while the signature was checked.
     if (!this.#valid(entry, this.#now())) return undefined;
-    this.#remember(this.#verified, token, entry, this.#maxVerified);
+    // Longer tokens are checked each time: the cache holds at most 20,000 x 1 KiB.
+    if (token.length <= MAX_CACHED_TOKEN_LENGTH) this.#remember(this.#verified, token, entry, this.#maxVerified);
     return entry;
   }
 
