@@ -20,6 +20,11 @@ export const GatewayErrorCode = {
   MASKED_PASSWORD: 'CAMGATE_ERR_MASKED_PASSWORD',
   /** A connection test (probe) could not receive the camera; `cameraError` says why (422). */
   PROBE_FAILED: 'CAMGATE_ERR_PROBE_FAILED',
+  /**
+   * The camera changed since the version the request names (`If-Match` with an old ETag): nothing
+   * was changed; GET it again and redo the change on what it is now (412).
+   */
+  PRECONDITION_FAILED: 'CAMGATE_ERR_PRECONDITION_FAILED',
   /** The registry holds as many cameras as it may (409). */
   CAMERA_LIMIT: 'CAMGATE_ERR_CAMERA_LIMIT',
   /** The camera registry (or the signing keys) could not be written (503): nothing was changed. */
@@ -129,6 +134,16 @@ export const errors = {
     new GatewayError(GatewayErrorCode.PROBE_FAILED, `the camera test failed: ${cameraError.message}`, 422, [], {
       cameraError,
     }),
+  preconditionFailed: (id: string, revision: number | undefined) =>
+    new GatewayError(
+      GatewayErrorCode.PRECONDITION_FAILED,
+      revision === undefined
+        ? `camera "${id}" does not match If-Match; nothing was changed`
+        : `camera "${id}" changed since: it is at revision ${revision} (ETag "${revision}"); nothing was changed`,
+      412,
+      [],
+      revision === undefined ? {} : { revision },
+    ),
   cameraLimit: () =>
     new GatewayError(GatewayErrorCode.CAMERA_LIMIT, 'the registry holds as many cameras as it may', 409),
   storeUnavailable: (what = 'the camera registry') =>

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { isCodedError } from '@camgate/bits';
 import type { HlsStream } from '@camgate/hls';
 import { errors, GatewayError, GatewayErrorCode, type FieldProblem } from '../errors.js';
-import { StoreErrorCode, type CameraRecord, type CameraStore, type PlaybackPolicy } from '../store/camera-store.js';
+import {
+  revisionOf,
+  StoreErrorCode,
+  type CameraRecord,
+  type CameraStore,
+  type PlaybackPolicy,
+} from '../store/camera-store.js';
 import { CameraPipeline, type CameraPipelineOptions, type CameraStatus } from './camera-pipeline.js';
 import { CameraProbeError, probeCamera, type CameraProbeResult } from './camera-probe.js';
 import { hasPassword, maskedUrl, resolveCameraUrl, sourceKey, type CameraUrlInput } from './camera-url.js';
@@ -41,7 +47,9 @@ export interface CameraPatch {
 }
 
 /** A camera as the API shows it: the URL with every secret masked, and the live status. */
-export interface CameraView extends Omit<CameraRecord, 'url' | 'playback'> {
+export interface CameraView extends Omit<CameraRecord, 'url' | 'playback' | 'revision'> {
+  /** The camera's version: its ETag in the API, named by If-Match to change it. */
+  revision: number;
   /** Who may watch (the gateway's default for a camera saved before there was a choice). */
   playback: PlaybackPolicy;
   /** The stored URL with its password and secret parameters shown as `***`. */
@@ -74,6 +82,8 @@ export class CameraManager {
   readonly #probes = new Set<AbortController>();
   /** Source keys of cameras being written: a concurrent create of the same stream sees them. */
   readonly #pendingSources = new Map<string, string>();
+  /** The change of each camera in progress, which the next one waits for. */
+  readonly #changing = new Map<string, Promise<void>>();
   #closed = false;
 
   private constructor(
@@ -171,6 +181,7 @@ export class CameraManager {
       // Stored only when asked for: a camera left to the default follows the gateway's (adding an
       // API key later protects it).
       ...(input.playback === undefined ? {} : { playback: input.playback }),
+      revision: 1,
       createdAt: at,
       updatedAt: at,
     };
@@ -183,16 +194,26 @@ export class CameraManager {
     return this.#view(record);
   }
 
-  async update(id: string, patch: CameraPatch): Promise<CameraView> {
+  /**
+   * Changes a camera. With `ifMatch`, only if it is still at that revision (else 412
+   * PRECONDITION_FAILED, nothing changed): an edit made on an old copy does not undo another.
+   */
+  update(id: string, patch: CameraPatch, ifMatch?: number): Promise<CameraView> {
+    return this.#serially(id, () => this.#update(id, patch, ifMatch));
+  }
+
+  async #update(id: string, patch: CameraPatch, ifMatch: number | undefined): Promise<CameraView> {
     const current = this.#records.get(id);
     if (current === undefined) throw errors.cameraNotFound(id);
+    if (ifMatch !== undefined && revisionOf(current) !== ifMatch)
+      throw errors.preconditionFailed(id, revisionOf(current));
     const record = this.#patched(current, patch);
     const source =
       patch.allowDuplicateSource !== true && sourceKey(record.url) !== sourceKey(current.url)
         ? this.#claimSource(record.url, id)
         : undefined;
     try {
-      await this.#write(() => this.#store.update(record), id);
+      await this.#write(() => this.#store.update(record, revisionOf(current)), id);
     } finally {
       if (source !== undefined) this.#pendingSources.delete(source);
     }
@@ -201,10 +222,20 @@ export class CameraManager {
     return this.#view(record);
   }
 
-  /** Removes a camera; once this resolves, its session, stream and timers are gone. */
-  async delete(id: string): Promise<void> {
-    if (!this.#records.has(id)) throw errors.cameraNotFound(id);
-    const deleted = await this.#write(() => this.#store.delete(id), id);
+  /**
+   * Removes a camera (with `ifMatch`, only at that revision); once this resolves, its session,
+   * stream and timers are gone.
+   */
+  delete(id: string, ifMatch?: number): Promise<void> {
+    return this.#serially(id, () => this.#delete(id, ifMatch));
+  }
+
+  async #delete(id: string, ifMatch: number | undefined): Promise<void> {
+    const current = this.#records.get(id);
+    if (current === undefined) throw errors.cameraNotFound(id);
+    if (ifMatch !== undefined && revisionOf(current) !== ifMatch)
+      throw errors.preconditionFailed(id, revisionOf(current));
+    const deleted = await this.#write(() => this.#store.delete(id, ifMatch), id);
     if (!deleted) throw errors.cameraNotFound(id);
     this.#records.delete(id);
     const pipeline = this.#pipelines.get(id);
@@ -274,6 +305,24 @@ export class CameraManager {
     }
   }
 
+  /**
+   * Changes to one camera run one after another, each on the record the one before left: two
+   * concurrent PATCHes both apply (none undoes the other), and each gets its own revision.
+   */
+  #serially<T>(id: string, change: () => Promise<T>): Promise<T> {
+    const before = this.#changing.get(id) ?? Promise.resolve();
+    const result = before.then(change);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#changing.set(id, settled);
+    void settled.then(() => {
+      if (this.#changing.get(id) === settled) this.#changing.delete(id);
+    });
+    return result;
+  }
+
   /** A method, not the field: close() may have run while a test was awaited. */
   #isClosed(): boolean {
     return this.#closed;
@@ -305,6 +354,7 @@ export class CameraManager {
       ...(enabled === undefined ? {} : { enabled }),
       name: (patch.name ?? current.name).trim(),
       url,
+      revision: revisionOf(current) + 1,
       updatedAt: this.#now().toISOString(),
     };
   }
@@ -336,6 +386,10 @@ export class CameraManager {
     } catch (err) {
       if (isCodedError(err, StoreErrorCode.DUPLICATE_ID)) throw errors.cameraExists(id);
       if (isCodedError(err, StoreErrorCode.NOT_FOUND)) throw errors.cameraNotFound(id);
+      if (isCodedError(err, StoreErrorCode.CONFLICT)) {
+        const now = this.#records.get(id);
+        throw errors.preconditionFailed(id, now === undefined ? undefined : revisionOf(now));
+      }
       if (isCodedError(err, StoreErrorCode.FULL)) throw errors.cameraLimit();
       if (isCodedError(err)) throw errors.storeUnavailable();
       throw err;
@@ -362,6 +416,7 @@ export class CameraManager {
     return {
       ...record,
       playback: record.playback ?? this.#defaultPlayback,
+      revision: revisionOf(record),
       url: maskedUrl(record.url),
       hasPassword: hasPassword(record.url),
       status: pipeline?.status() ?? {

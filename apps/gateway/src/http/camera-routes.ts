@@ -97,6 +97,11 @@ const cameraSchema = {
     audio: settings.audio,
     enabled: { type: 'boolean' },
     playback: settings.playback,
+    revision: {
+      type: 'integer',
+      description:
+        'The camera’s version, 1 when created: its ETag; send If-Match: "<revision>" to change only this version',
+    },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     status: {
@@ -231,6 +236,29 @@ const idParams = {
   properties: { id: { type: 'string', maxLength: 64 } },
 } as const;
 
+/** A revision as an entity tag (strong: RFC 9110 §8.8.3). */
+function etag(revision: number): string {
+  return `"${revision}"`;
+}
+
+/** 20 entity tags at most in one If-Match: a client names the one version it read. */
+const MAX_IF_MATCH_TAGS = 20;
+
+/**
+ * The revision a change may apply to, from If-Match (RFC 9110 §13.1.1): none without the header
+ * or with `*` (any version), `current` when one of its strong tags names it; otherwise 412, so an
+ * edit made on an old copy (or a weak or unreadable tag) changes nothing.
+ */
+function ifMatch(request: FastifyRequest, current: number | undefined, id: string): number | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined || current === undefined) return undefined;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value.trim() === '*') return undefined;
+  const tags = value.split(',', MAX_IF_MATCH_TAGS).map((tag) => tag.trim());
+  if (tags.includes(etag(current))) return current;
+  throw errors.preconditionFailed(id, current);
+}
+
 /** `/v1/cameras`: the REST API for the camera registry (problem+json errors, OpenAPI at /openapi.json). */
 export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutesOptions): void {
   const { cameras } = options;
@@ -275,7 +303,11 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
         },
         async (request, reply) => {
           const camera = present(request, await cameras.create(request.body));
-          return reply.code(201).header('location', `/v1/cameras/${camera.id}`).send(camera);
+          return reply
+            .code(201)
+            .header('location', `/v1/cameras/${camera.id}`)
+            .header('etag', etag(camera.revision))
+            .send(camera);
         },
       );
 
@@ -358,7 +390,7 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
         (request, reply) => {
           const camera = cameras.get(request.params.id);
           if (camera === undefined) throw errors.cameraNotFound(request.params.id);
-          return reply.send(present(request, camera));
+          return reply.header('etag', etag(camera.revision)).send(present(request, camera));
         },
       );
 
@@ -375,7 +407,11 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
             response: { 200: { $ref: 'camera#' }, 404: problemSchema, ...errorResponses, 409: conflictResponse },
           },
         },
-        async (request) => present(request, await cameras.update(request.params.id, request.body)),
+        async (request, reply) => {
+          const { id } = request.params;
+          const camera = await cameras.update(id, request.body, ifMatch(request, cameras.get(id)?.revision, id));
+          return reply.header('etag', etag(camera.revision)).send(present(request, camera));
+        },
       );
 
       api.post<{ Params: { id: string }; Body: CameraPatch; Querystring: { durationMs: number } }>(
@@ -410,7 +446,8 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
           },
         },
         async (request, reply) => {
-          await cameras.delete(request.params.id);
+          const { id } = request.params;
+          await cameras.delete(id, ifMatch(request, cameras.get(id)?.revision, id));
           return reply.code(204).send();
         },
       );

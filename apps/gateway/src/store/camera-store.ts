@@ -24,6 +24,12 @@ export interface CameraRecord {
    * gateway's default (signed with an API key, public without), so adding a key protects it.
    */
   playback?: PlaybackPolicy;
+  /**
+   * Counts the camera's versions: 1 when created, one more with each update. A write names the
+   * revision it changes (`If-Match` in the API), so a stale edit is refused instead of silently
+   * undoing another. Absent in registries written before there were revisions: 1.
+   */
+  revision?: number;
   /** ISO 8601 timestamp. */
   createdAt: string;
   /** ISO 8601 timestamp. */
@@ -41,10 +47,13 @@ export interface CameraStore {
   get(id: string): Promise<CameraRecord | undefined>;
   /** Throws STORE_DUPLICATE_ID when the id exists, STORE_FULL at the store's limits. */
   create(record: CameraRecord): Promise<void>;
-  /** Replaces the camera with `record.id`; throws STORE_NOT_FOUND when there is none. */
-  update(record: CameraRecord): Promise<void>;
-  /** False when there was no such camera. */
-  delete(id: string): Promise<boolean>;
+  /**
+   * Replaces the camera with `record.id`; throws STORE_NOT_FOUND when there is none, and
+   * STORE_CONFLICT when `expectedRevision` is given and the stored camera has another revision.
+   */
+  update(record: CameraRecord, expectedRevision?: number): Promise<void>;
+  /** False when there was no such camera; STORE_CONFLICT as for update(). */
+  delete(id: string, expectedRevision?: number): Promise<boolean>;
   /** Waits for pending writes; every later call rejects with STORE_CLOSED. Closing twice is harmless. */
   close(): Promise<void>;
 }
@@ -54,6 +63,8 @@ export const StoreErrorCode = {
   DUPLICATE_ID: 'STORE_DUPLICATE_ID',
   /** update() was given an id that is not registered. */
   NOT_FOUND: 'STORE_NOT_FOUND',
+  /** The camera changed since the revision a write names: nothing was written. */
+  CONFLICT: 'STORE_CONFLICT',
   /** The store was closed. */
   CLOSED: 'STORE_CLOSED',
   /** The stored data cannot be read or is not a camera registry this version understands; it is left untouched. */
@@ -78,6 +89,7 @@ const RECORD_KEYS: ReadonlyArray<keyof CameraRecord> = [
   'audio',
   'enabled',
   'playback',
+  'revision',
   'createdAt',
   'updatedAt',
 ];
@@ -98,7 +110,7 @@ export function cameraRecordProblem(value: unknown): string | undefined {
   if (Object.keys(record).some((key) => !(RECORD_KEYS as readonly string[]).includes(key))) {
     return `has a field that is not one of ${RECORD_KEYS.join(', ')}`;
   }
-  const { id, name, url, transport, onDemand, audio, enabled, playback, createdAt, updatedAt } = record;
+  const { id, name, url, transport, onDemand, audio, enabled, playback, revision, createdAt, updatedAt } = record;
   if (typeof id !== 'string' || id === '') return '"id" must be a non-empty string';
   if (typeof name !== 'string') return '"name" must be a string';
   if (typeof url !== 'string') return '"url" must be a string';
@@ -112,6 +124,9 @@ export function cameraRecordProblem(value: unknown): string | undefined {
   if (typeof enabled !== 'boolean') return '"enabled" must be a boolean';
   if (playback !== undefined && !(PLAYBACK_POLICIES as readonly unknown[]).includes(playback)) {
     return `"playback" must be one of ${PLAYBACK_POLICIES.join(', ')}`;
+  }
+  if (revision !== undefined && !(Number.isSafeInteger(revision) && (revision as number) >= 1)) {
+    return '"revision" must be a positive integer';
   }
   if (!isTimestamp(createdAt)) return '"createdAt" must be an ISO 8601 timestamp';
   if (!isTimestamp(updatedAt)) return '"updatedAt" must be an ISO 8601 timestamp';
@@ -133,7 +148,13 @@ export function copyCameraRecord(record: CameraRecord): CameraRecord {
     audio: record.audio,
     enabled: record.enabled,
     ...(record.playback === undefined ? {} : { playback: record.playback }),
+    ...(record.revision === undefined ? {} : { revision: record.revision }),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
+}
+
+/** A camera's revision: 1 for a record written before there were revisions. */
+export function revisionOf(record: CameraRecord): number {
+  return record.revision ?? 1;
 }

@@ -103,6 +103,7 @@ describe('FileCameraStore', () => {
     ['unknown transport', { transport: 'http' }],
     ['unknown audio', { audio: 'on' }],
     ['unknown playback policy', { playback: 'private' }],
+    ['a revision that is not a positive integer', { revision: 0 }],
     ['string boolean', { enabled: 'true' }],
     ['missing url', { url: undefined }],
     ['timestamp not ISO 8601', { createdAt: 'yesterday' }],
@@ -127,6 +128,21 @@ describe('FileCameraStore', () => {
     expect(await reopened.list()).toEqual([{ ...camera('s'), playback: 'signed' }, camera('o')]);
     expect(Object.keys((await reopened.get('o')) ?? {})).not.toContain('playback');
     await reopened.close();
+  });
+
+  it('update and delete naming a revision: refused with STORE_CONFLICT when the camera is at another, nothing written', async () => {
+    const dir = await tempDir();
+    const store = await FileCameraStore.open(dir);
+    await store.create({ ...camera('a'), revision: 2 });
+    await store.create(camera('old'));
+    await expectCode(store.update({ ...camera('a'), name: 'x', revision: 3 }, 1), StoreErrorCode.CONFLICT);
+    await expectCode(store.delete('a', 3), StoreErrorCode.CONFLICT);
+    expect(await store.get('a')).toEqual({ ...camera('a'), revision: 2 });
+    await store.update({ ...camera('a'), name: 'x', revision: 3 }, 2);
+    // A camera saved before there were revisions is at revision 1.
+    await store.update({ ...camera('old'), revision: 2 }, 1);
+    expect(await store.delete('a', 3)).toBe(true);
+    await store.close();
   });
 
   it('persists across reopen as {"schema": 1, "cameras": [...]}', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   cameraRecordProblem,
   copyCameraRecord,
+  revisionOf,
   StoreError,
   StoreErrorCode,
   type CameraRecord,
@@ -131,22 +132,26 @@ export class FileCameraStore implements CameraStore {
     });
   }
 
-  async update(record: CameraRecord): Promise<void> {
+  async update(record: CameraRecord, expectedRevision?: number): Promise<void> {
     this.#checkOpen();
     const copy = checkedCopy(record);
     await this.#enqueue(async () => {
-      if (!this.#cameras.has(copy.id)) {
+      const stored = this.#cameras.get(copy.id);
+      if (stored === undefined) {
         throw new StoreError(StoreErrorCode.NOT_FOUND, `no camera with id ${JSON.stringify(copy.id)}`);
       }
+      checkRevision(stored, expectedRevision);
       // Setting an existing key keeps its place in the Map, so the camera keeps its place in the list.
       await this.#commit(new Map(this.#cameras).set(copy.id, copy));
     });
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, expectedRevision?: number): Promise<boolean> {
     this.#checkOpen();
     return this.#enqueue(async () => {
-      if (!this.#cameras.has(id)) return false;
+      const stored = this.#cameras.get(id);
+      if (stored === undefined) return false;
+      checkRevision(stored, expectedRevision);
       const next = new Map(this.#cameras);
       next.delete(id);
       await this.#commit(next);
@@ -300,6 +305,16 @@ function corrupt(path: string, problem: string, cause?: unknown): StoreError {
 function ioError(what: string, cause: unknown): StoreError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   return new StoreError(StoreErrorCode.IO, `${what}${code === undefined ? '' : ` (${code})`}`, { cause });
+}
+
+/** Checked inside the queued write: of two writes naming one revision, the second is refused. */
+function checkRevision(stored: CameraRecord, expected: number | undefined): void {
+  if (expected !== undefined && revisionOf(stored) !== expected) {
+    throw new StoreError(
+      StoreErrorCode.CONFLICT,
+      `camera ${JSON.stringify(stored.id)} is at revision ${revisionOf(stored)}, not ${expected}`,
+    );
+  }
 }
 
 function closedError(): StoreError {
