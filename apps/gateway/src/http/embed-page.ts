@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
-import type { PlaybackAccess, PlaybackGrant } from '../playback/playback-access.js';
+import { PlaybackAccess } from '../playback/playback-access.js';
 import { escapeHtml, jsonForScript, pageCsp, pageHead, sendPage } from './html.js';
 import { PLAYER_SCRIPT } from './player-script.js';
 
@@ -210,7 +210,8 @@ export function registerEmbedPage(
   app: FastifyInstance,
   options: { cameras: CameraManager | undefined; access?: PlaybackAccess | undefined },
 ): void {
-  const { cameras, access } = options;
+  const { cameras } = options;
+  const access = options.access ?? PlaybackAccess.PUBLIC;
   const serve = async (
     reply: FastifyReply,
     id: string,
@@ -219,7 +220,7 @@ export function registerEmbedPage(
     root: string,
   ) => {
     // The token is checked before the camera is looked up: a refusal costs the same either way.
-    const checked = access === undefined ? publicOnly(token) : access.check(id, token);
+    const checked = access.check(id, token);
     const grant = checked instanceof Promise ? await checked : checked;
     const camera = grant === undefined ? undefined : cameras?.get(id);
     if (grant === undefined || camera === undefined) {
@@ -261,11 +262,6 @@ export function registerEmbedPage(
     { schema: { hide: true } },
     (request, reply) => serve(reply, request.params.id, request.params.token, request.query, '../../../'),
   );
-}
-
-/** Without access control every camera is public, and no token can be valid (as for the streams). */
-function publicOnly(token: string | undefined): PlaybackGrant | undefined {
-  return token === undefined ? { viewer: undefined, token } : undefined;
 }
 
 /** `root`: the way from the page up to the gateway's root (`../`, or `../../../` for the path form). */

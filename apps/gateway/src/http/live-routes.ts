@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type { HlsResponse, HlsStream } from '@camgate/hls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, GatewayError, GatewayErrorCode } from '../errors.js';
-import type { PlaybackAccess, PlaybackGrant } from '../playback/playback-access.js';
+import { PlaybackAccess, type PlaybackGrant } from '../playback/playback-access.js';
 import { clientLeft } from './client-left.js';
 import { sendProblem } from './problem.js';
 
@@ -69,6 +69,7 @@ export function registerLiveRoutes(
   options: LiveRoutesOptions = {},
 ): void {
   const origins = options.corsOrigins ?? '*';
+  const access = options.access ?? PlaybackAccess.PUBLIC;
   // The last gzipped text of each playlist: 5000 players woken by one part share one compression.
   const gzipped = new Map<string, { text: string; bytes: Buffer }>();
 
@@ -86,7 +87,7 @@ export function registerLiveRoutes(
     const token = pathToken ?? queryToken;
     let grant: PlaybackGrant | undefined;
     if (FILE_NAME.test(file)) {
-      const checked = options.access === undefined ? publicGrant(token) : options.access.check(id, token);
+      const checked = access.check(id, token);
       grant = checked instanceof Promise ? await checked : checked;
     }
     const stream =
@@ -178,11 +179,6 @@ export function privateCacheControl(
     return maxAge === null ? d : `max-age=${Math.min(Number(maxAge[1]), remainingS)}`;
   });
   return ['private', ...capped].join(', ');
-}
-
-function publicGrant(token: string | undefined): PlaybackGrant | undefined {
-  // Without access control there are no keys: no token can be valid.
-  return token === undefined ? { viewer: undefined, token } : undefined;
 }
 
 /** A token that is safe to put into a playlist as a path segment (base64url parts and dots). */

@@ -3,7 +3,7 @@ import type { CameraManager } from '../cameras/camera-manager.js';
 import type { CameraPipeline, CameraState } from '../cameras/camera-pipeline.js';
 import { isKnownProblem } from '../cameras/camera-problem.js';
 import { errors } from '../errors.js';
-import type { PlaybackAccess, PlaybackGrant } from '../playback/playback-access.js';
+import { PlaybackAccess } from '../playback/playback-access.js';
 import { cors } from './live-routes.js';
 import { sendProblem } from './problem.js';
 
@@ -89,12 +89,7 @@ export function registerLiveStatus(
     cors(request, reply, options.corsOrigins ?? '*');
     reply.header('cache-control', 'no-store');
     const { id, token } = request.params;
-    const checked: PlaybackGrant | undefined | Promise<PlaybackGrant | undefined> =
-      options.access === undefined
-        ? token === undefined
-          ? { viewer: undefined, token }
-          : undefined
-        : options.access.check(id, token);
+    const checked = (options.access ?? PlaybackAccess.PUBLIC).check(id, token);
     const grant = checked instanceof Promise ? await checked : checked;
     const pipeline = grant === undefined ? undefined : cameras.pipeline(id);
     // Refused, unknown or disabled: one answer, that of the camera's other files (S06).

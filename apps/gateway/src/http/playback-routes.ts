@@ -39,7 +39,8 @@ const signingKeySchema = {
   },
 } as const;
 
-const keyParams = {
+/** A key's or a camera's id in the path (both at most 64 characters). */
+const idParams = {
   type: 'object',
   required: ['id'],
   properties: { id: { type: 'string', maxLength: 64 } },
@@ -125,7 +126,7 @@ export function registerPlaybackRoutes(api: FastifyInstance, options: PlaybackRo
       schema: {
         summary: 'One signing key (public part only)',
         tags: ['playback'],
-        params: keyParams,
+        params: idParams,
         response: { 200: { $ref: 'signingKey#' }, 404: problem },
       },
     },
@@ -142,7 +143,7 @@ export function registerPlaybackRoutes(api: FastifyInstance, options: PlaybackRo
       schema: {
         summary: 'Delete a signing key: every token it signed is refused from now on',
         tags: ['playback'],
-        params: keyParams,
+        params: idParams,
         response: { 204: { type: 'null', description: 'Deleted; its tokens are revoked' }, 404: problem },
       },
     },
@@ -160,7 +161,7 @@ export function registerPlaybackRoutes(api: FastifyInstance, options: PlaybackRo
         summary:
           "Mint a playback token for a camera with the gateway's own key, with the camera's playlist and embed URLs carrying it",
         tags: ['playback'],
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+        params: idParams,
         body: {
           type: ['object', 'null'],
           additionalProperties: false,

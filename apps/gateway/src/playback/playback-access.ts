@@ -37,6 +37,12 @@ export class PlaybackAccess {
     return this.#grant(cameraId, token, verified);
   }
 
+  /**
+   * Every camera public, no token valid (there are no keys): what a gateway without signed
+   * playback serves (tests, or a stream lookup without a camera registry).
+   */
+  static readonly PUBLIC = new PlaybackAccess(() => 'public');
+
   #grant(cameraId: string, token: string, claims: VerifiedToken | undefined): PlaybackGrant | undefined {
     // A token is for one camera: its `sub` (S06: another camera's token is refused).
     if (claims?.sub !== cameraId || this.#policy(cameraId) === undefined) return undefined;
