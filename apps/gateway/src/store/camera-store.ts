@@ -56,7 +56,15 @@ export interface CameraStore {
   delete(id: string, expectedRevision?: number): Promise<boolean>;
   /** Waits for pending writes; every later call rejects with STORE_CLOSED. Closing twice is harmless. */
   close(): Promise<void>;
+  /**
+   * Calls `listener` for changes other processes make; returns the unsubscribe function. Optional:
+   * a store only this process writes has none.
+   */
+  watch?(listener: (change: StoreChange) => void): () => void;
 }
+
+/** A change made elsewhere (another node, or psql), or a resync after notifications may have been missed. */
+export type StoreChange = { kind: 'camera'; id: string; revision?: number; deleted?: boolean } | { kind: 'resync' };
 
 export const StoreErrorCode = {
   /** create() was given an id that is already registered. */

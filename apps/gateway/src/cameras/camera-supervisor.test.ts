@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { CameraRecord } from '../store/camera-store.js';
+import { CameraSupervisor } from './camera-supervisor.js';
+
+/** Disabled cameras: a pipeline that runs without connecting anywhere. */
+function record(id: string, overrides: Partial<CameraRecord> = {}): CameraRecord {
+  return {
+    id,
+    name: id,
+    url: `rtsp://192.0.2.10/${id}`,
+    transport: 'auto',
+    onDemand: false,
+    audio: 'auto',
+    enabled: false,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+describe('CameraSupervisor', () => {
+  it('runs one pipeline per camera, reconfigures it and stops it', async () => {
+    const supervisor = new CameraSupervisor();
+    const first = supervisor.run(record('a'));
+    expect(supervisor.run(record('a'))).toBe(first);
+    expect(supervisor.size).toBe(1);
+    supervisor.update(record('a', { name: 'renamed', transport: 'tcp' }));
+    expect(first?.settings.transport).toBe('tcp');
+    await supervisor.stop('a');
+    expect(supervisor.pipeline('a')).toBeUndefined();
+    expect(first?.stream).toBeUndefined();
+    await supervisor.stop('a');
+  });
+
+  it('starts nothing once closed', async () => {
+    const supervisor = new CameraSupervisor();
+    supervisor.run(record('a'));
+    await supervisor.close();
+    expect(supervisor.size).toBe(0);
+    expect(supervisor.run(record('b'))).toBeUndefined();
+  });
+});

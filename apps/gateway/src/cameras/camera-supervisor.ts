@@ -1,0 +1,106 @@
+import type { HlsStream } from '@camgate/hls';
+import type { CameraRecord } from '../store/camera-store.js';
+import { CameraPipeline, type CameraPipelineOptions, type CameraSettings } from './camera-pipeline.js';
+import type { CameraRegistry } from './camera-registry.js';
+
+/**
+ * Runs the pipelines of the cameras this node pulls: one per camera, started, reconfigured and
+ * stopped as it is told. Which cameras those are is decided elsewhere: every camera of the
+ * registry on a single node ({@link followRegistry}), the leases this node holds in a cluster.
+ */
+export class CameraSupervisor {
+  readonly #pipelineOptions: (id: string) => CameraPipelineOptions;
+  readonly #pipelines = new Map<string, CameraPipeline>();
+  /** Pipelines being closed: a camera started again waits for its previous session to end. */
+  readonly #stopping = new Map<string, Promise<void>>();
+  #closed = false;
+
+  constructor(pipelineOptions: (id: string) => CameraPipelineOptions = () => ({})) {
+    this.#pipelineOptions = pipelineOptions;
+  }
+
+  get size(): number {
+    return this.#pipelines.size;
+  }
+
+  pipeline(id: string): CameraPipeline | undefined {
+    return this.#pipelines.get(id);
+  }
+
+  pipelines(): IterableIterator<CameraPipeline> {
+    return this.#pipelines.values();
+  }
+
+  /** The camera's stream for an HLS request from `viewer` (starts an idle on-demand camera). */
+  liveStream(id: string, viewer: string): HlsStream | undefined {
+    return this.#pipelines.get(id)?.touch(viewer);
+  }
+
+  /** Starts pulling `record`'s camera (nothing when it runs already). */
+  run(record: CameraRecord, hls?: CameraPipelineOptions['hls']): CameraPipeline | undefined {
+    if (this.#closed) return undefined;
+    const running = this.#pipelines.get(record.id);
+    if (running !== undefined) return running;
+    const options = this.#pipelineOptions(record.id);
+    const pipeline = new CameraPipeline(
+      record.id,
+      settingsOf(record),
+      hls === undefined ? options : { ...options, hls: { ...options.hls, ...hls } },
+    );
+    this.#pipelines.set(record.id, pipeline);
+    return pipeline;
+  }
+
+  /** New settings for a running camera (a changed URL reconnects; the stream goes on). */
+  update(record: CameraRecord): void {
+    this.#pipelines.get(record.id)?.update(settingsOf(record));
+  }
+
+  /** Stops a camera: resolves once its session, stream and timers are gone. */
+  stop(id: string): Promise<void> {
+    const pipeline = this.#pipelines.get(id);
+    if (pipeline === undefined) return this.#stopping.get(id) ?? Promise.resolve();
+    this.#pipelines.delete(id);
+    const closing = pipeline.close().finally(() => {
+      if (this.#stopping.get(id) === closing) this.#stopping.delete(id);
+    });
+    this.#stopping.set(id, closing);
+    return closing;
+  }
+
+  /** Stops every camera; later run() calls start nothing. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#pipelines.keys()].map((id) => this.stop(id)));
+    await Promise.all(this.#stopping.values());
+  }
+}
+
+/**
+ * A single node pulls every camera of its registry: started as they are added, changed as they
+ * change, stopped as they go. Returns the function that stops following.
+ */
+export function followRegistry(registry: CameraRegistry, supervisor: CameraSupervisor): () => void {
+  for (const record of registry.records()) supervisor.run(record);
+  const added = (record: CameraRecord) => supervisor.run(record);
+  const changed = (record: CameraRecord) => supervisor.update(record);
+  const removed = (id: string) => void supervisor.stop(id);
+  registry.on('added', added);
+  registry.on('changed', changed);
+  registry.on('removed', removed);
+  return () => {
+    registry.off('added', added);
+    registry.off('changed', changed);
+    registry.off('removed', removed);
+  };
+}
+
+export function settingsOf(record: CameraRecord): CameraSettings {
+  return {
+    url: record.url,
+    transport: record.transport,
+    onDemand: record.onDemand,
+    audio: record.audio,
+    enabled: record.enabled,
+  };
+}
