@@ -56,7 +56,29 @@ export interface GatewayConfig {
    */
   tlsCert: string;
   tlsKey: string;
+  /**
+   * `postgres://user:password@host:5432/db`: the cameras, signing keys and leases live in this
+   * PostgreSQL database, shared by every node (docs/deploy.md). Empty: the JSON files in dataDir,
+   * one node. Never logged or shown: it may hold a password.
+   */
+  databaseUrl: string;
+  /**
+   * 32 random bytes (64 hex characters or base64): camera credentials are encrypted at rest with
+   * it (AES-256-GCM). Required with a database; optional with the JSON files.
+   */
+  secretKey: string;
+  /** Keys that sealed older values, comma-separated: read, and sealed again with secretKey at the next write. */
+  secretKeyPrevious: string;
+  /** This node's name in the cluster (default: host name and port). */
+  nodeId: string;
+  /** How the other nodes reach this one, for viewers they forward (default: http://<host name>:<port>). */
+  nodeUrl: string;
+  /** Most cameras this node pulls at once (default 10,000: no limit but the registry's). */
+  nodeCapacity: number;
 }
+
+/** 10,000 cameras: the registry's own limit (MAX_CAMERAS), so the default is no limit of its own. */
+export const MAX_NODE_CAPACITY = 10_000;
 
 export const DEFAULT_CONFIG: Readonly<
   Omit<GatewayConfig, 'cameraAllowlist' | 'trustProxy'> & {
@@ -81,6 +103,12 @@ export const DEFAULT_CONFIG: Readonly<
   segmentDurationMs: 2000,
   tlsCert: '',
   tlsKey: '',
+  databaseUrl: '',
+  secretKey: '',
+  secretKeyPrevious: '',
+  nodeId: '',
+  nodeUrl: '',
+  nodeCapacity: MAX_NODE_CAPACITY,
 };
 
 /** Settings as strings or booleans, before validation, from one source. */
@@ -104,6 +132,12 @@ export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
   segmentDurationMs: 'CAMGATE_SEGMENT_DURATION_MS',
   tlsCert: 'CAMGATE_TLS_CERT',
   tlsKey: 'CAMGATE_TLS_KEY',
+  databaseUrl: 'CAMGATE_DATABASE_URL',
+  secretKey: 'CAMGATE_SECRET_KEY',
+  secretKeyPrevious: 'CAMGATE_SECRET_KEY_PREVIOUS',
+  nodeId: 'CAMGATE_NODE_ID',
+  nodeUrl: 'CAMGATE_NODE_URL',
+  nodeCapacity: 'CAMGATE_NODE_CAPACITY',
 };
 
 const KEYS = Object.keys(DEFAULT_CONFIG) as Array<keyof GatewayConfig>;
@@ -177,6 +211,14 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
       `"${host}" serves beyond this machine, and without an API key anyone who can reach it could add, change and delete cameras: set CAMGATE_API_KEY (make one with \`camgate keygen\`), or serve on localhost`,
     );
   }
+  const databaseUrl = parseDatabaseUrl(merged.databaseUrl);
+  const secretKey = String(merged.secretKey ?? '').trim();
+  if (databaseUrl !== '' && secretKey === '') {
+    throw errors.invalidConfig(
+      'secretKey',
+      'a database needs CAMGATE_SECRET_KEY to encrypt camera credentials at rest: make one with `camgate keygen --secret` and give every node the same one',
+    );
+  }
   return {
     host,
     port: parsePort(merged.port),
@@ -194,7 +236,72 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
     segmentDurationMs: parseMs('segmentDurationMs', merged.segmentDurationMs, 1_000, 10_000),
     tlsCert: tlsCert === '' ? '' : resolve(tlsCert),
     tlsKey: tlsKey === '' ? '' : resolve(tlsKey),
+    databaseUrl,
+    secretKey,
+    secretKeyPrevious: String(merged.secretKeyPrevious ?? '').trim(),
+    nodeId: parseNodeId(merged.nodeId),
+    nodeUrl: parseNodeUrl(merged.nodeUrl),
+    nodeCapacity: parseCount('nodeCapacity', merged.nodeCapacity, 0, MAX_NODE_CAPACITY),
   };
+}
+
+/**
+ * A PostgreSQL URL. Its text is never quoted in an error: it may hold the database password.
+ */
+function parseDatabaseUrl(value: ConfigInput['databaseUrl']): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !/^postgres(?:ql)?:$/.test(url.protocol) || url.hostname === '') {
+    throw errors.invalidConfig(
+      'databaseUrl',
+      'is not a PostgreSQL URL like postgres://camgate:<password>@db.example.com:5432/camgate',
+    );
+  }
+  return text;
+}
+
+/** Node names: what logs, metrics and `status.node` show; letters, digits and `.-_:`. */
+const NODE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function parseNodeId(value: ConfigInput['nodeId']): string {
+  const text = String(value ?? '').trim();
+  if (text !== '' && !NODE_ID.test(text)) {
+    throw errors.invalidConfig(
+      'nodeId',
+      `"${text}" is not 1 to 128 letters, digits, dots, dashes, underscores or colons`,
+    );
+  }
+  return text;
+}
+
+/** `http://10.0.0.5:8080`: where the other nodes send this node's viewers. */
+function parseNodeUrl(value: ConfigInput['nodeUrl']): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return '';
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !/^https?:$/.test(url.protocol) || url.username !== '' || url.search !== '') {
+    throw errors.invalidConfig('nodeUrl', `"${text}" is not an http(s) URL like http://10.0.0.5:8080`);
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+function parseCount(field: string, value: ConfigInput['nodeCapacity'], min: number, max: number): number {
+  const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw errors.invalidConfig(field, `"${String(value)}" is not a whole number from ${min} to ${max}`);
+  }
+  return n;
 }
 
 /**

@@ -25,6 +25,8 @@ export const GatewayErrorCode = {
    * was changed; GET it again and redo the change on what it is now (412).
    */
   PRECONDITION_FAILED: 'CAMGATE_ERR_PRECONDITION_FAILED',
+  /** The node that pulls the camera cannot be reached or is handing it over: try again in a moment. */
+  CAMERA_MOVING: 'CAMGATE_ERR_CAMERA_MOVING',
   /** The registry holds as many cameras as it may (409). */
   CAMERA_LIMIT: 'CAMGATE_ERR_CAMERA_LIMIT',
   /** The camera registry (or the signing keys) could not be written (503): nothing was changed. */
@@ -214,6 +216,15 @@ export const errors = {
       new GatewayError(GatewayErrorCode.SHUTTING_DOWN, 'the gateway is shutting down; try again shortly', 503),
       retryAfterS,
     ),
+  cameraMoving: (cameraId: string, retryAfterS = CAMERA_MOVING_RETRY_AFTER_S) =>
+    withRetryAfter(
+      new GatewayError(
+        GatewayErrorCode.CAMERA_MOVING,
+        `camera "${cameraId}" is being handed over to another gateway node; try again shortly`,
+        503,
+      ),
+      retryAfterS,
+    ),
   internal: () => new GatewayError(GatewayErrorCode.INTERNAL, 'the gateway failed to handle this request', 500),
 };
 
@@ -227,3 +238,9 @@ function withRetryAfter(error: GatewayError, seconds: number): GatewayError {
   error.retryAfterS = seconds;
   return error;
 }
+
+/**
+ * 1 s: a camera changes hands within a lease round (2 s) of its old owner letting go, and a player
+ * waiting longer than a part or two falls behind live.
+ */
+export const CAMERA_MOVING_RETRY_AFTER_S = 1;

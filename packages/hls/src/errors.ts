@@ -5,6 +5,8 @@ export const HlsErrorCode = {
   INVALID_ATTRIBUTE: 'HLS_INVALID_ATTRIBUTE',
   /** A track cannot be added or changed that way (a bug in the caller). */
   INVALID_TRACK: 'HLS_INVALID_TRACK',
+  /** An option is out of range: a number that is not a non-negative integer (a bug in the caller). */
+  INVALID_OPTIONS: 'HLS_INVALID_OPTIONS',
   /** The stream was closed. */
   CLOSED: 'HLS_CLOSED',
 } as const;

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fuzzRuns, fuzzTimeout } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { event, runEvents, type Event } from './test-stream-events.js';
+import type { StreamContinuation } from './continuation.js';
+import { continuation, event, runEvents, type Event } from './test-stream-events.js';
 
 /**
  * The packager under whatever a camera (through the RTSP client) can produce: jittery, stalling,
@@ -21,21 +22,33 @@ const REGRESSIONS_DIR = new URL('../testdata/robustness/', import.meta.url);
 const REGRESSIONS = readdirSync(REGRESSIONS_DIR)
   .filter((name) => name.endsWith('.json'))
   .map(
-    (name) => [name, JSON.parse(readFileSync(new URL(name, REGRESSIONS_DIR), 'utf8')) as { events: Event[] }] as const,
+    (name) =>
+      [
+        name,
+        // `continueFrom`: the second value of a counterexample, when the stream continued another.
+        JSON.parse(readFileSync(new URL(name, REGRESSIONS_DIR), 'utf8')) as {
+          events: Event[];
+          continueFrom?: StreamContinuation | null;
+        },
+      ] as const,
   );
 
 describe('HlsStream robustness', () => {
   it.each(REGRESSIONS)('regression: %s', async (_name, regression) => {
-    (await runEvents(regression.events)).close();
+    (await runEvents(regression.events, undefined, regression.continueFrom ?? undefined)).close();
   });
 
   it(
-    'fuzz: any frame sequence: never throws, playlists stay conformant across reloads, media parses',
+    'fuzz: any frame sequence, in a stream of its own or continuing another: never throws, playlists stay conformant across reloads, media parses',
     async () => {
       await fc.assert(
-        fc.asyncProperty(fc.array(event, { minLength: 50, maxLength: 600 }), async (events) => {
-          (await runEvents(events)).close();
-        }),
+        fc.asyncProperty(
+          fc.array(event, { minLength: 50, maxLength: 600 }),
+          continuation,
+          async (events, continueFrom) => {
+            (await runEvents(events, undefined, continueFrom)).close();
+          },
+        ),
         { numRuns: RUNS },
       );
     },

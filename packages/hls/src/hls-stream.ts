@@ -1,3 +1,4 @@
+import { streamStart, type StreamContinuation, type StreamPosition } from './continuation.js';
 import { renderMediaPlaylist, STANDARD_VERSION, type RenditionReport } from './playlist/media-playlist.js';
 import { renderMultivariantPlaylist } from './playlist/multivariant-playlist.js';
 import { Segmenter, type SegmenterStats } from './segmenter/segmenter.js';
@@ -21,6 +22,16 @@ export interface HlsStreamOptions {
    * never repeat (long cache lifetimes stay safe).
    */
   startMsn?: number;
+  /**
+   * Where the camera's previous stream stopped, when this one takes over from it (another process
+   * published it): the first segment gets the MSN after it (after `unreportedSegments` more when
+   * not `final`), or `startMsn` if that is larger, and follows an EXT-X-DISCONTINUITY with the
+   * Discontinuity Sequence Number after the previous stream's, so that a player of the previous
+   * stream carries on with this one. A request for an MSN the new stream skipped gets its playlist
+   * at once. startMsn's default (the Unix time) does not apply. Throws HLS_INVALID_OPTIONS for
+   * numbers that are not integers from 0 to 2^52 (startMsn's too).
+   */
+  continueFrom?: StreamContinuation;
   /** How long a request waits for a stream that has not produced its first parts yet (default 10 s). */
   readyTimeoutMs?: number;
   /** Monotonic clock in ms (tests). */
@@ -60,7 +71,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 export class HlsStream {
   readonly #segmenter: Segmenter;
   readonly #waiters: Waiters;
-  readonly #options: Required<Omit<HlsStreamOptions, 'startMsn' | 'now'>>;
+  readonly #options: Required<Omit<HlsStreamOptions, 'startMsn' | 'continueFrom' | 'now'>>;
   readonly #now: () => number;
   readonly #cache = new Map<string, { key: string; text: string }>();
   #closed = false;
@@ -73,12 +84,14 @@ export class HlsStream {
       segmentCount: options.segmentCount ?? 7,
       readyTimeoutMs: options.readyTimeoutMs ?? 10_000,
     };
+    const start = streamStart(options.startMsn, options.continueFrom, () => Math.floor(Date.now() / 1000));
     this.#waiters = new Waiters(this.#now);
     this.#segmenter = new Segmenter({
       partDuration: this.#options.partDurationMs / 1000,
       segmentDuration: this.#options.segmentDurationMs / 1000,
       segmentCount: this.#options.segmentCount,
-      startMsn: options.startMsn ?? Math.floor(Date.now() / 1000),
+      startMsn: start.firstMsn,
+      ...(start.continuesDiscontinuity === undefined ? {} : { continuesDiscontinuity: start.continuesDiscontinuity }),
       now: this.#now,
       onChange: () => this.#waiters.notify(),
     });
@@ -121,6 +134,17 @@ export class HlsStream {
 
   get timing(): StreamTiming | undefined {
     return this.#segmenter.timing;
+  }
+
+  /**
+   * MSN and Discontinuity Sequence Number of the latest segment (the open one, whose parts may have
+   * been served): what a later stream of the camera continues from (`continueFrom`). It never goes
+   * back, and costs no more than reading two fields (no playlist is rendered). Undefined before the first segment, except in a continued
+   * stream, which reports the position just before its first MSN from the start (so a stream that
+   * continues it before it published anything still starts beyond every name it may publish).
+   */
+  get position(): StreamPosition | undefined {
+    return this.#segmenter.position;
   }
 
   get stats(): HlsStreamStats {

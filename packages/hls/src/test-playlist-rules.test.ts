@@ -554,6 +554,20 @@ const reloads: Array<
     () => live({ first: 100, next: 107, open: 2, discontinuity: 101, discontinuitySequence: 0 }),
     () => live({ first: 102, next: 108, open: 0, discontinuitySequence: 0 }),
   ],
+  [
+    'discontinuity-sequence',
+    'a stream continued by another server counts its DSNs from 0 again (107 had DSN 1)',
+    () => live({ first: 100, next: 107, open: 2, discontinuity: 105, discontinuitySequence: 0 }),
+    () => live({ first: 110, next: 117, open: 1, discontinuity: 110, discontinuitySequence: 0 }),
+    { allow: ['hint-not-used'] },
+  ],
+  [
+    'discontinuity-sequence',
+    'a jump past the old segments that forgets their DISCONTINUITY (107 had DSN 3, 110 has 2)',
+    () => live({ first: 100, next: 107, open: 2, discontinuity: 105, discontinuitySequence: 2 }),
+    () => live({ first: 110, next: 117, open: 1, discontinuitySequence: 2 }),
+    { allow: ['hint-not-used'] },
+  ],
   ['uri-changed', 'a segment renamed', () => PREV, () => edit(CUR, '\nseg103.m4s', '\nseg103b.m4s')],
   ['uri-changed', 'a part renamed', () => PREV, () => edit(CUR, 'part107.1.m4s', 'part107.1b.m4s')],
   [
@@ -611,6 +625,15 @@ describe('checkMediaPlaylist with previous: one mutation per reload rule', () =>
     expect(
       checkMediaPlaylist(live({ first: 102, next: 108, open: 0, discontinuitySequence: 1 }), {
         previous: live({ first: 100, next: 107, open: 2, discontinuity: 101, discontinuitySequence: 0 }),
+      }),
+    ).toEqual([]);
+    // A hand-over: MSNs 107-109 never listed (the old server's unreported ones), a DISCONTINUITY
+    // on the first new segment, DSNs counted on from the old last one (107: DSN 1; 110: DSN 2).
+    // The part the old server hinted is never published (SHOULD: it cannot be helped).
+    expect(
+      checkMediaPlaylist(live({ first: 110, next: 117, open: 1, discontinuity: 110, discontinuitySequence: 1 }), {
+        previous: live({ first: 100, next: 107, open: 2, discontinuity: 105, discontinuitySequence: 0 }),
+        allow: ['hint-not-used'],
       }),
     ).toEqual([]);
   });

@@ -102,7 +102,8 @@ export const PLAYLIST_RULES = {
   'discontinuity-sequence': {
     level: 'must',
     ref: '§6.2.2',
-    summary: 'EXT-X-DISCONTINUITY-SEQUENCE is present with discontinuities and keeps every DSN',
+    summary:
+      'EXT-X-DISCONTINUITY-SEQUENCE is present with discontinuities and keeps every DSN; later segments never count fewer',
   },
   'min-segments': {
     level: 'should',
@@ -1761,6 +1762,33 @@ function discontinuityNumbers(m: MediaModel): Map<number, number> | undefined {
   return numbers;
 }
 
+/**
+ * Segments after the last one of the previous reload, listed now: each one's DSN is at least that
+ * last segment's plus the EXT-X-DISCONTINUITY tags up to it. Segments the client never saw in
+ * between (a jump: a server that took the stream over from another) may add more, never less; a
+ * DSN that starts over would put the new segments on the old timeline for a player counting on.
+ */
+function checkDiscontinuityGrowth(before: Map<number, number>, cur: MediaModel, f: Findings): void {
+  let last: [number, number] | undefined;
+  for (const entry of before) if (last === undefined || entry[0] > last[0]) last = entry;
+  if (last === undefined) return;
+  const [lastMsn, lastDsn] = last;
+  const after = discontinuityNumbers(cur);
+  let tags = 0;
+  for (const holder of [...cur.segments, ...(cur.open === undefined ? [] : [cur.open])]) {
+    if (holder.msn <= lastMsn) continue;
+    if (holder.discontinuity) tags++;
+    const dsn = after?.get(holder.msn);
+    if (dsn !== undefined && dsn < lastDsn + tags) {
+      f.add(
+        'discontinuity-sequence',
+        `segment ${holder.msn} has Discontinuity Sequence Number ${dsn}, below ${lastDsn + tags}: segment ${lastMsn} had ${lastDsn}, and ${tags} EXT-X-DISCONTINUITY tag(s) follow it (§6.2.2)`,
+      );
+      return;
+    }
+  }
+}
+
 function sameServerControl(a: Attrs | undefined, b: Attrs | undefined): string | undefined {
   const names = new Set([...(a?.map.keys() ?? []), ...(b?.map.keys() ?? [])]);
   const changes: string[] = [];
@@ -1851,6 +1879,7 @@ function compareReloads(
           break;
         }
       }
+      if (curFull !== undefined) checkDiscontinuityGrowth(before, curFull, f);
     }
   }
 
@@ -2038,6 +2067,16 @@ function crossCheck(text: string, m: MediaModel, f: Findings): void {
   if (openParts !== (m.open?.parts.length ?? 0)) differences.push(`${openParts} parts in the unfinished segment`);
   if (m.hasMediaSequence && manifest.mediaSequence !== m.mediaSequence)
     differences.push(`MEDIA-SEQUENCE ${String(manifest.mediaSequence)}`);
+  // Discontinuity Sequence Numbers: m3u8-parser's timeline of each segment (full playlists only).
+  const numbers = discontinuityNumbers(m);
+  if (numbers !== undefined && manifest.segments.length === m.segments.length) {
+    manifest.segments.forEach((segment, i) => {
+      const msn = m.segments[i]?.msn;
+      const dsn = msn === undefined ? undefined : numbers.get(msn);
+      if (dsn !== undefined && segment.timeline !== dsn)
+        differences.push(`segment ${msn} Discontinuity Sequence Number ${segment.timeline}`);
+    });
+  }
   if (differences.length > 0)
     f.add('parser-agreement', `m3u8-parser reads this playlist differently: ${differences.join('; ')}`);
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
+import type { StreamContinuation, StreamPosition } from './continuation.js';
 import { HlsStream } from './hls-stream.js';
 import { AUDIO_TRACK, PPS, SPS, VIDEO_TRACK } from './test-frames.js';
 import { PlaylistHistory } from './test-playlist-rules.js';
@@ -59,6 +60,16 @@ export const event: fc.Arbitrary<Event> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ type: 'check' as const }) },
 );
 
+/** Where a stream continues another from, or undefined for a stream of its own. */
+export const continuation: fc.Arbitrary<StreamContinuation | undefined> = fc.option(
+  fc.record({
+    msn: fc.nat({ max: 10_000_000 }),
+    discontinuity: fc.nat({ max: 1000 }),
+    final: fc.boolean(),
+  }),
+  { nil: undefined, freq: 2 },
+);
+
 export function videoData(key: boolean, size: number): Uint8Array {
   const nals = key ? [SPS, PPS, new Uint8Array(size).fill(0x65, 0, 1)] : [new Uint8Array(size).fill(0x41, 0, 1)];
   const data = new Uint8Array(nals.reduce((n, nal) => n + 4 + nal.length, 0));
@@ -80,12 +91,22 @@ const INVALID: Array<(frame: HlsFrame) => HlsFrame> = [
 ];
 
 /**
- * Plays `events` into a fresh stream, checking every playlist against the rules (with reload
- * history) at each `check` event and at the end, then every served init, part and segment.
- * `log` receives a playlist that breaks a rule.
+ * Plays `events` into a fresh stream (continuing another from `continueFrom`, if given), checking
+ * every playlist against the rules (with reload history) at each `check` event and at the end, then
+ * every served init, part and segment, and that the stream's position never goes back and is what
+ * the playlist counts. `log` receives a playlist that breaks a rule.
  */
-export async function runEvents(events: readonly Event[], log?: (text: string) => void): Promise<HlsStream> {
-  const stream = new HlsStream({ startMsn: 1000, segmentCount: 4, now: () => 0 });
+export async function runEvents(
+  events: readonly Event[],
+  log?: (text: string) => void,
+  continueFrom?: StreamContinuation,
+): Promise<HlsStream> {
+  const stream = new HlsStream({
+    startMsn: 1000,
+    segmentCount: 4,
+    now: () => 0,
+    ...(continueFrom === undefined ? {} : { continueFrom }),
+  });
   stream.setTrack(VIDEO_TRACK);
   stream.setTrack(AUDIO_TRACK);
   const histories = { video: new PlaylistHistory(), audio: new PlaylistHistory() };
@@ -94,11 +115,20 @@ export async function runEvents(events: readonly Event[], log?: (text: string) =
   let audioDts = 0;
   let wallclock = Date.UTC(2026, 10, 23, 12, 0, 0);
   let ppsVersion = 0;
+  let position: StreamPosition | undefined = stream.position;
+  const positionMoves = () => {
+    const now = stream.position;
+    if (position !== undefined) expect(now !== undefined && now.msn >= position.msn).toBe(true);
+    if (position !== undefined && now !== undefined)
+      expect(now.discontinuity).toBeGreaterThanOrEqual(position.discontinuity);
+    position = now;
+  };
   const check = async () => {
     if (!stream.ready) return;
     for (const name of ['video', 'audio'] as const) {
       const res = await stream.handle(`${name}.m3u8`);
       expect(res.status).toBe(200);
+      if (name === 'video') expectPositionCounted(stream.position, res.body as string);
       const violations = histories[name].check(res.body as string, {
         otherRenditions: [name === 'video' ? 'audio.m3u8' : 'video.m3u8'],
       });
@@ -171,10 +201,31 @@ export async function runEvents(events: readonly Event[], log?: (text: string) =
         await check();
         break;
     }
+    positionMoves();
   }
   await check();
   stream.end();
   await check();
   if (stream.ready) await expectPublishedMediaValid(stream);
   return stream;
+}
+
+/**
+ * The position is the last segment the playlist lists (or one the segmenter opened since, with
+ * no part yet), with the Discontinuity Sequence Number a player counts for it.
+ */
+function expectPositionCounted(position: StreamPosition | undefined, playlist: string): void {
+  let msn = Number(/^#EXT-X-MEDIA-SEQUENCE:(\d+)$/m.exec(playlist)?.[1]);
+  let dsn = Number(/^#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)$/m.exec(playlist)?.[1]);
+  let last: StreamPosition | undefined;
+  for (const line of playlist.split('\n')) {
+    if (line === '#EXT-X-DISCONTINUITY') dsn++;
+    else if (line.startsWith('#EXT-X-PART:')) last = { msn, discontinuity: dsn };
+    else if (line !== '' && !line.startsWith('#')) last = { msn: msn++, discontinuity: dsn };
+  }
+  expect(position).toBeDefined();
+  expect(last).toBeDefined();
+  const [at, listed] = [position as StreamPosition, last as StreamPosition];
+  if (at.msn === listed.msn) expect(at).toEqual(listed);
+  else expect(at.msn).toBeGreaterThan(listed.msn);
 }

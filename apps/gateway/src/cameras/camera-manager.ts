@@ -27,7 +27,25 @@ export interface CameraView extends Omit<CameraRecord, 'url' | 'playback' | 'rev
   url: string;
   /** The stored URL carries a password (which is never shown). */
   hasPassword: boolean;
-  status: CameraStatus;
+  status: CameraStatus & {
+    /** In a cluster: the node that pulls the camera, null while none does. Absent on a single node. */
+    node?: string | null;
+  };
+}
+
+/** How the cameras are shared out in a cluster ({@link CameraManager.open}'s `cluster`). */
+export interface CameraCluster {
+  /** This node's id. */
+  nodeId: string;
+  /**
+   * Decides which cameras this node's supervisor pulls (leases), instead of all of them; returns
+   * the function that stops it.
+   */
+  follow(registry: CameraRegistry, supervisor: CameraSupervisor): () => void;
+  /** What the owners of cameras this node does not pull last reported. */
+  statusOf(id: string): { node: string | null; status: CameraStatus } | undefined;
+  /** Reads the owners' reports again (at most once a second). */
+  refreshStatus(): Promise<void>;
 }
 
 /**
@@ -39,13 +57,21 @@ export class CameraManager {
   readonly registry: CameraRegistry;
   readonly supervisor: CameraSupervisor;
   readonly #tests: ConnectionTests;
+  readonly #cluster: CameraCluster | undefined;
   readonly #unfollow: () => void;
 
-  private constructor(registry: CameraRegistry, supervisor: CameraSupervisor, tests: ConnectionTests) {
+  private constructor(
+    registry: CameraRegistry,
+    supervisor: CameraSupervisor,
+    tests: ConnectionTests,
+    cluster: CameraCluster | undefined,
+  ) {
     this.registry = registry;
     this.supervisor = supervisor;
     this.#tests = tests;
-    this.#unfollow = followRegistry(registry, supervisor);
+    this.#cluster = cluster;
+    this.#unfollow =
+      cluster === undefined ? followRegistry(registry, supervisor) : cluster.follow(registry, supervisor);
   }
 
   /** Loads the registry and starts a pipeline for every camera (a single node pulls them all). */
@@ -58,6 +84,8 @@ export class CameraManager {
      * it has an API key, since it then serves a network.
      */
     defaultPlayback?: PlaybackPolicy;
+    /** Several nodes share the registry: this one pulls the cameras whose lease it holds. */
+    cluster?: CameraCluster;
   }): Promise<CameraManager> {
     const pipeline: (id: string) => CameraPipelineOptions = options.pipeline ?? (() => ({}));
     const registry = await CameraRegistry.open({
@@ -69,7 +97,13 @@ export class CameraManager {
       registry,
       new CameraSupervisor(pipeline),
       new ConnectionTests((id) => pipeline(id).session),
+      options.cluster,
     );
+  }
+
+  /** Brings the status of cameras other nodes pull up to date (a cluster; nothing on one node). */
+  async refreshStatus(): Promise<void> {
+    await this.#cluster?.refreshStatus();
   }
 
   get size(): number {
@@ -157,28 +191,50 @@ export class CameraManager {
     await this.registry.close();
   }
 
-  #view(record: CameraRecord): CameraView {
+  /** The camera's status: this node's pipeline's, else what its owner reported, else idle. */
+  status(record: CameraRecord): CameraView['status'] {
     const pipeline = this.supervisor.pipeline(record.id);
+    const cluster = this.#cluster;
+    if (pipeline !== undefined) {
+      return cluster === undefined ? pipeline.status() : { ...pipeline.status(), node: cluster.nodeId };
+    }
+    const published = cluster?.statusOf(record.id);
+    if (published !== undefined) {
+      if (published.node !== null) return { ...published.status, node: published.node };
+      // Nobody pulls it now: an on-demand camera waits for a viewer, another for a node to take it.
+      return {
+        ...published.status,
+        state: !record.enabled ? 'disabled' : record.onDemand ? 'idle' : 'connecting',
+        bitrate: 0,
+        viewers: 0,
+        node: null,
+      };
+    }
+    return {
+      ...(cluster === undefined ? {} : { node: null }),
+      state: 'idle',
+      since: record.updatedAt,
+      lastError: null,
+      nextAttemptAt: null,
+      reconnects: 0,
+      tracks: [],
+      bitrate: 0,
+      bytesReceived: 0,
+      framesReceived: 0,
+      framesDropped: 0,
+      lastFrameAt: null,
+      viewers: 0,
+    };
+  }
+
+  #view(record: CameraRecord): CameraView {
     return {
       ...record,
       playback: record.playback ?? this.registry.defaultPlayback,
       revision: revisionOf(record),
       url: maskedUrl(record.url),
       hasPassword: hasPassword(record.url),
-      status: pipeline?.status() ?? {
-        state: 'idle',
-        since: record.updatedAt,
-        lastError: null,
-        nextAttemptAt: null,
-        reconnects: 0,
-        tracks: [],
-        bitrate: 0,
-        bytesReceived: 0,
-        framesReceived: 0,
-        framesDropped: 0,
-        lastFrameAt: null,
-        viewers: 0,
-      },
+      status: this.status(record),
     };
   }
 }

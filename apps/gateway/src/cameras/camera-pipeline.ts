@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { HlsStream, type HlsStreamOptions } from '@camgate/hls';
+import { HlsStream, type HlsStreamOptions, type StreamPosition } from '@camgate/hls';
 import {
   RtspError,
   RtspErrorCode,
@@ -102,6 +102,11 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   /** Frames of the running session: its first one proves the camera works again. */
   #sessionFrames = 0;
   #stream: HlsStream | undefined;
+  /**
+   * Where the last stream stopped (an on-demand camera that went idle): the next one continues its
+   * numbering, so media names never repeat and its players carry on.
+   */
+  #lastPosition: StreamPosition | undefined;
   #bridge: SessionBridge | undefined;
   #session: RtspSession | undefined;
   /** Bumped to stop the running loop: a loop whose generation is stale ends. */
@@ -142,6 +147,22 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   /** The camera's LL-HLS stream; undefined while it is disabled or an on-demand camera is idle. */
   get stream(): HlsStream | undefined {
     return this.#stream;
+  }
+
+  /** Where the camera's stream stands (or its last one stopped): what a node hands over. */
+  get position(): StreamPosition | undefined {
+    return this.#stream?.position ?? this.#lastPosition;
+  }
+
+  /**
+   * Starts an idle on-demand camera without counting a viewer: a viewer asked on another node,
+   * which forwards its requests here. It stops again after the idle time if none come.
+   */
+  wake(): void {
+    if (this.#closed || !this.#settings.enabled || !this.#settings.onDemand) return;
+    this.#lastViewerAt = this.#now();
+    if (this.#running === undefined) this.#startPulling();
+    this.#armIdleTimer();
   }
 
   /**
@@ -249,7 +270,10 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   #startPulling(): void {
     const generation = ++this.#generation;
     if (this.#stream === undefined) {
-      this.#stream = new HlsStream(this.#options.hls);
+      const last = this.#lastPosition;
+      this.#stream = new HlsStream(
+        last === undefined ? this.#options.hls : { ...this.#options.hls, continueFrom: { ...last, final: true } },
+      );
       this.#bridge = new SessionBridge(this.#stream);
     }
     this.#running = this.#run(generation).finally(() => {
@@ -274,6 +298,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#bridge?.detach();
     const closing = session?.close();
     if (dropStream) {
+      this.#lastPosition = this.#stream?.position ?? this.#lastPosition;
       this.#stream?.close();
       this.#stream = undefined;
       this.#bridge = undefined;

@@ -238,6 +238,15 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     };
   }
 
+  /**
+   * Reads one camera from the store again (a node was told to pull a camera created elsewhere,
+   * before the notification arrived); undefined when there is no such camera.
+   */
+  async refresh(id: string): Promise<CameraRecord | undefined> {
+    await this.#serially(id, () => this.#reload(id));
+    return this.#records.get(id);
+  }
+
   /** Stops following changes and closes the store (pending writes finish first). */
   async close(): Promise<void> {
     if (this.#closed) return;

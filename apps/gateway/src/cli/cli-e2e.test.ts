@@ -6,23 +6,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { openSegment } from '@camgate/hls/testing';
-import { hasTools, repoRoot, requireTools, runProcess, startGstRtspServer, type GstRtspServer } from '@camgate/testkit';
+import {
+  buildRepo,
+  hasTools,
+  pnpmCommand,
+  repoRoot,
+  requireTools,
+  runProcess,
+  startGstRtspServer,
+  type GstRtspServer,
+} from '@camgate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../version.js';
 
-/** pnpm itself: the one running this test when started by `pnpm test`, else the one on PATH. */
-function pnpm(args: string[]): { command: string; args: string[] } {
-  const execPath = process.env['npm_execpath'];
-  return execPath?.includes('pnpm') === true
-    ? { command: process.execPath, args: [execPath, ...args] }
-    : { command: 'pnpm', args };
-}
+const pnpm = pnpmCommand;
 
 describe('camgate from the repository root (built CLI)', () => {
   beforeAll(async () => {
     // `pnpm -s camgate` builds first; do it once here so the tests below measure nothing but the CLI.
-    const { command, args } = pnpm(['-s', 'build']);
-    const build = await runProcess(command, args, { cwd: repoRoot, timeoutMs: 180_000 });
+    const build = await buildRepo();
     expect(build.stderr + build.stdout).toBe('');
     expect(build.code).toBe(0);
   }, 200_000);

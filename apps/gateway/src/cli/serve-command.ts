@@ -1,4 +1,5 @@
 import { access, constants, mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { configFromEnv, configFromFile, resolveConfig, type ConfigInput } from '../config.js';
 import { errors } from '../errors.js';
@@ -8,6 +9,13 @@ import { startDemoCamera } from '../cameras/demo-camera.js';
 import { buildServer, closeAllConnections } from '../http/server.js';
 import { loadTlsFiles } from '../http/tls.js';
 import { FileCameraStore } from '../store/file-camera-store.js';
+import { ClusterNode } from '../cluster/cluster-node.js';
+import type { CameraStore } from '../store/camera-store.js';
+import { PostgresCameraStore } from '../store/postgres-camera-store.js';
+import { PostgresDatabase } from '../store/postgres-database.js';
+import { runMigrations } from '../store/postgres-migrations.js';
+import { SecretBox } from '../store/secret-box.js';
+import type { GatewayConfig } from '../config.js';
 import { PlaybackTokens } from '../playback/playback-tokens.js';
 import { FileSigningKeyStore } from '../playback/signing-key-store.js';
 import { SigningKeys } from '../playback/signing-keys.js';
@@ -35,7 +43,8 @@ Options:
       --config <file>      JSON file with any setting by its name: port, host, dataDir,
                            logLevel, demo, apiKey, metricsToken, publicUrl, corsOrigins, cameraAllowlist,
                            trustProxy, onDemandIdleMs, partDurationMs, segmentDurationMs, tlsCert,
-                           tlsKey
+                           tlsKey, databaseUrl, secretKey, secretKeyPrevious, nodeId, nodeUrl,
+                           nodeCapacity
                            (env CAMGATE_CONFIG)
   -h, --help               show this help
 
@@ -48,7 +57,14 @@ CAMGATE_CAMERA_ALLOWLIST (CIDRs or address:port allowed although loopback or lin
 CAMGATE_PART_DURATION_MS (200), CAMGATE_SEGMENT_DURATION_MS (2000),
 CAMGATE_ON_DEMAND_IDLE_MS (60000: on-demand cameras stop pulling this long after the last viewer),
 CAMGATE_TRUST_PROXY (reverse proxies whose X-Forwarded-For is believed: addresses or CIDRs),
-CAMGATE_LOG_FORMAT (json or pretty; default pretty on a terminal, else one JSON object per line).
+CAMGATE_LOG_FORMAT (json or pretty; default pretty on a terminal, else one JSON object per line),
+CAMGATE_SECRET_KEY (encrypts camera credentials at rest; make one with 'camgate keygen --secret'),
+CAMGATE_SECRET_KEY_PREVIOUS (older keys, comma-separated, still read while values are sealed again).
+
+Several nodes (docs/deploy.md): CAMGATE_DATABASE_URL (postgres://...: cameras, signing keys and
+leases in PostgreSQL instead of the data directory; needs CAMGATE_SECRET_KEY, the same on every
+node), CAMGATE_NODE_ID (default: host name and port), CAMGATE_NODE_URL (how the other nodes reach
+this one; default http://<host name>:<port>), CAMGATE_NODE_CAPACITY (most cameras this node pulls).
 
 Precedence: command-line flags, then environment, then config file, then defaults.
 `;
@@ -107,8 +123,105 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
 
   const tls = config.tlsCert === '' ? undefined : loadTlsFiles(config.tlsCert, config.tlsKey);
   const logger = createLogger(config.logLevel, undefined, { env: io.env });
-  const store = await FileCameraStore.open(config.dataDir);
-  const keys = await SigningKeys.open(await FileSigningKeyStore.open(config.dataDir));
+  // What start-up opened, closed again if a later step fails: a process that could not start exits.
+  const opened: Array<() => Promise<unknown>> = [];
+  let resources;
+  try {
+    resources = await openResources(config, logger, opened);
+  } catch (err) {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    throw err;
+  }
+  const { database, cluster, keys, tokens, cameras, demo } = resources;
+  const app = buildServer({
+    logger,
+    cameras,
+    apiKey: config.apiKey,
+    metricsToken: config.metricsToken,
+    playback: { keys, tokens },
+    publicUrl: config.publicUrl,
+    corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
+    ...(tls === undefined ? {} : { tls }),
+    ...(cluster === undefined
+      ? {}
+      : {
+          cluster: {
+            get ready() {
+              return cluster.ready;
+            },
+            serveRemote: (request, reply, id) => cluster.serveRemote(request, reply, id),
+          },
+        }),
+  });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+    await cluster?.start();
+    await new Promise<void>((resolve) => {
+      if (io.stop.aborted) resolve();
+      else io.stop.addEventListener('abort', () => resolve(), { once: true });
+    });
+    logger.info('shutting down');
+  } finally {
+    // Stop taking requests, then end the cameras: their streams release every held LL-HLS request
+    // at once (they would otherwise wait up to 3 target durations), and the store is flushed. A
+    // cluster node hands its cameras over first (their leases released with the streams' positions).
+    const closingHttp = app.close();
+    const deadline = setTimeout(() => {
+      logger.warn('shutdown is slow: closing the remaining connections');
+      closeAllConnections(app);
+    }, SHUTDOWN_GRACE_MS);
+    try {
+      await cluster?.stop();
+      await cameras.close();
+      await keys.close();
+      await demo?.close();
+      await closingHttp;
+      await database?.end();
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+  return 0;
+}
+
+/** The stores, keys, cameras and cluster membership of `serve`; each pushes its closer on `opened`. */
+async function openResources(
+  config: GatewayConfig,
+  logger: ReturnType<typeof createLogger>,
+  opened: Array<() => Promise<unknown>>,
+) {
+  const secrets = SecretBox.fromSettings(config.secretKey, config.secretKeyPrevious);
+  const clustered = config.databaseUrl !== '';
+  const database = clustered ? PostgresDatabase.fromUrl(config.databaseUrl) : undefined;
+  if (database !== undefined) opened.push(() => database.end());
+  let store: CameraStore;
+  let cluster: ClusterNode | undefined;
+  if (database !== undefined) {
+    const node = clusterNode(config, config.tlsCert !== '');
+    const migrated = await runMigrations(database, logger);
+    if (migrated.applied.length > 0)
+      logger.info({ migrations: migrated.applied }, 'database schema brought up to date');
+    store = await PostgresCameraStore.open({ database, secrets, logger });
+    const registry = store;
+    opened.push(() => registry.close());
+    cluster = new ClusterNode({
+      database,
+      databaseUrl: config.databaseUrl,
+      nodeId: node.id,
+      nodeUrl: node.url,
+      capacity: config.nodeCapacity,
+      logger: logger.child({ node: node.id }),
+    });
+  } else {
+    store = await FileCameraStore.open(config.dataDir, secrets === undefined ? {} : { secrets });
+    const registry = store;
+    opened.push(() => registry.close());
+  }
+  const keys = await SigningKeys.open(
+    await FileSigningKeyStore.open(config.dataDir, secrets === undefined ? {} : { secrets }),
+  );
+  opened.push(() => keys.close());
   const tokens = new PlaybackTokens(keys);
   const addressPolicy = createAddressPolicy({ allow: config.cameraAllowlist });
   const cameras = await CameraManager.open({
@@ -121,44 +234,38 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       session: { beforeConnect: addressPolicy },
       onDemandIdleMs: config.onDemandIdleMs,
     }),
+    ...(cluster === undefined ? {} : { cluster }),
   });
-  const demo = config.demo ? await startDemoCamera(cameras, logger, addressPolicy) : undefined;
-  const app = buildServer({
-    logger,
-    cameras,
-    apiKey: config.apiKey,
-    metricsToken: config.metricsToken,
-    playback: { keys, tokens },
-    publicUrl: config.publicUrl,
-    corsOrigins: config.corsOrigins,
-    trustProxy: config.trustProxy,
-    ...(tls === undefined ? {} : { tls }),
-  });
-  try {
-    await app.listen({ host: config.host, port: config.port });
-    await new Promise<void>((resolve) => {
-      if (io.stop.aborted) resolve();
-      else io.stop.addEventListener('abort', () => resolve(), { once: true });
-    });
-    logger.info('shutting down');
-  } finally {
-    // Stop taking requests, then end the cameras: their streams release every held LL-HLS request
-    // at once (they would otherwise wait up to 3 target durations), and the store is flushed.
-    const closingHttp = app.close();
-    const deadline = setTimeout(() => {
-      logger.warn('shutdown is slow: closing the remaining connections');
-      closeAllConnections(app);
-    }, SHUTDOWN_GRACE_MS);
-    try {
-      await cameras.close();
-      await keys.close();
-      await demo?.close();
-      await closingHttp;
-    } finally {
-      clearTimeout(deadline);
-    }
+  opened.push(() => cameras.close());
+  // The demo camera is this process's own simulated camera on loopback: other nodes cannot pull it.
+  if (clustered && config.demo) logger.info({}, 'no demo camera on a cluster node (it would be on one machine only)');
+  const demo = config.demo && !clustered ? await startDemoCamera(cameras, logger, addressPolicy) : undefined;
+  return { database, cluster, keys, tokens, cameras, demo };
+}
+
+/**
+ * This node's name and the URL other nodes forward its viewers to: CAMGATE_NODE_ID and
+ * CAMGATE_NODE_URL, by default the host name and the port (a loopback or named interface's
+ * address when the gateway listens on one).
+ */
+export function clusterNode(config: GatewayConfig, https: boolean): { id: string; url: string } {
+  if (config.port === 0 && (config.nodeId === '' || config.nodeUrl === '')) {
+    throw errors.invalidConfig(
+      'port',
+      'a cluster node needs a fixed port (other nodes reach it there), or both CAMGATE_NODE_ID and CAMGATE_NODE_URL',
+    );
   }
-  return 0;
+  const listening = config.host.replace(/^\[|\]$/g, '');
+  const reachableAs = ['0.0.0.0', '::', ''].includes(listening)
+    ? hostname()
+    : listening === 'localhost'
+      ? '127.0.0.1'
+      : listening;
+  const host = reachableAs.includes(':') ? `[${reachableAs}]` : reachableAs;
+  return {
+    id: config.nodeId === '' ? `${hostname()}:${config.port}` : config.nodeId,
+    url: config.nodeUrl === '' ? `${https ? 'https' : 'http'}://${host}:${config.port}` : config.nodeUrl,
+  };
 }
 
 /** 4 s for requests in flight to finish: the process exits within 5 s of SIGTERM. */

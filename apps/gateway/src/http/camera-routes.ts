@@ -143,6 +143,11 @@ const cameraSchema = {
         framesDropped: { type: 'integer' },
         lastFrameAt: { type: ['string', 'null'] },
         viewers: { type: 'integer' },
+        node: {
+          type: ['string', 'null'],
+          description:
+            'In a cluster: the gateway node that pulls the camera (CAMGATE_NODE_ID), null while none does. Absent on a single node.',
+        },
       },
     },
     links: {
@@ -280,6 +285,8 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
         const { id } = (request.params ?? {}) as { id?: unknown };
         // Log lines of a request about one camera name it.
         if (typeof id === 'string') request.log = reply.log = request.log.child({ camera: id });
+        // In a cluster, the status of cameras other nodes pull comes from the database.
+        if (request.method === 'GET') await cameras.refreshStatus();
       });
 
       api.post<{ Body: CameraInput }>(

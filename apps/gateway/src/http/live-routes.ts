@@ -39,7 +39,15 @@ export interface LiveRoutesOptions {
    * refused. A refusal is the answer for an unknown camera, whatever its reason.
    */
   access?: PlaybackAccess;
+  /**
+   * Cameras another node pulls (a cluster): called when this node has no stream for an allowed
+   * request. `answered`: it forwarded the request to the owner and answered; `local`: this node
+   * has just become the owner (look again); `none`: no such camera, or nobody can pull it now.
+   */
+  remote?: (request: FastifyRequest, reply: FastifyReply, cameraId: string) => Promise<RemoteOutcome>;
 }
+
+export type RemoteOutcome = 'answered' | 'local' | 'none';
 
 /**
  * The multivariant playlists: the URLs a player is given, the only ones that accept `?token=` (for
@@ -90,10 +98,13 @@ export function registerLiveRoutes(
       const checked = access.check(id, token);
       grant = checked instanceof Promise ? await checked : checked;
     }
-    const stream =
-      grant === undefined
-        ? undefined
-        : lookup(id, grant.viewer ?? `${request.ip} ${request.headers['user-agent'] ?? ''}`);
+    const viewer = grant?.viewer ?? `${request.ip} ${request.headers['user-agent'] ?? ''}`;
+    let stream = grant === undefined ? undefined : lookup(id, viewer);
+    if (stream === undefined && grant !== undefined && options.remote !== undefined && FILE_NAME.test(file)) {
+      const outcome = await options.remote(request, reply, id);
+      if (outcome === 'answered') return reply;
+      if (outcome === 'local') stream = lookup(id, viewer);
+    }
     // Refused, unknown or disabled: one answer, so camera ids cannot be probed (S06).
     if (stream === undefined) return sendProblem(reply, errors.liveNotFound(id, file), { cacheControl: 'no-cache' });
     // A token is no delivery directive of the stream's.

@@ -1,3 +1,4 @@
+import type { LiveRoutesOptions } from './live-routes.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import type { CameraPipeline, CameraState } from '../cameras/camera-pipeline.js';
@@ -42,6 +43,8 @@ export interface LiveStatusOptions {
    * (`/live/<id>/t/<token>/status.json`); a refusal is the answer for an unknown camera.
    */
   access?: PlaybackAccess;
+  /** Cameras another node pulls (a cluster): the request goes to that node, as for the stream's files. */
+  remote?: LiveRoutesOptions['remote'];
 }
 
 export function registerLiveStatus(
@@ -91,7 +94,12 @@ export function registerLiveStatus(
     const { id, token } = request.params;
     const checked = (options.access ?? PlaybackAccess.PUBLIC).check(id, token);
     const grant = checked instanceof Promise ? await checked : checked;
-    const pipeline = grant === undefined ? undefined : cameras.pipeline(id);
+    let pipeline = grant === undefined ? undefined : cameras.pipeline(id);
+    if (pipeline === undefined && grant !== undefined && options.remote !== undefined) {
+      const outcome = await options.remote(request, reply, id);
+      if (outcome === 'answered') return reply;
+      if (outcome === 'local') pipeline = cameras.pipeline(id);
+    }
     // Refused, unknown or disabled: one answer, that of the camera's other files (S06).
     if (pipeline === undefined) return sendProblem(reply, errors.liveNotFound(id, 'status.json'));
     const awaited = request.query.while;

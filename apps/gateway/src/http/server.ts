@@ -12,7 +12,12 @@ import { registerEmbedPage } from './embed-page.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { finiteNumbers } from './finite-numbers.js';
 import { registerJsonBodyParser } from './json-body.js';
-import { registerLiveRoutes, registerPlayerAssets, type LiveStreamLookup } from './live-routes.js';
+import {
+  registerLiveRoutes,
+  registerPlayerAssets,
+  type LiveRoutesOptions,
+  type LiveStreamLookup,
+} from './live-routes.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
 import { registerLiveStatus } from './live-status.js';
 import { answerClientError, frameworkErrorProblem, registerProblemHandlers, sendProblem } from './problem.js';
@@ -55,6 +60,12 @@ export interface ServerOptions {
    * every held request, where HTTP/1.1 browsers stop at 6 connections per origin.
    */
   tls?: TlsFiles;
+  /**
+   * A node of a cluster: `/live` requests for cameras other nodes pull are forwarded to them, and
+   * `/readyz` is false until the node has joined (its first lease round) and while its database
+   * does not answer.
+   */
+  cluster?: { ready: boolean; serveRemote: NonNullable<LiveRoutesOptions['remote']> };
 }
 
 /** 60 s: longer than any LL-HLS blocking reload (3 target durations) yet bounds slow clients. */
@@ -248,7 +259,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       { schema: { hide: true }, ...(specGuard === undefined ? {} : { onRequest: specGuard }) },
       (_request, reply) => reply.send(scope.swagger()),
     );
-    registerHealthRoutes(scope, () => !closing);
+    const cluster = options.cluster;
+    registerHealthRoutes(scope, () => !closing && (cluster?.ready ?? true));
     registerDashboard(scope, { cameras: options.cameras, keyed });
     const cameras = options.cameras;
     const access =
@@ -279,12 +291,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       onServed: (id, bytes) => metrics.served(id, bytes),
       isClosing: () => closing,
       ...(access === undefined ? {} : { access }),
+      ...(cluster === undefined ? {} : { remote: cluster.serveRemote }),
     });
     if (cameras !== undefined && access !== undefined) {
       registerLiveStatus(scope, cameras, {
         corsOrigins: options.corsOrigins ?? '*',
         isClosing: () => closing,
         access,
+        ...(cluster === undefined ? {} : { remote: cluster.serveRemote }),
       });
       registerCameraRoutes(scope, {
         cameras,

@@ -1,4 +1,5 @@
 import { codecStringOf, writeFragment, writeInitSegment, type Sample } from '@camgate/fmp4';
+import type { StreamPosition } from '../continuation.js';
 import { HlsError, HlsErrorCode } from '../errors.js';
 import { Rendition, type Segment } from '../store/rendition.js';
 import { computeStreamTiming, type StreamTiming } from '../timing/stream-timing.js';
@@ -13,6 +14,12 @@ export interface SegmenterOptions {
   segmentCount: number;
   /** First media sequence number. */
   startMsn: number;
+  /**
+   * Set when the stream continues another (a hand-over): the Discontinuity Sequence Number of that
+   * stream's last segment. The first segment then follows an EXT-X-DISCONTINUITY (its DSN is one
+   * more), since the output timelines start anew.
+   */
+  continuesDiscontinuity?: number;
   /** Monotonic clock, ms. */
   now: () => number;
   /** Called after anything was published (parts, segments, timing). */
@@ -24,6 +31,7 @@ export interface SegmenterStats {
   segments: number;
   /** Segments cut without a keyframe because the GOP outgrew the target duration. */
   forcedCuts: number;
+  /** EXT-X-DISCONTINUITY tags added (reconnects, configuration changes); not the one that starts a continued stream. */
   discontinuities: number;
   /** Frames dropped: before the first keyframe, for a track not set up, going back in time, or invalid. */
   droppedFrames: number;
@@ -84,8 +92,8 @@ class TrackState {
   sampleBytes = 0;
   fragmentSequence = 0;
 
-  constructor(name: RenditionName, track: HlsTrack, firstPartNumber: number) {
-    this.rendition = new Rendition(name, firstPartNumber);
+  constructor(name: RenditionName, track: HlsTrack, firstMsn: number, discontinuitySequence: number) {
+    this.rendition = new Rendition(name, firstMsn, discontinuitySequence);
     this.track = track;
   }
 
@@ -161,8 +169,10 @@ export class Segmenter {
   #epochOffset = 0;
   /** The next frame of any track fixes the new epoch's offset. */
   #epochPending = true;
-  /** The next segment follows a discontinuity. */
-  #discontinuityPending = false;
+  /** The next segment follows a discontinuity (from the start in a continued stream). */
+  #discontinuityPending: boolean;
+  /** Discontinuity Sequence Number of the latest segment (MSN #nextMsn - 1). */
+  #discontinuity: number;
   #firstGop: number | undefined;
   #lastGop: number | undefined;
   #lastKeyframe: number | undefined;
@@ -178,6 +188,21 @@ export class Segmenter {
   constructor(options: SegmenterOptions) {
     this.#options = options;
     this.#nextMsn = options.startMsn;
+    this.#discontinuityPending = options.continuesDiscontinuity !== undefined;
+    this.#discontinuity = options.continuesDiscontinuity ?? 0;
+  }
+
+  /**
+   * MSN and Discontinuity Sequence Number of the latest segment (the open one, whose parts may
+   * have been served; never going back). Before the first segment of a continued stream: the
+   * position just before its first MSN, with the continued stream's DSN, so that a stream
+   * continuing this one still starts beyond every name this one may publish. Undefined before the
+   * first segment otherwise.
+   */
+  get position(): StreamPosition | undefined {
+    if (this.#nextMsn === this.#options.startMsn && this.#options.continuesDiscontinuity === undefined)
+      return undefined;
+    return { msn: this.#nextMsn - 1, discontinuity: this.#discontinuity };
   }
 
   get video(): Rendition | undefined {
@@ -218,8 +243,12 @@ export class Segmenter {
     if (existing === undefined) {
       if (this.#started)
         throw new HlsError(HlsErrorCode.INVALID_TRACK, `cannot add a ${track.kind} track to a running stream`);
-      // 64 parts per MSN: part numbers, like MSNs, never repeat across restarts (MSNs count seconds).
-      const state = new TrackState(track.kind, track, this.#options.startMsn * 64);
+      const state = new TrackState(
+        track.kind,
+        track,
+        this.#options.startMsn,
+        this.#options.continuesDiscontinuity ?? 0,
+      );
       if (track.kind === 'audio') state.cadence = audioFrameTicks(track);
       if (track.kind === 'video') this.#video = state;
       else this.#audio = state;
@@ -450,8 +479,7 @@ export class Segmenter {
 
   #openVideoSegment(v: TrackState, frame: HlsFrame, dts: number): void {
     const msn = this.#nextMsn++;
-    const discontinuity = this.#discontinuityPending && v.rendition.segments.length > 0;
-    this.#discontinuityPending = false;
+    const discontinuity = this.#takeDiscontinuity(v.rendition);
     if (v.initUri === undefined || v.configChanged) this.#writeInit(v, msn);
     v.rendition.startSegment({
       msn,
@@ -465,7 +493,20 @@ export class Segmenter {
     // Audio starts with video: at the first segment and after a reconnect, audio from before the
     // keyframe has no picture to go with (and would make the first audio part too long).
     if (v.rendition.segments.length === 1 || discontinuity) this.#raiseAudioFloor(dts / v.clockRate);
-    if (discontinuity) this.stats.discontinuities++;
+  }
+
+  /**
+   * Whether the segment being opened in `rendition` (the one that drives segmentation) follows a
+   * discontinuity: after a reconnect or a configuration change, and the first of a continued stream.
+   */
+  #takeDiscontinuity(rendition: Rendition): boolean {
+    const first = rendition.segments.length === 0;
+    const continued = this.#options.continuesDiscontinuity !== undefined;
+    const discontinuity = this.#discontinuityPending && (!first || continued);
+    this.#discontinuityPending = false;
+    if (discontinuity) this.#discontinuity++;
+    if (discontinuity && !first) this.stats.discontinuities++;
+    return discontinuity;
   }
 
   /** Publishes the open video part, ending at `end` (output ticks), and hands its boundary to audio. */
@@ -647,8 +688,7 @@ export class Segmenter {
     this.#updateTiming();
     if (a.rendition.openSegment === undefined) {
       const msn = this.#nextMsn++;
-      const discontinuity = this.#discontinuityPending && a.rendition.segments.length > 0;
-      this.#discontinuityPending = false;
+      const discontinuity = this.#takeDiscontinuity(a.rendition);
       if (a.initUri === undefined || a.configChanged) this.#writeInit(a, msn);
       a.rendition.startSegment({
         msn,
@@ -656,7 +696,6 @@ export class Segmenter {
         initUri: a.initUri as string,
         programDateTime: this.#segmentPdt(frame.wallclock, dts / a.clockRate, discontinuity),
       });
-      if (discontinuity) this.stats.discontinuities++;
     }
     a.samples.push({ dts, pts: dts, keyframe: true, wallclock: frame.wallclock, data: frame.data });
     const parts = this.#partTiming as StreamTiming;

@@ -53,8 +53,8 @@ export class Rendition {
   readonly segments: Segment[] = [];
   /** EXT-X-MEDIA-SEQUENCE. */
   mediaSequence = 0;
-  /** EXT-X-DISCONTINUITY-SEQUENCE: discontinuities that left the playlist. */
-  discontinuitySequence = 0;
+  /** EXT-X-DISCONTINUITY-SEQUENCE: discontinuities that left the playlist (and those of the stream this one continues). */
+  discontinuitySequence: number;
   /** Incremented on every change; playlists are cached per version. */
   version = 0;
   /** The stream ended (EXT-X-ENDLIST). */
@@ -65,18 +65,28 @@ export class Rendition {
   readonly #inits = new Map<string, Uint8Array>();
   readonly #segmentsByUri = new Map<string, Segment>();
   readonly #partsByUri = new Map<string, Part>();
-  /** Parts are numbered across segments, so a hint always names the next part whatever segment it lands in. */
-  #nextPartNumber: number;
+  /**
+   * Part names: the stream's first MSN, then a count of parts across segments (so that a hint
+   * always names the next part, whatever segment it lands in). They never repeat across the streams
+   * of a camera, however many parts a segment has, just as segment names do not: a stream's first
+   * MSN is beyond every MSN an earlier stream published (continued numbering, or startMsn).
+   */
+  readonly #partPrefix: string;
+  #nextPartNumber = 0;
 
-  /** `firstPartNumber`: the first part's number (unique across restarts, like MSNs). */
-  constructor(name: RenditionName, firstPartNumber = 0) {
+  /**
+   * `firstMsn`: the stream's first MSN, which names its parts. `discontinuitySequence`: the
+   * sequence before the first segment (that of the stream this one continues, else 0).
+   */
+  constructor(name: RenditionName, firstMsn = 0, discontinuitySequence = 0) {
     this.name = name;
-    this.#nextPartNumber = firstPartNumber;
+    this.#partPrefix = `${name}-part-${firstMsn}-`;
+    this.discontinuitySequence = discontinuitySequence;
   }
 
   /** URI of the next part to be published: what EXT-X-PRELOAD-HINT announces. */
   get nextPartUri(): string {
-    return partUri(this.name, this.#nextPartNumber);
+    return `${this.#partPrefix}${this.#nextPartNumber}.m4s`;
   }
 
   get openSegment(): Segment | undefined {
@@ -132,7 +142,8 @@ export class Rendition {
     const segment = this.openSegment;
     if (segment === undefined) throw new Error(`${this.name}: no open segment`);
     const index = segment.parts.length;
-    const uri = partUri(this.name, this.#nextPartNumber++);
+    const uri = this.nextPartUri;
+    this.#nextPartNumber++;
     const part: Part = { msn: segment.msn, index, duration, independent, gap, bytes, uri };
     segment.parts.push(part);
     if (!gap) this.#partsByUri.set(uri, part);
@@ -217,8 +228,4 @@ export class Rendition {
     for (const init of this.#inits.values()) bytes += init.length;
     return bytes;
   }
-}
-
-function partUri(name: RenditionName, number: number): string {
-  return `${name}-part-${number}.m4s`;
 }
