@@ -151,6 +151,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
               return cluster.ready;
             },
             serveRemote: (request, reply, id) => cluster.serveRemote(request, reply, id),
+            metrics: () => ({ ready: cluster.ready, ...cluster.keeper.stats() }),
           },
         }),
   });

@@ -3,6 +3,21 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import type { CameraState, CameraStatus } from '../cameras/camera-pipeline.js';
 
+/** What a cluster node reports of its lease upkeep (the LeaseKeeper's stats and readiness). */
+export interface ClusterMetricsSource {
+  ready: boolean;
+  held: number;
+  share: number;
+  liveNodes: number;
+  wanted: number;
+  rounds: number;
+  renewFailures: number;
+  fences: number;
+  claims: number;
+  releases: number;
+  lost: number;
+}
+
 const STATES: readonly CameraState[] = ['idle', 'connecting', 'streaming', 'retrying', 'failed', 'disabled'];
 
 /**
@@ -116,6 +131,66 @@ export class GatewayMetrics {
       (s) => s.framesDropped,
     );
     mirrored('camgate_camera_reconnects_total', 'Camera sessions started after the first', (s) => s.reconnects);
+  }
+
+  /**
+   * A cluster node's lease upkeep (docs/deploy.md, "Several nodes on PostgreSQL"): what an SRE
+   * alerts on is renewal failures and fences (the node could not prove it owns its cameras).
+   */
+  addCluster(read: () => ClusterMetricsSource): void {
+    const gauge = (name: string, help: string, value: (s: ClusterMetricsSource) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(value(read()));
+        },
+      });
+    // Monotonic numbers the keeper counts: exposed as counters, set from its count at scrape time.
+    const counter = (name: string, help: string, value: (s: ClusterMetricsSource) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(value(read()));
+        },
+      });
+    gauge('camgate_node_ready', '1 once the node has joined the cluster and reaches the database', (s) =>
+      s.ready ? 1 : 0,
+    );
+    gauge('camgate_node_leases', 'Cameras this node holds the lease of (and pulls)', (s) => s.held);
+    gauge(
+      'camgate_node_fair_share',
+      'Cameras each node should pull at most, from the last lease round',
+      (s) => s.share,
+    );
+    gauge('camgate_cluster_nodes', 'Live nodes at the last lease round, this one included', (s) => s.liveNodes);
+    gauge(
+      'camgate_cluster_wanted_cameras',
+      'Cameras the cluster should pull, at the last lease round',
+      (s) => s.wanted,
+    );
+    counter('camgate_lease_rounds_total', 'Lease rounds that succeeded', (s) => s.rounds);
+    counter(
+      'camgate_lease_renew_failures_total',
+      'Lease rounds that failed (the database unreachable or slow)',
+      (s) => s.renewFailures,
+    );
+    counter(
+      'camgate_lease_fences_total',
+      'Times the node stopped pulling because it could not renew in time',
+      (s) => s.fences,
+    );
+    counter('camgate_lease_claims_total', 'Leases claimed', (s) => s.claims);
+    counter(
+      'camgate_lease_releases_total',
+      'Leases released (hand-overs, idle on-demand cameras, rebalancing)',
+      (s) => s.releases,
+    );
+    counter('camgate_lease_lost_total', 'Leases a renewal found taken or deleted', (s) => s.lost);
   }
 
   /** An HLS answer for `camera`: `bytes` of body. */

@@ -18,7 +18,7 @@ import {
   type LiveRoutesOptions,
   type LiveStreamLookup,
 } from './live-routes.js';
-import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
+import { GatewayMetrics, registerMetricsRoute, type ClusterMetricsSource } from './metrics.js';
 import { registerLiveStatus } from './live-status.js';
 import { answerClientError, frameworkErrorProblem, registerProblemHandlers, sendProblem } from './problem.js';
 import { registerRequestLog, RequestLogController } from './request-log.js';
@@ -65,7 +65,12 @@ export interface ServerOptions {
    * `/readyz` is false until the node has joined (its first lease round) and while its database
    * does not answer.
    */
-  cluster?: { ready: boolean; serveRemote: NonNullable<LiveRoutesOptions['remote']> };
+  cluster?: {
+    ready: boolean;
+    serveRemote: NonNullable<LiveRoutesOptions['remote']>;
+    /** Lease upkeep numbers for /metrics. */
+    metrics: () => ClusterMetricsSource;
+  };
 }
 
 /** 60 s: longer than any LL-HLS blocking reload (3 target durations) yet bounds slow clients. */
@@ -272,6 +277,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const live: LiveStreamLookup =
       cameras === undefined ? (options.live ?? (() => undefined)) : (id, viewer) => cameras.liveStream(id, viewer);
     const metrics = new GatewayMetrics(cameras);
+    if (cluster !== undefined) metrics.addCluster(cluster.metrics);
     // Metrics name every camera: behind the metrics token or the API key when either is set.
     const metricsKeyed = keyed || (options.metricsToken !== undefined && options.metricsToken !== '');
     registerMetricsRoute(
