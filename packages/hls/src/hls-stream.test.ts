@@ -295,6 +295,22 @@ describe('HlsStream', () => {
       expect((await late).status).toBe(503);
     });
 
+    it('holds a media playlist asked for before the stream knows its tracks (a player arriving from another node)', async () => {
+      vi.useFakeTimers();
+      const { stream } = setup({ video: false, audio: false, readyTimeoutMs: 5_000 });
+      const pending = stream.handle('video.m3u8', new URLSearchParams(`_HLS_msn=${START}&_HLS_part=0`));
+      await vi.advanceTimersByTimeAsync(100);
+      stream.setTrack(VIDEO_TRACK);
+      stream.setTrack(AUDIO_TRACK);
+      push(stream, syntheticFrames({ seconds: 3 }));
+      expect((await pending).status).toBe(200);
+      // A rendition the camera does not have is still a 404, once the stream knows.
+      const videoOnly = setup({ audio: false, readyTimeoutMs: 5_000 });
+      const audio = videoOnly.stream.handle('audio.m3u8');
+      push(videoOnly.stream, syntheticFrames({ seconds: 3, audio: false }));
+      expect((await audio).status).toBe(404);
+    });
+
     it('ignores directives after EXT-X-ENDLIST', async () => {
       const { stream } = setup();
       push(stream, syntheticFrames({ seconds: 3 }));

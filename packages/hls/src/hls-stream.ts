@@ -220,13 +220,16 @@ export class HlsStream {
     query: URLSearchParams,
     signal: AbortSignal | undefined,
   ): Promise<HlsResponse> {
-    const rendition = name === 'video' ? this.#segmenter.video : this.#segmenter.audio;
-    if (rendition === undefined) return notFound();
     const parsed = parseDirectives(query);
     const blocking = query.has('_HLS_msn');
     if (!parsed.ok) return badRequest(parsed.reason, this.#failureLifetime(blocking));
-    if (!(await this.whenReady(undefined, signal)))
+    // A stream that has not started does not know its renditions yet: a player that was playing
+    // the camera elsewhere (a hand-over between nodes) or asks for a media playlist first waits for
+    // it as for the multivariant playlist, instead of a 404 that makes it give the rendition up.
+    if (!this.ready && !(await this.whenReady(undefined, signal)))
       return this.#closed ? notFound() : unavailable('the stream has not started', 1);
+    const rendition = name === 'video' ? this.#segmenter.video : this.#segmenter.audio;
+    if (rendition === undefined) return notFound();
     const timing = this.#segmenter.timing as StreamTiming;
     let directives = parsed.directives;
     // After EXT-X-ENDLIST, delivery directives are ignored (§6.2.5.2).

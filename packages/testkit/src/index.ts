@@ -39,6 +39,8 @@ export {
   type Mp4boxTrun,
   type WrittenFragment,
 } from './mp4box.js';
+export { startPostgres, type PostgresOptions, type PrivatePostgres } from './postgres.js';
 export { repoRoot, workspacePackages, type WorkspacePackage } from './repo.js';
 export { runProcess, type ProcessResult, type RunProcessOptions } from './run-process.js';
 export { findTool, lookUpTool, type InteropTool, type ToolLookup } from './tools.js';
+export { buildRepo, pnpmCommand } from './build-once.js';

@@ -1,9 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The real peers camgate is tested against. */
-export type InteropTool = 'ffmpeg' | 'ffprobe' | 'chromium' | 'gst-rtsp-server';
+export type InteropTool =
+  | 'ffmpeg'
+  | 'ffprobe'
+  | 'chromium'
+  | 'gst-rtsp-server'
+  /** PostgreSQL's server binaries (initdb, pg_ctl, postgres); the lookup's path is their bin directory. */
+  | 'postgres';
 
 export type ToolLookup =
   | { found: true; tool: InteropTool; path: string; version: string }
@@ -16,6 +22,7 @@ const INSTALL_HINT: Record<InteropTool, string> = {
   chromium: 'apt-get install chromium (or set CAMGATE_CHROMIUM to a Chromium/Chrome binary)',
   'gst-rtsp-server':
     'apt-get install gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-{base,good,bad,ugly} gstreamer1.0-libav',
+  postgres: 'apt-get install postgresql (or set CAMGATE_POSTGRES_BIN to a PostgreSQL bin directory)',
 };
 
 export const GST_RTSP_SERVER_SCRIPT = fileURLToPath(new URL('../fixtures/gst-rtsp-server.py', import.meta.url));
@@ -82,7 +89,44 @@ export function lookUpTool(tool: InteropTool, env: NodeJS.ProcessEnv): ToolLooku
       }
       return missing(why);
     }
+    case 'postgres': {
+      const binDir = env['CAMGATE_POSTGRES_BIN'] ?? newestPostgresBinDir(POSTGRES_LIB_DIR);
+      if (binDir === undefined) return missing(`no PostgreSQL server in ${POSTGRES_LIB_DIR}/<version>/bin`);
+      const absent = POSTGRES_BINARIES.filter((name) => !existsSync(`${binDir}/${name}`));
+      if (absent.length > 0) return missing(`${absent.join(', ')} not found in ${binDir}`);
+      const version = firstLine(`${binDir}/postgres`, ['--version']);
+      if (version === undefined) return missing(`${binDir}/postgres does not run`);
+      // initdb refuses to run as root: the harness runs the server as Debian's `postgres` user.
+      if (process.getuid?.() === 0) {
+        if (firstLine('id', ['-u', POSTGRES_OS_USER]) === undefined) {
+          return missing(`running as root, and there is no "${POSTGRES_OS_USER}" user to run the server as`);
+        }
+        if (firstLine('runuser', ['--version']) === undefined) {
+          return missing('running as root, and runuser is missing');
+        }
+      }
+      return { found: true, tool, path: binDir, version };
+    }
   }
+}
+
+/** Where Debian and Ubuntu install each PostgreSQL major version's server binaries. */
+const POSTGRES_LIB_DIR = '/usr/lib/postgresql';
+/** What the private-cluster harness (postgres.ts) runs, plus the clients it uses. */
+const POSTGRES_BINARIES = ['initdb', 'pg_ctl', 'postgres', 'psql', 'createdb'];
+/** The unprivileged user Debian's postgresql package creates; the server runs as it when we are root. */
+export const POSTGRES_OS_USER = 'postgres';
+
+/** The bin directory of the highest PostgreSQL version installed under `libDir`, if any. */
+function newestPostgresBinDir(libDir: string): string | undefined {
+  let versions: string[];
+  try {
+    versions = readdirSync(libDir).filter((name) => /^\d+(\.\d+)?$/.test(name));
+  } catch {
+    return undefined;
+  }
+  versions.sort((a, b) => Number(b) - Number(a));
+  return versions.map((v) => `${libDir}/${v}/bin`).find((dir) => existsSync(`${dir}/initdb`));
 }
 
 function firstLine(command: string, args: string[]): string | undefined {

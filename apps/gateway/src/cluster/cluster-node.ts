@@ -61,6 +61,8 @@ export class ClusterNode implements CameraCluster {
   #reportTimer: NodeJS.Timeout | undefined;
   #publishTimer: NodeJS.Timeout | undefined;
   #publishing: Promise<void> | undefined;
+  /** Leases won for cameras this node had not heard of yet: started once their record is read. */
+  readonly #starting = new Map<string, Promise<void>>();
   #stopped = false;
 
   constructor(options: ClusterNodeOptions) {
@@ -174,6 +176,7 @@ export class ClusterNode implements CameraCluster {
     }
     if (owner.nodeId === this.nodeId) {
       // Claimed here just now (on demand): start it for the viewer who asked.
+      await this.#starting.get(cameraId);
       this.#supervisor?.pipeline(cameraId)?.wake();
       return 'local';
     }
@@ -188,13 +191,15 @@ export class ClusterNode implements CameraCluster {
     const record = this.#registry?.record(lease.cameraId);
     if (supervisor === undefined || record === undefined) {
       // A camera created on another node this one has not heard of yet: read it, then start.
-      void this.#registry
-        ?.refresh(lease.cameraId)
+      const id = lease.cameraId;
+      const starting = (this.#registry?.refresh(id) ?? Promise.resolve(undefined))
         .then((loaded) => {
-          if (loaded !== undefined && this.keeper.epochOf(lease.cameraId) === lease.epoch) this.#start(loaded, lease);
-          else void this.keeper.release(lease.cameraId);
+          if (loaded !== undefined && this.keeper.epochOf(id) === lease.epoch) this.#start(loaded, lease);
+          else void this.keeper.release(id);
         })
-        .catch(() => void this.keeper.release(lease.cameraId));
+        .catch(() => void this.keeper.release(id))
+        .finally(() => this.#starting.delete(id));
+      this.#starting.set(id, starting);
       return;
     }
     this.#start(record, lease);

@@ -18,6 +18,10 @@ interface CameraStatusView {
 }
 
 const CAMERAS = ['cam-a', 'cam-b', 'cam-c'] as const;
+/** Pulled only while someone watches, on whichever node the viewer asks. */
+const ON_DEMAND = 'cam-d';
+/** On-demand cameras stop 4 s after their last viewer here (60 s by default). */
+const ON_DEMAND_IDLE_MS = 4_000;
 /** The failover budget the issue sets: pulled again and playable within 15 s of the owner's death. */
 const FAILOVER_BUDGET_MS = 15_000;
 
@@ -50,8 +54,11 @@ async function cameras(node: NodeProcess): Promise<CameraStatusView[]> {
 
 /** A camera's media playlist from `node` has parts: it plays there. */
 async function plays(node: NodeProcess, id: string): Promise<boolean> {
-  const res = await fetch(`${node.url}/live/${id}/video.m3u8`, { signal: AbortSignal.timeout(10_000) });
-  return res.status === 200 && (await res.text()).includes('#EXT-X-PART:');
+  const res = await fetch(`${node.url}/live/${id}/video.m3u8`, { signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  if (process.env['CAMGATE_DEBUG_CLUSTER'] === '1')
+    process.stderr.write(`${node.id} ${id}: ${res.status} ${text.slice(0, 300)}\n${node.lines.slice(-12).join('\n')}\n`);
+  return res.status === 200 && text.includes('#EXT-X-PART:');
 }
 
 describe.skipIf(!hasTools('postgres') && process.env['CAMGATE_REQUIRE_INTEROP'] !== '1')(
@@ -74,7 +81,7 @@ describe.skipIf(!hasTools('postgres') && process.env['CAMGATE_REQUIRE_INTEROP'] 
       expect(build.stderr + build.stdout).toBe('');
       postgres = await startPostgres();
       blackhole = await Blackhole.start(postgres.port);
-      for (const id of CAMERAS) cams.set(id, await CamsimServer.start({ host: '127.0.0.1', port: 0 }));
+      for (const id of [...CAMERAS, ON_DEMAND]) cams.set(id, await CamsimServer.start({ host: '127.0.0.1', port: 0 }));
       sampler = setInterval(() => {
         for (const [id, cam] of cams) maxSessions.set(id, Math.max(maxSessions.get(id) ?? 0, cam.sessionCount));
       }, 5);
@@ -82,6 +89,7 @@ describe.skipIf(!hasTools('postgres') && process.env['CAMGATE_REQUIRE_INTEROP'] 
         CAMGATE_DATABASE_URL: postgres.url,
         CAMGATE_SECRET_KEY: generateSecretKey(),
         CAMGATE_CAMERA_ALLOWLIST: '127.0.0.1/32',
+        CAMGATE_ON_DEMAND_IDLE_MS: String(ON_DEMAND_IDLE_MS),
         CAMGATE_DATA_DIR: `${postgres.dataDir}/../gateway-data`,
       };
       // Node 3 reaches the database through a relay the partition test cuts.
@@ -153,7 +161,7 @@ describe.skipIf(!hasTools('postgres') && process.env['CAMGATE_REQUIRE_INTEROP'] 
       return eventually('every camera pulled once', timeoutMs, async () => {
         const owners = new Map<string, string>();
         for (const node of live) {
-          for (const camera of await cameras(node)) {
+          for (const camera of (await cameras(node)).filter((c) => (CAMERAS as readonly string[]).includes(c.id))) {
             const owner = camera.status.node;
             if (camera.status.state !== 'streaming' || typeof owner !== 'string') return undefined;
             if (!live.some((n) => n.id === owner)) return undefined;
@@ -330,6 +338,48 @@ describe.skipIf(!hasTools('postgres') && process.env['CAMGATE_REQUIRE_INTEROP'] 
         (await fetch(`${n3.url}/readyz`)).status === 200 ? true : undefined,
       );
       for (const id of CAMERAS) expect(maxSessions.get(id)).toBe(1);
+    }, 90_000);
+
+    it('an on-demand camera: the first viewer on any node gets it pulled, by one node, and nobody pulls it once nobody watches', async (ctx) => {
+      const [n1, n2, n3] = nodes;
+      const cam = cams.get(ON_DEMAND)!;
+      const created = await fetch(`${n1!.url}/v1/cameras`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id: ON_DEMAND,
+          name: ON_DEMAND,
+          url: cam.url('/h264-aac'),
+          transport: 'tcp',
+          onDemand: true,
+        }),
+      });
+      expect(created.status).toBe(201);
+      // Every node hears of it (NOTIFY) before a viewer asks: an id a node does not know is a 404.
+      for (const node of nodes) {
+        await eventually(`${node.id} knows the camera`, 5_000, async () =>
+          (await cameras(node)).some((c) => c.id === ON_DEMAND && c.status.node === null) ? true : undefined,
+        );
+      }
+      expect(cam.sessionCount).toBe(0);
+      for (const [viewerNode, round] of [
+        [n2!, 'first'],
+        [n3!, 'second'],
+      ] as const) {
+        const askedAt = Date.now();
+        // The viewer's first request waits for a node to claim and start the camera.
+        expect(await plays(viewerNode, ON_DEMAND)).toBe(true);
+        await ctx.annotate(
+          `on demand (${round} viewer, on ${viewerNode.id}): playing ${Date.now() - askedAt} ms after the first request`,
+        );
+        expect(cam.sessionCount).toBe(1);
+        // The viewer leaves: the owner stops pulling after the idle time and lets the lease go.
+        await eventually('nobody pulls the camera', ON_DEMAND_IDLE_MS + 15_000, async () => {
+          const [camera] = (await cameras(n1!)).filter((c) => c.id === ON_DEMAND);
+          return cam.sessionCount === 0 && camera?.status.node === null ? true : undefined;
+        });
+      }
+      expect(maxSessions.get(ON_DEMAND)).toBe(1);
     }, 90_000);
   },
 );
