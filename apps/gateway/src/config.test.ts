@@ -54,6 +54,12 @@ describe('gateway configuration', () => {
       onDemandIdleMs: 60_000,
       tlsCert: '',
       tlsKey: '',
+      databaseUrl: '',
+      secretKey: '',
+      secretKeyPrevious: '',
+      nodeId: '',
+      nodeUrl: '',
+      nodeCapacity: 10_000,
     });
   });
 
@@ -93,6 +99,14 @@ describe('gateway configuration', () => {
     ['publicUrl', { publicUrl: 'ftp://cams.example.com/' }],
     ['publicUrl', { publicUrl: 'https://cams.example.com/?x=1' }],
     ['publicUrl', { publicUrl: 'https://user:pw@cams.example.com/' }],
+    ['databaseUrl', { databaseUrl: 'mysql://db/camgate', secretKey: 'k' }],
+    ['databaseUrl', { databaseUrl: 'postgres:///camgate', secretKey: 'k' }],
+    ['secretKey', { databaseUrl: 'postgres://db.example.com/camgate' }],
+    ['nodeId', { nodeId: 'node one' }],
+    ['nodeUrl', { nodeUrl: 'ftp://10.0.0.5' }],
+    ['nodeUrl', { nodeUrl: 'http://10.0.0.5:8080/?x' }],
+    ['nodeCapacity', { nodeCapacity: '-1' }],
+    ['nodeCapacity', { nodeCapacity: 10_001 }],
   ])('names the invalid field (%s) with CAMGATE_ERR_INVALID_CONFIG', (field, input) => {
     expect(() => resolveConfig(input)).toThrow(
       expect.objectContaining({ code: GatewayErrorCode.INVALID_CONFIG, message: expect.stringContaining(field) }),
@@ -108,6 +122,30 @@ describe('gateway configuration', () => {
     expect(() => configFromFile(tempFile(content))).toThrow(
       expect.objectContaining({ code: GatewayErrorCode.INVALID_CONFIG }),
     );
+  });
+
+  it('never quotes a database URL it refuses (it may hold a password)', () => {
+    expect(() => resolveConfig({ databaseUrl: 'mysql://camgate:hunter2-pw@db/camgate' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2-pw') }),
+    );
+  });
+
+  it('takes the cluster settings from the environment', () => {
+    const config = resolveConfig(
+      configFromEnv({
+        CAMGATE_DATABASE_URL: 'postgres://camgate:pw@db.example.com:5432/camgate',
+        CAMGATE_SECRET_KEY: 'k'.repeat(43),
+        CAMGATE_NODE_ID: 'node-1',
+        CAMGATE_NODE_URL: 'http://10.0.0.11:8080/',
+        CAMGATE_NODE_CAPACITY: '200',
+      }),
+    );
+    expect(config).toMatchObject({
+      databaseUrl: 'postgres://camgate:pw@db.example.com:5432/camgate',
+      nodeId: 'node-1',
+      nodeUrl: 'http://10.0.0.11:8080',
+      nodeCapacity: 200,
+    });
   });
 
   it('rejects a missing config file', () => {

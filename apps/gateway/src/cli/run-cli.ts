@@ -6,6 +6,9 @@ import { CAMSIM_USAGE, camsimCommand } from './camsim-command.js';
 import { KEYGEN_USAGE, keygenCommand } from './keygen-command.js';
 import { PROBE_USAGE, probeCommand } from './probe-command.js';
 import { SERVE_USAGE, serveCommand } from './serve-command.js';
+import { DB_USAGE, dbCommand } from './migrate-command.js';
+import { SecretErrorCode } from '../store/secret-box.js';
+import { DatabaseErrorCode } from '../store/postgres-database.js';
 
 interface Command {
   summary: string;
@@ -17,8 +20,26 @@ const COMMANDS: Record<string, Command> = {
   serve: { summary: 'run the gateway (HTTP server)', usage: SERVE_USAGE, run: serveCommand },
   probe: { summary: 'connect to an RTSP camera and report its tracks', usage: PROBE_USAGE, run: probeCommand },
   camsim: { summary: 'run the simulated camera (an RTSP server)', usage: CAMSIM_USAGE, run: camsimCommand },
-  keygen: { summary: 'print a new random API key for CAMGATE_API_KEY', usage: KEYGEN_USAGE, run: keygenCommand },
+  keygen: {
+    summary: 'print a new random API key (--secret: a CAMGATE_SECRET_KEY)',
+    usage: KEYGEN_USAGE,
+    run: keygenCommand,
+  },
+  db: {
+    summary: 'set up the shared PostgreSQL database; import a JSON registry into it',
+    usage: DB_USAGE,
+    run: dbCommand,
+  },
 };
+
+/** Errors that are a setting to fix, not a failure: exit code 2, like bad usage. */
+const CONFIGURATION_ERRORS: ReadonlySet<string> = new Set([
+  GatewayErrorCode.USAGE,
+  GatewayErrorCode.INVALID_CONFIG,
+  SecretErrorCode.INVALID_KEY,
+  SecretErrorCode.KEY_REQUIRED,
+  DatabaseErrorCode.INVALID_URL,
+]);
 
 export const USAGE = `Usage: camgate <command> [options]
 
@@ -62,7 +83,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     if (isCodedError(err)) {
       io.stderr.write(`camgate ${first}: ${err.message} [${err.code}]\n`);
-      return err.code === GatewayErrorCode.USAGE || err.code === GatewayErrorCode.INVALID_CONFIG ? 2 : 1;
+      return CONFIGURATION_ERRORS.has(err.code) ? 2 : 1;
     }
     io.stderr.write(`camgate ${first}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;

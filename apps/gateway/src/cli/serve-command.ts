@@ -19,6 +19,7 @@ import type { GatewayConfig } from '../config.js';
 import { PlaybackTokens } from '../playback/playback-tokens.js';
 import { FileSigningKeyStore } from '../playback/signing-key-store.js';
 import { SigningKeys } from '../playback/signing-keys.js';
+import { PostgresSigningKeyStore } from '../playback/postgres-signing-key-store.js';
 import { createLogger } from '../logger.js';
 import type { CliIo } from './io.js';
 
@@ -219,9 +220,13 @@ async function openResources(
     const registry = store;
     opened.push(() => registry.close());
   }
-  const keys = await SigningKeys.open(
-    await FileSigningKeyStore.open(config.dataDir, secrets === undefined ? {} : { secrets }),
-  );
+  // Every node of a cluster verifies tokens with the same keys, and a key deleted on one is refused by all.
+  const keyStore =
+    database === undefined
+      ? await FileSigningKeyStore.open(config.dataDir, secrets === undefined ? {} : { secrets })
+      : await PostgresSigningKeyStore.open({ database, secrets, logger });
+  opened.push(() => keyStore.close());
+  const keys = await SigningKeys.open(keyStore);
   opened.push(() => keys.close());
   const tokens = new PlaybackTokens(keys);
   const addressPolicy = createAddressPolicy({ allow: config.cameraAllowlist });

@@ -57,7 +57,9 @@ async function plays(node: NodeProcess, id: string): Promise<boolean> {
   const res = await fetch(`${node.url}/live/${id}/video.m3u8`, { signal: AbortSignal.timeout(15_000) });
   const text = await res.text();
   if (process.env['CAMGATE_DEBUG_CLUSTER'] === '1')
-    process.stderr.write(`${node.id} ${id}: ${res.status} ${text.slice(0, 300)}\n${node.lines.slice(-12).join('\n')}\n`);
+    process.stderr.write(
+      `${node.id} ${id}: ${res.status} ${text.slice(0, 300)}\n${node.lines.slice(-12).join('\n')}\n`,
+    );
   return res.status === 200 && text.includes('#EXT-X-PART:');
 }
 
@@ -381,5 +383,47 @@ describe.skipIf(!hasTools('postgres') && process.env['CAMGATE_REQUIRE_INTEROP'] 
       }
       expect(maxSessions.get(ON_DEMAND)).toBe(1);
     }, 90_000);
+
+    it('signed playback on every node with the same keys; a key deleted on one node is refused by all', async () => {
+      const [n1, n2, n3] = nodes;
+      const json = { 'content-type': 'application/json' };
+      expect(
+        (await fetch(`${n1!.url}/v1/cameras/cam-c`, { method: 'PATCH', headers: json, body: '{"playback":"signed"}' }))
+          .status,
+      ).toBe(200);
+      // Minted on node 2 with the gateway's own key (made there, kept in the database).
+      const minted = await fetch(`${n2!.url}/v1/cameras/cam-c/playback-tokens`, {
+        method: 'POST',
+        headers: json,
+        body: '{}',
+      });
+      expect(minted.status).toBe(201);
+      const { token } = (await minted.json()) as { token: string };
+      const signed = (node: NodeProcess) =>
+        fetch(`${node.url}/live/cam-c/t/${token}/video.m3u8`, { signal: AbortSignal.timeout(10_000) });
+      for (const node of nodes) {
+        await eventually(`${node.id} refuses cam-c without a token`, 5_000, async () =>
+          (await fetch(`${node.url}/live/cam-c/video.m3u8`)).status === 404 ? true : undefined,
+        );
+        await eventually(`${node.id} plays cam-c with the token`, 5_000, async () =>
+          (await signed(node)).status === 200 ? true : undefined,
+        );
+      }
+      // The gateway's own key deleted through node 1: every node refuses its tokens within a second or so.
+      const keys = (await (await fetch(`${n1!.url}/v1/signing-keys`)).json()) as {
+        items: Array<{ id: string; managed: boolean }>;
+      };
+      const own = keys.items.find((key) => key.managed)!;
+      expect((await fetch(`${n1!.url}/v1/signing-keys/${own.id}`, { method: 'DELETE' })).status).toBe(204);
+      for (const node of [n3!, n2!, n1!]) {
+        await eventually(`${node.id} refuses the revoked token`, 5_000, async () =>
+          (await signed(node)).status === 404 ? true : undefined,
+        );
+      }
+      expect(
+        (await fetch(`${n1!.url}/v1/cameras/cam-c`, { method: 'PATCH', headers: json, body: '{"playback":"public"}' }))
+          .status,
+      ).toBe(200);
+    });
   },
 );

@@ -47,7 +47,10 @@ export async function startNode(id: string, env: Record<string, string>): Promis
   );
   createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
   const listening = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node ${id} did not listen within 30 s:\n${lines.join("\n")}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`node ${id} did not listen within 30 s:\n${lines.join('\n')}`)),
+      START_TIMEOUT_MS,
+    );
     createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
       if (/listening at http/i.test(line)) {

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreErrorCode } from '../store/camera-store.js';
+import { SecretBox } from '../store/secret-box.js';
 import {
   FileSigningKeyStore,
   MAX_SIGNING_KEYS,
+  readSigningKeys,
   SIGNING_KEYS_FILE_NAME,
   type SigningKeyRecord,
 } from './signing-key-store.js';
@@ -155,5 +157,88 @@ describe('FileSigningKeyStore', () => {
     await expect(stat(`${path}.tmp`)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await store.list()).toEqual(valid.keys);
     await store.close();
+  });
+});
+
+describe('FileSigningKeyStore with a secret key (CAMGATE_SECRET_KEY)', () => {
+  const secrets = SecretBox.fromKeys(Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1)));
+  const otherKey = Buffer.from(Array.from({ length: 32 }, (_, i) => 100 + i));
+  const onDisk = async () =>
+    (JSON.parse(await readFile(path, 'utf8')) as { keys: Array<{ privateJwk?: unknown }> }).keys;
+
+  it("seals the gateway's own private key in the file, lists it plain, and reopens with the key", async () => {
+    const store = await FileSigningKeyStore.open(dir, { secrets });
+    await store.create(record('own', true));
+    await store.create(record('a'));
+    expect(await store.list()).toEqual([record('own', true), record('a')]);
+    await store.close();
+    expect(await readFile(path, 'utf8')).not.toContain(SECRET_D);
+    const [own, a] = await onDisk();
+    expect(own?.privateJwk).toMatch(new RegExp(`^sealed:v1:${secrets.keyId}:`));
+    expect(a?.privateJwk).toBeUndefined();
+    const again = await FileSigningKeyStore.open(dir, { secrets });
+    expect(await again.list()).toEqual([record('own', true), record('a')]);
+    await again.close();
+  });
+
+  it('seals a file written without a key at open, once', async () => {
+    const plain = await FileSigningKeyStore.open(dir);
+    await plain.create(record('own', true));
+    await plain.close();
+    expect(await readFile(path, 'utf8')).toContain(SECRET_D);
+    // Read-only: readSigningKeys changes nothing.
+    expect(await readSigningKeys(dir, { secrets })).toEqual([record('own', true)]);
+    expect(await readFile(path, 'utf8')).toContain(SECRET_D);
+
+    const store = await FileSigningKeyStore.open(dir, { secrets });
+    const sealedText = await readFile(path, 'utf8');
+    expect(sealedText).not.toContain(SECRET_D);
+    expect(await store.list()).toEqual([record('own', true)]);
+    await store.close();
+    await (await FileSigningKeyStore.open(dir, { secrets })).close();
+    expect(await readFile(path, 'utf8')).toBe(sealedText);
+  });
+
+  it.for([
+    ['no key', undefined, 'CAMGATE_SECRET_KEY is not set'],
+    ['another key', SecretBox.fromKeys(otherKey), 'which is neither CAMGATE_SECRET_KEY'],
+  ] as const)(
+    'a file sealed with a key, opened with %s, is refused (STORE_CORRUPT) with the fix',
+    async ([, box, why]) => {
+      const store = await FileSigningKeyStore.open(dir, { secrets });
+      await store.create(record('own', true));
+      await store.close();
+      const before = await readFile(path, 'utf8');
+      const error = await FileSigningKeyStore.open(dir, box === undefined ? {} : { secrets: box }).then(
+        () => undefined,
+        (err: unknown) => err as Error & { code: string },
+      );
+      expect(error?.code).toBe(StoreErrorCode.CORRUPT);
+      expect(error?.message).toContain(why);
+      expect(error?.message).toContain('set CAMGATE_SECRET_KEY to the key it was written with');
+      expect(await readFile(path, 'utf8')).toBe(before);
+    },
+  );
+
+  it("a sealed private key moved to another key's record does not open (STORE_CORRUPT)", async () => {
+    const store = await FileSigningKeyStore.open(dir, { secrets });
+    await store.create(record('own', true));
+    await store.close();
+    const file = JSON.parse(await readFile(path, 'utf8')) as { keys: Array<Record<string, unknown>> };
+    file.keys[0]!['id'] = 'renamed';
+    await writeFile(path, JSON.stringify(file));
+    await expect(FileSigningKeyStore.open(dir, { secrets })).rejects.toMatchObject({ code: StoreErrorCode.CORRUPT });
+  });
+
+  it('rotation: a private key sealed with CAMGATE_SECRET_KEY_PREVIOUS is sealed with the new key at open', async () => {
+    const old = await FileSigningKeyStore.open(dir, { secrets: SecretBox.fromKeys(otherKey) });
+    await old.create(record('own', true));
+    await old.close();
+    const rotated = await FileSigningKeyStore.open(dir, {
+      secrets: SecretBox.fromKeys(Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1)), [otherKey]),
+    });
+    expect(await rotated.list()).toEqual([record('own', true)]);
+    await rotated.close();
+    expect((await onDisk())[0]?.privateJwk).toMatch(new RegExp(`^sealed:v1:${secrets.keyId}:`));
   });
 });

@@ -2,6 +2,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError, StoreErrorCode } from '../store/camera-store.js';
 import { writeFileDurably, type WriteFailure } from '../store/durable-file.js';
+import { isSealed, SecretError, sealedContext, sealedKeyId, type SecretBox } from '../store/secret-box.js';
 
 export const SIGNING_ALGORITHMS = ['ES256', 'RS256'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
@@ -27,7 +28,7 @@ export interface SigningKeyRecord {
   createdAt: string;
 }
 
-/** Where signing keys are kept: a file in the data directory today, the shared database later. */
+/** Where signing keys are kept: a file in the data directory, or the database every node shares. */
 export interface SigningKeyStore {
   list(): Promise<SigningKeyRecord[]>;
   /** Throws STORE_DUPLICATE_ID or STORE_FULL. Resolves once the key is durable. */
@@ -35,6 +36,21 @@ export interface SigningKeyStore {
   /** False when there was no such key. Resolves once the removal is durable. */
   delete(id: string): Promise<boolean>;
   close(): Promise<void>;
+  /**
+   * Calls `listener` when the keys may have changed elsewhere (another node created or deleted
+   * one; or periodically, in case a notice was missed): list() again. Returns the unsubscribe
+   * function. Optional: a store only this process writes has none.
+   */
+  watch?(listener: () => void): () => void;
+}
+
+export interface FileSigningKeyStoreOptions {
+  /**
+   * Seals the gateway's own private key in the file (CAMGATE_SECRET_KEY): `privateJwk` holds
+   * `sealed:v1:...` instead of the JWK. A file written without a key, or with a previous one, is
+   * sealed with the current key at open. Without it, a file with a sealed key does not open.
+   */
+  secrets?: SecretBox;
 }
 
 export const SIGNING_KEYS_FILE_NAME = 'signing-keys.json';
@@ -55,23 +71,35 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
 export class FileSigningKeyStore implements SigningKeyStore {
   readonly #dir: string;
   readonly #path: string;
+  readonly #secrets: SecretBox | undefined;
   #keys: readonly SigningKeyRecord[];
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(dir: string, keys: readonly SigningKeyRecord[]) {
+  private constructor(dir: string, keys: readonly SigningKeyRecord[], secrets: SecretBox | undefined) {
     this.#dir = dir;
     this.#path = join(dir, SIGNING_KEYS_FILE_NAME);
     this.#keys = keys;
+    this.#secrets = secrets;
   }
 
-  /** Rejects with STORE_CORRUPT (the file left alone) when the file is not a key list this version reads. */
-  static async open(dataDir: string): Promise<FileSigningKeyStore> {
+  /**
+   * Rejects with STORE_CORRUPT (the file left alone) when the file is not a key list this version
+   * reads, or holds a private key sealed with a key `options.secrets` does not have (the message
+   * says to set CAMGATE_SECRET_KEY to the key it was written with).
+   */
+  static async open(dataDir: string, options: FileSigningKeyStoreOptions = {}): Promise<FileSigningKeyStore> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const path = join(dataDir, SIGNING_KEYS_FILE_NAME);
-    const keys = await load(path);
+    const { keys, stored } = await load(path, options.secrets);
     await rm(`${path}.tmp`, { force: true });
-    return new FileSigningKeyStore(dataDir, keys);
+    const store = new FileSigningKeyStore(dataDir, keys, options.secrets);
+    const { secrets } = options;
+    // Once, at open: a private key written without a key (or with the previous one) is sealed now.
+    if (secrets !== undefined && stored.some((value) => value !== undefined && secrets.needsReseal(value))) {
+      await store.#commit(keys);
+    }
+    return store;
   }
 
   list(): Promise<SigningKeyRecord[]> {
@@ -122,14 +150,13 @@ export class FileSigningKeyStore implements SigningKeyStore {
   }
 
   async #commit(next: readonly SigningKeyRecord[]): Promise<void> {
-    const text = `${JSON.stringify({ schema: SCHEMA, keys: next }, null, 2)}\n`;
+    const text = this.#serialize(next);
     try {
       await writeFileDurably(this.#dir, this.#path, text);
     } catch (err) {
       // A rename that happened before the failure left `next` on disk; write the old list back.
       if ((err as WriteFailure).replaced) {
-        const old = `${JSON.stringify({ schema: SCHEMA, keys: this.#keys }, null, 2)}\n`;
-        await writeFileDurably(this.#dir, this.#path, old).catch(() => undefined);
+        await writeFileDurably(this.#dir, this.#path, this.#serialize(this.#keys)).catch(() => undefined);
       }
       const code = ((err as WriteFailure).cause as NodeJS.ErrnoException | undefined)?.code;
       throw new StoreError(StoreErrorCode.IO, `cannot write ${this.#path}${code === undefined ? '' : ` (${code})`}`, {
@@ -138,9 +165,38 @@ export class FileSigningKeyStore implements SigningKeyStore {
     }
     this.#keys = next;
   }
+
+  /** The file's text, private keys sealed when there is a secret key. */
+  #serialize(keys: readonly SigningKeyRecord[]): string {
+    const secrets = this.#secrets;
+    const stored =
+      secrets === undefined
+        ? keys
+        : keys.map((key) =>
+            key.privateJwk === undefined
+              ? key
+              : { ...key, privateJwk: secrets.seal(JSON.stringify(key.privateJwk), sealedContext.signingKey(key.id)) },
+          );
+    return `${JSON.stringify({ schema: SCHEMA, keys: stored }, null, 2)}\n`;
+  }
 }
 
-async function load(path: string): Promise<SigningKeyRecord[]> {
+/**
+ * The keys in `<dataDir>/signing-keys.json`, private parts opened, without changing anything:
+ * what `camgate db import` copies. Rejects like {@link FileSigningKeyStore.open}.
+ */
+export async function readSigningKeys(
+  dataDir: string,
+  options: FileSigningKeyStoreOptions = {},
+): Promise<SigningKeyRecord[]> {
+  return (await load(join(dataDir, SIGNING_KEYS_FILE_NAME), options.secrets)).keys;
+}
+
+/** The keys (private parts opened) and each one's `privateJwk` as the file holds it (for re-sealing). */
+async function load(
+  path: string,
+  secrets: SecretBox | undefined,
+): Promise<{ keys: SigningKeyRecord[]; stored: Array<string | undefined> }> {
   let text: string;
   try {
     const data = await readFile(path);
@@ -148,7 +204,7 @@ async function load(path: string): Promise<SigningKeyRecord[]> {
     text = new TextDecoder('utf-8', { fatal: true }).decode(data);
   } catch (err) {
     if (err instanceof StoreError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { keys: [], stored: [] };
     throw corrupt(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'not UTF-8'})`);
   }
   let parsed: unknown;
@@ -163,15 +219,53 @@ async function load(path: string): Promise<SigningKeyRecord[]> {
     throw corrupt(path, `is not a signing key list of schema ${SCHEMA}`);
   }
   if (file.keys.length > MAX_SIGNING_KEYS + 1) throw corrupt(path, `holds more than ${MAX_SIGNING_KEYS + 1} keys`);
-  return file.keys.map((value: unknown, index) => {
-    const problem = recordProblem(value);
+  const stored: Array<string | undefined> = [];
+  const keys = file.keys.map((value: unknown, index) => {
+    const opened = openPrivateJwk(path, index, value, secrets);
+    stored.push(opened.stored);
+    const problem = signingKeyRecordProblem(opened.value);
     if (problem !== undefined) throw corrupt(path, `keys[${index}] ${problem}`);
-    return value as SigningKeyRecord;
+    return opened.value as SigningKeyRecord;
   });
+  return { keys, stored };
+}
+
+/**
+ * A key from the file with its `privateJwk` opened when sealed; `stored` is the sealed text, or
+ * `plain` for a JWK in the clear (then to be sealed when there is a secret key).
+ */
+function openPrivateJwk(
+  path: string,
+  index: number,
+  value: unknown,
+  secrets: SecretBox | undefined,
+): { value: unknown; stored: string | undefined } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { value, stored: undefined };
+  const key = value as Record<string, unknown>;
+  const sealed = key['privateJwk'];
+  if (sealed === undefined) return { value, stored: undefined };
+  if (typeof sealed !== 'string' || !isSealed(sealed)) return { value, stored: 'plain' };
+  if (typeof key['id'] !== 'string') return { value, stored: undefined };
+  if (secrets === undefined) {
+    const keyId = sealedKeyId(sealed);
+    throw corrupt(
+      path,
+      `keys[${index}] has its "privateJwk" sealed with a secret key${keyId === undefined ? '' : ` (${keyId})`} and CAMGATE_SECRET_KEY is not set: set CAMGATE_SECRET_KEY to the key it was written with`,
+    );
+  }
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(secrets.open(sealed, sealedContext.signingKey(key['id'])));
+  } catch (err) {
+    if (err instanceof SecretError) throw corrupt(path, `keys[${index}] "privateJwk": ${err.message}`);
+    // Sealed by us, so JSON: this is not reachable unless the key itself was forged.
+    throw corrupt(path, `keys[${index}] "privateJwk" is not a JWK`);
+  }
+  return { value: { ...key, privateJwk: jwk }, stored: sealed };
 }
 
 /** Why `value` is not a stored signing key; names fields, never quotes values (they are key material). */
-function recordProblem(value: unknown): string | undefined {
+export function signingKeyRecordProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'is not an object';
   const key = value as Partial<Record<keyof SigningKeyRecord, unknown>>;
   if (typeof key.id !== 'string' || !SIGNING_KEY_ID.test(key.id)) return '"id" is not a key id';

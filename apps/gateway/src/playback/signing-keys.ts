@@ -54,6 +54,10 @@ export class SigningKeys {
   readonly #now: () => Date;
   readonly #revoked = new Set<(id: string) => void>();
   #managed: Promise<LoadedKey> | undefined;
+  /** The re-read in progress (keys changed on another node), and whether another is due after it. */
+  #reloading: Promise<void> | undefined;
+  #reloadAgain = false;
+  #unwatch: (() => void) | undefined;
 
   private constructor(store: SigningKeyStore, now: () => Date) {
     this.#store = store;
@@ -62,18 +66,50 @@ export class SigningKeys {
 
   static async open(store: SigningKeyStore, now: () => Date = () => new Date()): Promise<SigningKeys> {
     const keys = new SigningKeys(store, now);
-    for (const record of await store.list()) {
+    for (const record of await store.list()) keys.#keys.set(record.id, await loadChecked(record));
+    // Shared keys (a cluster): a key created or deleted on another node counts here within a second.
+    keys.#unwatch = store.watch?.(() => void keys.reload());
+    return keys;
+  }
+
+  /**
+   * Reads the keys again: a key another node created is accepted, one it deleted is revoked here
+   * too (its tokens refused at once). Called on the store's notices; overlapping calls coalesce.
+   */
+  reload(): Promise<void> {
+    if (this.#reloading !== undefined) {
+      this.#reloadAgain = true;
+      return this.#reloading;
+    }
+    this.#reloading = this.#reloadNow()
+      .catch(() => undefined)
+      .finally(() => {
+        this.#reloading = undefined;
+        if (this.#reloadAgain) {
+          this.#reloadAgain = false;
+          void this.reload();
+        }
+      });
+    return this.#reloading;
+  }
+
+  async #reloadNow(): Promise<void> {
+    const records = await this.#store.list();
+    const seen = new Set(records.map((record) => record.id));
+    for (const record of records) {
+      if (this.#keys.has(record.id)) continue;
       try {
-        keys.#keys.set(record.id, await load(record));
+        this.#keys.set(record.id, await loadChecked(record));
       } catch {
-        // Well-formed but not a key (edited by hand?): named, never quoted (it is key material).
-        throw new StoreError(
-          StoreErrorCode.CORRUPT,
-          `signing key ${JSON.stringify(record.id)} is not a ${record.algorithm} key the gateway can read`,
-        );
+        // Not a key this gateway reads: left out (the node that wrote it checked it).
       }
     }
-    return keys;
+    for (const [id, key] of [...this.#keys]) {
+      if (seen.has(id)) continue;
+      this.#keys.delete(id);
+      if (key.record.managed) this.#managed = undefined;
+      for (const listener of this.#revoked) listener(id);
+    }
   }
 
   list(): SigningKeyView[] {
@@ -162,6 +198,7 @@ export class SigningKeys {
   }
 
   close(): Promise<void> {
+    this.#unwatch?.();
     return this.#store.close();
   }
 
@@ -177,7 +214,14 @@ export class SigningKeys {
       managed: true,
       createdAt: this.#now().toISOString(),
     };
-    await this.#write(() => this.#store.create(record));
+    try {
+      await this.#write(() => this.#store.create(record));
+    } catch (err) {
+      // Another node made the gateway's own key first (one per cluster): use that one.
+      await this.#reloadNow();
+      for (const key of this.#keys.values()) if (key.record.managed && key.privateKey !== undefined) return key;
+      throw err;
+    }
     const loaded = await load(record);
     this.#keys.set(record.id, loaded);
     return loaded;
@@ -217,6 +261,18 @@ function view(key: LoadedKey): SigningKeyView {
 function publicMembers(jwk: StoredJwk): StoredJwk {
   const { kty, crv, x, y, n, e } = jwk;
   return Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, value]) => value !== undefined));
+}
+
+/** {@link load}, a key that does not load being a corrupt store (named, never quoted: it is key material). */
+async function loadChecked(record: SigningKeyRecord): Promise<LoadedKey> {
+  try {
+    return await load(record);
+  } catch {
+    throw new StoreError(
+      StoreErrorCode.CORRUPT,
+      `signing key ${JSON.stringify(record.id)} is not a ${record.algorithm} key the gateway can read`,
+    );
+  }
 }
 
 async function load(record: SigningKeyRecord): Promise<LoadedKey> {

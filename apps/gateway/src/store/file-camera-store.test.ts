@@ -9,7 +9,9 @@ import { fuzzRuns, fuzzTimeout, repoRoot } from '@camgate/testkit';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreErrorCode, type CameraRecord } from './camera-store.js';
-import { FileCameraStore, STORE_FILE_NAME } from './file-camera-store.js';
+import { FileCameraStore, readCameraRegistry, STORE_FILE_NAME } from './file-camera-store.js';
+import { SecretBox } from './secret-box.js';
+import { describeCameraStoreContract } from './test-camera-store-contract.js';
 
 /** In every camera URL: no error message may ever contain it. */
 const SECRET = 's3cret-pw';
@@ -47,104 +49,41 @@ async function readStoreFile(dir: string): Promise<{ schema: number; cameras: Ca
 
 /** Rejects with `code`, and the message never shows a camera password. */
 async function expectCode(promise: Promise<unknown>, code: StoreErrorCode): Promise<void> {
+  await expectCodeReturning(promise, code);
+}
+
+async function expectCodeReturning(promise: Promise<unknown>, code: StoreErrorCode): Promise<Error> {
   const err = await promise.then(
     () => undefined,
     (error: unknown) => error,
   );
   expect(err).toMatchObject({ code });
   expect((err as Error).message).not.toContain(SECRET);
+  return err as Error;
 }
 
+describeCameraStoreContract('FileCameraStore', {
+  storage: async () => {
+    const dir = await tempDir();
+    return { open: (options) => FileCameraStore.open(dir, options ?? {}) };
+  },
+  ordersConcurrentCalls: true,
+});
+
+/** Two keys for the sealing tests: a registry sealed with one does not open with the other. */
+const KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1));
+const OTHER_KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => 100 + i));
+const secrets = SecretBox.fromKeys(KEY);
+
+describeCameraStoreContract('FileCameraStore with CAMGATE_SECRET_KEY', {
+  storage: async () => {
+    const dir = await tempDir();
+    return { open: (options) => FileCameraStore.open(dir, { ...options, secrets }) };
+  },
+  ordersConcurrentCalls: true,
+});
+
 describe('FileCameraStore', () => {
-  it('creates, gets, lists in creation order, updates in place and deletes', async () => {
-    const store = await FileCameraStore.open(await tempDir());
-    expect(await store.list()).toEqual([]);
-    for (const id of ['b', 'a', 'c']) await store.create(camera(id));
-    expect(await store.get('a')).toEqual(camera('a'));
-    expect(await store.get('x')).toBeUndefined();
-
-    await store.update(camera('b', { name: 'Porch', transport: 'tcp', enabled: false }));
-    expect((await store.list()).map((c) => [c.id, c.name])).toEqual([
-      ['b', 'Porch'], // an update keeps the camera's place
-      ['a', 'Camera a'],
-      ['c', 'Camera c'],
-    ]);
-
-    expect(await store.delete('a')).toBe(true);
-    expect(await store.delete('a')).toBe(false);
-    await store.create(camera('a')); // re-created: now the newest
-    expect((await store.list()).map((c) => c.id)).toEqual(['b', 'c', 'a']);
-    await store.close();
-  });
-
-  it('returns copies and keeps its own', async () => {
-    const store = await FileCameraStore.open(await tempDir());
-    const input = camera('a');
-    await store.create(input);
-    input.name = 'changed by the caller';
-    const got = (await store.get('a'))!;
-    got.url = 'rtsp://changed';
-    (await store.list())[0]!.enabled = false;
-    expect(await store.get('a')).toEqual(camera('a'));
-    await store.close();
-  });
-
-  it('rejects a duplicate id with STORE_DUPLICATE_ID and an unknown one with STORE_NOT_FOUND', async () => {
-    const store = await FileCameraStore.open(await tempDir());
-    await store.create(camera('a'));
-    await expectCode(store.create(camera('a', { name: 'other' })), StoreErrorCode.DUPLICATE_ID);
-    await expectCode(store.update(camera('x')), StoreErrorCode.NOT_FOUND);
-    expect(await store.list()).toEqual([camera('a')]);
-    await store.close();
-  });
-
-  it.each<[string, Record<string, unknown>]>([
-    ['empty id', { id: '' }],
-    ['unknown transport', { transport: 'http' }],
-    ['unknown audio', { audio: 'on' }],
-    ['unknown playback policy', { playback: 'private' }],
-    ['a revision that is not a positive integer', { revision: 0 }],
-    ['string boolean', { enabled: 'true' }],
-    ['missing url', { url: undefined }],
-    ['timestamp not ISO 8601', { createdAt: 'yesterday' }],
-    ['unknown field', { password: 'x' }],
-  ])('rejects an invalid record (%s) with STORE_INVALID_RECORD and writes nothing', async (_name, change) => {
-    const dir = await tempDir();
-    const store = await FileCameraStore.open(dir);
-    await expectCode(store.create({ ...camera('a'), ...change }), StoreErrorCode.INVALID_RECORD);
-    await store.create(camera('b'));
-    await expectCode(store.update({ ...camera('b'), ...change }), StoreErrorCode.INVALID_RECORD);
-    expect((await readStoreFile(dir)).cameras).toEqual([camera('b')]);
-    await store.close();
-  });
-
-  it('keeps a playback policy when given, and no field when not (a registry from before signed playback)', async () => {
-    const dir = await tempDir();
-    const store = await FileCameraStore.open(dir);
-    await store.create({ ...camera('s'), playback: 'signed' });
-    await store.create(camera('o'));
-    await store.close();
-    const reopened = await FileCameraStore.open(dir);
-    expect(await reopened.list()).toEqual([{ ...camera('s'), playback: 'signed' }, camera('o')]);
-    expect(Object.keys((await reopened.get('o')) ?? {})).not.toContain('playback');
-    await reopened.close();
-  });
-
-  it('update and delete naming a revision: refused with STORE_CONFLICT when the camera is at another, nothing written', async () => {
-    const dir = await tempDir();
-    const store = await FileCameraStore.open(dir);
-    await store.create({ ...camera('a'), revision: 2 });
-    await store.create(camera('old'));
-    await expectCode(store.update({ ...camera('a'), name: 'x', revision: 3 }, 1), StoreErrorCode.CONFLICT);
-    await expectCode(store.delete('a', 3), StoreErrorCode.CONFLICT);
-    expect(await store.get('a')).toEqual({ ...camera('a'), revision: 2 });
-    await store.update({ ...camera('a'), name: 'x', revision: 3 }, 2);
-    // A camera saved before there were revisions is at revision 1.
-    await store.update({ ...camera('old'), revision: 2 }, 1);
-    expect(await store.delete('a', 3)).toBe(true);
-    await store.close();
-  });
-
   it('persists across reopen as {"schema": 1, "cameras": [...]}', async () => {
     const dir = await tempDir();
     const store = await FileCameraStore.open(dir);
@@ -222,66 +161,34 @@ describe('FileCameraStore', () => {
     await store.close();
   });
 
-  it('persists 50 concurrent creates, in call order, plus concurrent updates and deletes', async () => {
-    const dir = await tempDir();
-    const store = await FileCameraStore.open(dir);
-    const ids = Array.from({ length: 50 }, (_, i) => `cam-${i}`);
-    await Promise.all(ids.map((id) => store.create(camera(id))));
-    await Promise.all([
-      ...ids.slice(0, 10).map((id) => store.update(camera(id, { name: 'updated' }))),
-      ...ids.slice(40).map((id) => store.delete(id)),
-    ]);
-    await store.close();
-
-    const want = ids.slice(0, 40).map((id, i) => camera(id, i < 10 ? { name: 'updated' } : {}));
-    expect((await readStoreFile(dir)).cameras).toEqual(want);
-    const reopened = await FileCameraStore.open(dir);
-    expect(await reopened.list()).toEqual(want);
-    await reopened.close();
-  });
-
-  it('lets a duplicate lose a race without failing the others', async () => {
-    const store = await FileCameraStore.open(await tempDir());
-    const results = await Promise.allSettled([
-      store.create(camera('a')),
-      store.create(camera('a', { name: 'second' })),
-      store.create(camera('b')),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(isCodedError((results[1] as PromiseRejectedResult).reason, StoreErrorCode.DUPLICATE_ID)).toBe(true);
-    expect((await store.list()).map((c) => c.name)).toEqual(['Camera a', 'Camera b']);
-    await store.close();
-  });
-
-  it('rejects every call after close() with STORE_CLOSED; operations queued before it complete', async () => {
-    const dir = await tempDir();
-    const store = await FileCameraStore.open(dir);
-    const pending = store.create(camera('a'));
-    await store.close();
-    await pending;
-    await store.close(); // closing twice is harmless
-
-    await expectCode(store.list(), StoreErrorCode.CLOSED);
-    await expectCode(store.get('a'), StoreErrorCode.CLOSED);
-    await expectCode(store.create(camera('b')), StoreErrorCode.CLOSED);
-    await expectCode(store.update(camera('a')), StoreErrorCode.CLOSED);
-    await expectCode(store.delete('a'), StoreErrorCode.CLOSED);
-    expect((await readStoreFile(dir)).cameras).toEqual([camera('a')]);
-  });
-
-  it('rejects a create beyond maxCameras with STORE_FULL', async () => {
+  it('refuses to open a file holding more cameras than maxCameras with STORE_CORRUPT (not a file it wrote)', async () => {
     const dir = await tempDir();
     const store = await FileCameraStore.open(dir, { maxCameras: 3 });
     await Promise.all(['a', 'b', 'c'].map((id) => store.create(camera(id))));
     await expectCode(store.create(camera('d')), StoreErrorCode.FULL);
-    await store.update(camera('a', { name: 'still updatable' }));
-    await store.delete('b');
-    await store.create(camera('d'));
-    expect((await store.list()).map((c) => c.id)).toEqual(['a', 'c', 'd']);
     await store.close();
-
-    // A file holding more than the limit is not one this store wrote.
     await expectCode(FileCameraStore.open(dir, { maxCameras: 2 }), StoreErrorCode.CORRUPT);
+  });
+
+  it('writes concurrent creates in call order, and each acknowledged one is in the file', async () => {
+    const dir = await tempDir();
+    const store = await FileCameraStore.open(dir);
+    const ids = Array.from({ length: 20 }, (_, i) => `cam-${i}`);
+    await Promise.all(ids.map((id) => store.create(camera(id))));
+    expect((await readStoreFile(dir)).cameras.map((c) => c.id)).toEqual(ids);
+    await store.close();
+  });
+
+  it('keeps a camera saved without a revision without one (revision 1 to revisionOf)', async () => {
+    const dir = await tempDir();
+    const store = await FileCameraStore.open(dir);
+    await store.create(camera('a'));
+    await store.close();
+    expect(Object.keys((await readStoreFile(dir)).cameras[0]!)).not.toContain('revision');
+    const reopened = await FileCameraStore.open(dir);
+    expect(await reopened.get('a')).toEqual(camera('a'));
+    await reopened.update({ ...camera('a'), revision: 2 }, 1);
+    await reopened.close();
   });
 
   it('rejects a write that would make the file larger than maxFileBytes with STORE_FULL', async () => {
@@ -312,6 +219,135 @@ describe('FileCameraStore', () => {
     await store.create(camera('b'));
     await store.close();
     expect((await readStoreFile(dir)).cameras).toEqual([camera('a'), camera('b')]);
+  });
+});
+
+describe('FileCameraStore with a secret key (CAMGATE_SECRET_KEY)', () => {
+  const sealedUrl = new RegExp(`^sealed:v1:${secrets.keyId}:[A-Za-z0-9_-]+$`);
+
+  /** A registry written without a key: plain URLs, as before there were keys. */
+  async function plainRegistry(dir: string, ids: string[]): Promise<void> {
+    const store = await FileCameraStore.open(dir);
+    for (const id of ids) await store.create(camera(id));
+    await store.close();
+  }
+
+  it('writes URLs sealed in the file, lists and gets them plain, and reopens with the key', async () => {
+    const dir = await tempDir();
+    const store = await FileCameraStore.open(dir, { secrets });
+    await store.create(camera('a'));
+    await store.create(camera('b'));
+    await store.update(camera('a', { name: 'Gate' }));
+    expect(await store.list()).toEqual([camera('a', { name: 'Gate' }), camera('b')]);
+    await store.close();
+
+    const text = await readFile(join(dir, STORE_FILE_NAME), 'utf8');
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain('192.0.2.10');
+    const onDisk = (await readStoreFile(dir)).cameras;
+    for (const record of onDisk) expect(record.url).toMatch(sealedUrl);
+    // Everything else stays readable for an operator.
+    expect(onDisk.map((c) => c.name)).toEqual(['Gate', 'Camera b']);
+
+    const reopened = await FileCameraStore.open(dir, { secrets });
+    expect(await reopened.get('b')).toEqual(camera('b'));
+    await reopened.close();
+  });
+
+  it('seals a registry written without a key at open, durably and once', async () => {
+    const dir = await tempDir();
+    await plainRegistry(dir, ['a', 'b']);
+    expect(await readFile(join(dir, STORE_FILE_NAME), 'utf8')).toContain(SECRET);
+
+    const store = await FileCameraStore.open(dir, { secrets });
+    // Sealed before open() resolved, without any write through the store.
+    const sealedText = await readFile(join(dir, STORE_FILE_NAME), 'utf8');
+    expect(sealedText).not.toContain(SECRET);
+    for (const record of (await readStoreFile(dir)).cameras) expect(record.url).toMatch(sealedUrl);
+    expect(await store.list()).toEqual([camera('a'), camera('b')]);
+    await store.close();
+
+    // Once: a registry already sealed with the current key is not written again at open.
+    const again = await FileCameraStore.open(dir, { secrets });
+    await again.close();
+    expect(await readFile(join(dir, STORE_FILE_NAME), 'utf8')).toBe(sealedText);
+  });
+
+  it('refuses a registry with sealed URLs without a key: STORE_CORRUPT with the fix, quoting no value, file untouched', async () => {
+    const dir = await tempDir();
+    const store = await FileCameraStore.open(dir, { secrets });
+    await store.create(camera('a'));
+    await store.close();
+    const before = await readFile(join(dir, STORE_FILE_NAME), 'utf8');
+
+    const err = await expectCodeReturning(FileCameraStore.open(dir), StoreErrorCode.CORRUPT);
+    expect(err.message).toContain('set CAMGATE_SECRET_KEY to the key it was written with');
+    expect(err.message).toContain(secrets.keyId);
+    expect(err.message).not.toContain(before.slice(before.indexOf('sealed:v1:'), before.indexOf('sealed:v1:') + 30));
+    expect(await readFile(join(dir, STORE_FILE_NAME), 'utf8')).toBe(before);
+  });
+
+  it('refuses a registry sealed with another key: STORE_CORRUPT naming both key ids and the fix', async () => {
+    const dir = await tempDir();
+    const store = await FileCameraStore.open(dir, { secrets });
+    await store.create(camera('a'));
+    await store.close();
+    const other = SecretBox.fromKeys(OTHER_KEY);
+    const err = await expectCodeReturning(FileCameraStore.open(dir, { secrets: other }), StoreErrorCode.CORRUPT);
+    expect(err.message).toContain('set CAMGATE_SECRET_KEY to the key it was written with');
+    expect(err.message).toContain(secrets.keyId);
+    expect(err.message).toContain(other.keyId);
+    for (const form of [KEY, OTHER_KEY].flatMap((key) => [key.toString('hex'), key.toString('base64url')])) {
+      expect(err.message).not.toContain(form);
+    }
+  });
+
+  it('refuses a sealed URL copied onto another camera (the value is bound to its camera)', async () => {
+    const dir = await tempDir();
+    const store = await FileCameraStore.open(dir, { secrets });
+    await store.create(camera('a'));
+    await store.create(camera('b'));
+    await store.close();
+    const file = await readStoreFile(dir);
+    file.cameras[1]!.url = file.cameras[0]!.url;
+    await writeFile(join(dir, STORE_FILE_NAME), JSON.stringify(file));
+    const err = await expectCodeReturning(FileCameraStore.open(dir, { secrets }), StoreErrorCode.CORRUPT);
+    expect(err.message).toContain('cameras[1]');
+    expect(err.message).toContain('copied');
+  });
+
+  it('rotation: opens URLs sealed with CAMGATE_SECRET_KEY_PREVIOUS and seals them with the new key at open', async () => {
+    const dir = await tempDir();
+    const oldBox = SecretBox.fromKeys(OTHER_KEY);
+    const store = await FileCameraStore.open(dir, { secrets: oldBox });
+    await store.create(camera('a'));
+    await store.close();
+
+    const rotated = await FileCameraStore.open(dir, { secrets: SecretBox.fromKeys(KEY, [OTHER_KEY]) });
+    expect(await rotated.get('a')).toEqual(camera('a'));
+    await rotated.close();
+    for (const record of (await readStoreFile(dir)).cameras) expect(record.url).toMatch(sealedUrl);
+    // The previous key is no longer needed, and the old key alone no longer opens the registry.
+    const current = await FileCameraStore.open(dir, { secrets });
+    expect(await current.get('a')).toEqual(camera('a'));
+    await current.close();
+    await expectCode(FileCameraStore.open(dir, { secrets: oldBox }), StoreErrorCode.CORRUPT);
+  });
+
+  it('readCameraRegistry() opens sealed URLs and changes nothing (what `camgate db import` reads)', async () => {
+    const dir = await tempDir();
+    await plainRegistry(dir, ['a']);
+    const plainText = await readFile(join(dir, STORE_FILE_NAME), 'utf8');
+    expect(await readCameraRegistry(dir, { secrets })).toEqual([camera('a')]);
+    expect(await readFile(join(dir, STORE_FILE_NAME), 'utf8')).toBe(plainText);
+
+    const sealedDir = await tempDir();
+    const store = await FileCameraStore.open(sealedDir, { secrets });
+    await store.create(camera('b'));
+    await store.close();
+    expect(await readCameraRegistry(sealedDir, { secrets })).toEqual([camera('b')]);
+    await expectCode(readCameraRegistry(sealedDir), StoreErrorCode.CORRUPT);
+    expect(await readCameraRegistry(join(sealedDir, 'missing'))).toEqual([]);
   });
 });
 

@@ -10,6 +10,7 @@ import {
   type CameraStore,
 } from './camera-store.js';
 import { writeFileDurably, type WriteFailure } from './durable-file.js';
+import { isSealed, SecretError, SecretErrorCode, sealedContext, sealedKeyId, type SecretBox } from './secret-box.js';
 
 /** The version of the file layout this code reads and writes. A newer camgate that changes the layout bumps it. */
 export const STORE_SCHEMA = 1;
@@ -36,6 +37,13 @@ export interface FileCameraStoreOptions {
   maxCameras?: number;
   /** Largest file the store reads or writes (default {@link MAX_STORE_FILE_BYTES}); tests lower it. */
   maxFileBytes?: number;
+  /**
+   * Seals camera URLs in the file (CAMGATE_SECRET_KEY): the file holds `sealed:v1:...` where the
+   * URL was, memory and list()/get() the URL. A file with plain URLs (written before there was a
+   * key), or URLs sealed with a previous key, is sealed again with the current key at open. Without
+   * it, URLs are written as given, and a file with sealed URLs does not open.
+   */
+  secrets?: SecretBox;
 }
 
 /** The file's shape: `{"schema": 1, "cameras": [...]}`, cameras in creation order. */
@@ -44,7 +52,14 @@ interface StoreFile {
   cameras: CameraRecord[];
 }
 
-type Cameras = ReadonlyMap<string, CameraRecord>;
+/** A camera as in memory, with its URL as the file holds it. */
+interface StoredCamera {
+  record: CameraRecord;
+  /** `record.url` in the file: sealed with the secret key, or plain without one. */
+  url: string;
+}
+
+type Cameras = ReadonlyMap<string, StoredCamera>;
 
 /**
  * The camera registry as one JSON file, `<dataDir>/cameras.json`.
@@ -57,6 +72,8 @@ type Cameras = ReadonlyMap<string, CameraRecord>;
  * after its write succeeded, so a failed write leaves it matching the file.
  * Reads answer from memory without waiting for writes in progress.
  *
+ * With a secret key (`secrets`), URLs are sealed in the file (AES-256-GCM, store/secret-box.ts).
+ *
  * One process per data directory: there is no lock against a second writer.
  */
 export class FileCameraStore implements CameraStore {
@@ -64,6 +81,7 @@ export class FileCameraStore implements CameraStore {
   readonly #path: string;
   readonly #maxCameras: number;
   readonly #maxFileBytes: number;
+  readonly #secrets: SecretBox | undefined;
   /** What the file holds: replaced, never mutated, once a write succeeds. */
   #cameras: Cameras;
   /** The last queued mutation; the next one starts after it settles. */
@@ -77,6 +95,7 @@ export class FileCameraStore implements CameraStore {
     this.#path = join(dataDir, STORE_FILE_NAME);
     this.#maxCameras = options.maxCameras ?? MAX_CAMERAS;
     this.#maxFileBytes = options.maxFileBytes ?? MAX_STORE_FILE_BYTES;
+    this.#secrets = options.secrets;
     this.#cameras = cameras;
   }
 
@@ -85,7 +104,10 @@ export class FileCameraStore implements CameraStore {
    * needed. A missing file is an empty registry; a `cameras.json.tmp` left by a
    * crash is removed (the rename never happened, so `cameras.json` is the truth).
    * Rejects with STORE_CORRUPT, and leaves the file alone, when it cannot be read
-   * or is not a valid registry; with STORE_IO when the directory is unusable.
+   * or is not a valid registry, or holds sealed URLs that `options.secrets` does not open (the
+   * message says to set CAMGATE_SECRET_KEY to the key it was written with); with STORE_IO when the
+   * directory is unusable. With `secrets`, URLs that are plain or sealed with a previous key are
+   * sealed with the current key before open() resolves (one durable write).
    */
   static async open(dataDir: string, options: FileCameraStoreOptions = {}): Promise<FileCameraStore> {
     try {
@@ -94,55 +116,58 @@ export class FileCameraStore implements CameraStore {
       throw ioError(`cannot create the data directory ${dataDir}`, err);
     }
     const path = join(dataDir, STORE_FILE_NAME);
-    const cameras = await loadFile(
-      path,
-      options.maxCameras ?? MAX_CAMERAS,
-      options.maxFileBytes ?? MAX_STORE_FILE_BYTES,
-    );
+    const cameras = await loadFile(path, options);
     try {
       await rm(`${path}.tmp`, { force: true });
     } catch (err) {
       throw ioError(`cannot remove the leftover ${path}.tmp`, err);
     }
-    return new FileCameraStore(dataDir, cameras, options);
+    const store = new FileCameraStore(dataDir, cameras, options);
+    const { secrets } = options;
+    // Once, at open: a registry written without a key (or with the previous one) is sealed now,
+    // not camera by camera as they happen to change.
+    if (secrets !== undefined && [...cameras.values()].some((camera) => secrets.needsReseal(camera.url))) {
+      await store.#commit(cameras);
+    }
+    return store;
   }
 
   list(): Promise<CameraRecord[]> {
     if (this.#closed) return Promise.reject(closedError());
-    return Promise.resolve([...this.#cameras.values()].map(copyCameraRecord));
+    return Promise.resolve([...this.#cameras.values()].map((camera) => copyCameraRecord(camera.record)));
   }
 
   get(id: string): Promise<CameraRecord | undefined> {
     if (this.#closed) return Promise.reject(closedError());
-    const record = this.#cameras.get(id);
-    return Promise.resolve(record === undefined ? undefined : copyCameraRecord(record));
+    const camera = this.#cameras.get(id);
+    return Promise.resolve(camera === undefined ? undefined : copyCameraRecord(camera.record));
   }
 
   async create(record: CameraRecord): Promise<void> {
     this.#checkOpen();
-    const copy = checkedCopy(record);
+    const copy = this.#stored(checkedCopy(record));
     await this.#enqueue(async () => {
-      if (this.#cameras.has(copy.id)) {
-        throw new StoreError(StoreErrorCode.DUPLICATE_ID, `a camera with id ${JSON.stringify(copy.id)} exists`);
+      if (this.#cameras.has(copy.record.id)) {
+        throw new StoreError(StoreErrorCode.DUPLICATE_ID, `a camera with id ${JSON.stringify(copy.record.id)} exists`);
       }
       if (this.#cameras.size >= this.#maxCameras) {
         throw new StoreError(StoreErrorCode.FULL, `the store holds the maximum of ${this.#maxCameras} cameras`);
       }
-      await this.#commit(new Map(this.#cameras).set(copy.id, copy));
+      await this.#commit(new Map(this.#cameras).set(copy.record.id, copy));
     });
   }
 
   async update(record: CameraRecord, expectedRevision?: number): Promise<void> {
     this.#checkOpen();
-    const copy = checkedCopy(record);
+    const copy = this.#stored(checkedCopy(record));
     await this.#enqueue(async () => {
-      const stored = this.#cameras.get(copy.id);
+      const stored = this.#cameras.get(copy.record.id);
       if (stored === undefined) {
-        throw new StoreError(StoreErrorCode.NOT_FOUND, `no camera with id ${JSON.stringify(copy.id)}`);
+        throw new StoreError(StoreErrorCode.NOT_FOUND, `no camera with id ${JSON.stringify(copy.record.id)}`);
       }
-      checkRevision(stored, expectedRevision);
+      checkRevision(stored.record, expectedRevision);
       // Setting an existing key keeps its place in the Map, so the camera keeps its place in the list.
-      await this.#commit(new Map(this.#cameras).set(copy.id, copy));
+      await this.#commit(new Map(this.#cameras).set(copy.record.id, copy));
     });
   }
 
@@ -151,7 +176,7 @@ export class FileCameraStore implements CameraStore {
     return this.#enqueue(async () => {
       const stored = this.#cameras.get(id);
       if (stored === undefined) return false;
-      checkRevision(stored, expectedRevision);
+      checkRevision(stored.record, expectedRevision);
       const next = new Map(this.#cameras);
       next.delete(id);
       await this.#commit(next);
@@ -185,8 +210,24 @@ export class FileCameraStore implements CameraStore {
     return result;
   }
 
-  /** Writes `next` durably, then makes it the in-memory state. */
-  async #commit(next: Cameras): Promise<void> {
+  /** The camera with its URL as the file will hold it. */
+  #stored(record: CameraRecord): StoredCamera {
+    const url = this.#secrets?.seal(record.url, sealedContext.cameraUrl(record.id)) ?? record.url;
+    return { record, url };
+  }
+
+  /** Writes `next` durably (any URL not sealed with the current key sealed now), then makes it the in-memory state. */
+  async #commit(cameras: Cameras): Promise<void> {
+    const secrets = this.#secrets;
+    const next: Cameras =
+      secrets === undefined
+        ? cameras
+        : new Map(
+            [...cameras].map(([id, camera]) => [
+              id,
+              secrets.needsReseal(camera.url) ? this.#stored(camera.record) : camera,
+            ]),
+          );
     const text = serialize(next);
     const bytes = Buffer.byteLength(text);
     if (bytes > this.#maxFileBytes) {
@@ -222,12 +263,30 @@ export class FileCameraStore implements CameraStore {
 
 /** The file's text: indented, so an operator can read and diff it. */
 function serialize(cameras: Cameras): string {
-  const file: StoreFile = { schema: STORE_SCHEMA, cameras: [...cameras.values()] };
+  const file: StoreFile = {
+    schema: STORE_SCHEMA,
+    cameras: [...cameras.values()].map(({ record, url }) => ({ ...record, url })),
+  };
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
+/**
+ * The cameras of the registry in `dataDir`, URLs opened, without changing anything (no directory
+ * made, no leftover removed, nothing sealed): what `camgate db import` copies. Rejects like
+ * {@link FileCameraStore.open}.
+ */
+export async function readCameraRegistry(
+  dataDir: string,
+  options: Pick<FileCameraStoreOptions, 'secrets' | 'maxCameras' | 'maxFileBytes'> = {},
+): Promise<CameraRecord[]> {
+  const cameras = await loadFile(join(dataDir, STORE_FILE_NAME), options);
+  return [...cameras.values()].map((camera) => copyCameraRecord(camera.record));
+}
+
 /** Reads and validates the registry file; a missing file is an empty registry. */
-async function loadFile(path: string, maxCameras: number, maxFileBytes: number): Promise<Cameras> {
+async function loadFile(path: string, options: FileCameraStoreOptions): Promise<Cameras> {
+  const maxCameras = options.maxCameras ?? MAX_CAMERAS;
+  const maxFileBytes = options.maxFileBytes ?? MAX_STORE_FILE_BYTES;
   let data: Buffer;
   try {
     const handle = await open(path, 'r');
@@ -260,10 +319,10 @@ async function loadFile(path: string, maxCameras: number, maxFileBytes: number):
     // Not the parser's message: V8 quotes the text around the error, which may be a camera password.
     throw corrupt(path, 'is not valid JSON');
   }
-  return parseStoreFile(path, parsed, maxCameras);
+  return parseStoreFile(path, parsed, maxCameras, options.secrets);
 }
 
-function parseStoreFile(path: string, parsed: unknown, maxCameras: number): Cameras {
+function parseStoreFile(path: string, parsed: unknown, maxCameras: number, secrets: SecretBox | undefined): Cameras {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw corrupt(path, 'does not hold a JSON object');
   }
@@ -283,15 +342,38 @@ function parseStoreFile(path: string, parsed: unknown, maxCameras: number): Came
   if (cameras.length > maxCameras) {
     throw corrupt(path, `holds ${cameras.length} cameras, more than the limit of ${maxCameras}`);
   }
-  const byId = new Map<string, CameraRecord>();
+  const byId = new Map<string, StoredCamera>();
   cameras.forEach((value: unknown, index) => {
     const problem = cameraRecordProblem(value);
     if (problem !== undefined) throw corrupt(path, `cameras[${index}] ${problem}`);
-    const record = value as CameraRecord;
-    if (byId.has(record.id)) throw corrupt(path, `cameras[${index}] repeats the id of an earlier camera`);
-    byId.set(record.id, copyCameraRecord(record));
+    const stored = value as CameraRecord;
+    if (byId.has(stored.id)) throw corrupt(path, `cameras[${index}] repeats the id of an earlier camera`);
+    const url = openUrl(path, index, stored, secrets);
+    byId.set(stored.id, { record: copyCameraRecord({ ...stored, url }), url: stored.url });
   });
   return byId;
+}
+
+/** A camera's URL from the file: as it is when plain, opened when sealed; never quoted in an error. */
+function openUrl(path: string, index: number, stored: CameraRecord, secrets: SecretBox | undefined): string {
+  if (!isSealed(stored.url)) return stored.url;
+  if (secrets === undefined) {
+    const keyId = sealedKeyId(stored.url);
+    throw corrupt(
+      path,
+      `cameras[${index}] has its "url" sealed with a secret key${keyId === undefined ? '' : ` (${keyId})`} and CAMGATE_SECRET_KEY is not set: set CAMGATE_SECRET_KEY to the key it was written with`,
+    );
+  }
+  try {
+    return secrets.open(stored.url, sealedContext.cameraUrl(stored.id));
+  } catch (err) {
+    if (!(err instanceof SecretError)) throw err;
+    const fix =
+      err.code === SecretErrorCode.TAMPERED
+        ? ' (restore the file from a backup, or remove that camera from it and add the camera again)'
+        : '';
+    throw corrupt(path, `cameras[${index}] "url": ${err.message}${fix}`);
+  }
 }
 
 function corrupt(path: string, problem: string, cause?: unknown): StoreError {
