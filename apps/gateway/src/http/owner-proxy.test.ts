@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayErrorCode } from '../errors.js';
 import { FORWARDED_BY_HEADER, OwnerProxy } from './owner-proxy.js';
@@ -33,7 +32,7 @@ async function owner(delayMs = 0): Promise<{ url: string; seen: Array<Record<str
 /** A node that forwards every `/live/` request to `ownerUrl`. */
 async function forwarder(ownerUrl: string): Promise<FastifyInstance> {
   const proxy = new OwnerProxy({ nodeId: 'n2' });
-  const app = Fastify({ loggerInstance: pino({ level: 'silent' }) });
+  const app = Fastify();
   registerProblemHandlers(app);
   app.get<{ Params: { id: string } }>('/live/:id/:file', (request, reply) =>
     proxy.forward(request, reply, request.params.id, ownerUrl),
