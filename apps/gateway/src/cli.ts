@@ -1,9 +1,18 @@
 #!/usr/bin/env node
 import { runCli } from './cli/run-cli.js';
 
+/**
+ * 10 s after SIGTERM the process exits whatever holds it: a socket to an unreachable database can
+ * keep the event loop alive forever after a graceful shutdown has done all it can (5 s).
+ */
+const HARD_EXIT_MS = 10_000;
+
 const stop = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => stop.abort(signal));
+  process.once(signal, () => {
+    stop.abort(signal);
+    setTimeout(() => process.exit(process.exitCode ?? 1), HARD_EXIT_MS).unref();
+  });
 }
 
 process.exitCode = await runCli(process.argv.slice(2), {

@@ -112,6 +112,8 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   /** Bumped to stop the running loop: a loop whose generation is stale ends. */
   #generation = 0;
   #running: Promise<void> | undefined;
+  /** Every stop so far has finished (sessions torn down, loops ended). */
+  #stopped: Promise<void> = Promise.resolve();
   #wake: (() => void) | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -241,8 +243,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
-    const running = this.#stopPulling(true);
-    await running;
+    await this.#stopPulling(true);
     this.#viewers.clear();
   }
 
@@ -304,7 +305,11 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       this.#bridge = undefined;
     }
     if (!dropStream && !this.#closed && this.#settings.enabled) this.#startPulling();
-    return Promise.all([running, closing]).then(() => undefined);
+    const stopped = Promise.all([running, closing, this.#stopped]).then(() => undefined);
+    // close() waits for this too: a session stopped by going idle or disabled may still be tearing
+    // down when the pipeline is closed, and a node hands the camera over only once it is gone.
+    this.#stopped = stopped;
+    return stopped;
   }
 
   async #run(generation: number): Promise<void> {

@@ -112,6 +112,24 @@ describe('CameraRegistry', () => {
       events: ['removed a'],
     },
     {
+      name: 'a camera deleted and created again elsewhere under its id (revision 1 again)',
+      change: async (other) => {
+        await other.delete('a');
+        await other.create(record('a', { url: 'rtsp://192.0.2.99/new', createdAt: '2026-02-02T00:00:00.000Z' }));
+      },
+      notice: { kind: 'camera', id: 'a', revision: 1 },
+      events: ['changed a@1->1'],
+    },
+    {
+      name: 'the same, with every notification missed',
+      change: async (other) => {
+        await other.delete('a');
+        await other.create(record('a', { url: 'rtsp://192.0.2.99/new', createdAt: '2026-02-02T00:00:00.000Z' }));
+      },
+      notice: { kind: 'resync' },
+      events: ['changed a@1->1'],
+    },
+    {
       name: 'missed notifications, caught up by a resync',
       change: async (other) => {
         await other.delete('a');
@@ -130,6 +148,27 @@ describe('CameraRegistry', () => {
     await until(events, expected.length);
     expect(events).toEqual(expected);
     await registry.close();
+  });
+
+  it('a resync does not remove a camera created while it read the list', async () => {
+    const { store, notify } = await sharedStore();
+    let release: () => void = () => undefined;
+    const list = store.list.bind(store);
+    const registry = await CameraRegistry.open({ store });
+    // The list is read before the create, and answers after it.
+    store.list = async () => {
+      const before = await list();
+      await new Promise<void>((resolve) => (release = resolve));
+      return before;
+    };
+    const events = recorder(registry);
+    notify({ kind: 'resync' });
+    await registry.create({ id: 'late', name: 'Late', url: 'rtsp://192.0.2.7/late' });
+    release();
+    // close() waits for the resync in progress.
+    await registry.close();
+    expect(events).toEqual(['added late@1']);
+    expect(registry.record('late')).toBeDefined();
   });
 
   it('answers a write made on a copy another node changed with 412 and the current revision', async () => {

@@ -77,6 +77,9 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   /** A full re-read in progress (after missed notifications), so two do not overlap. */
   #resyncing: Promise<void> | undefined;
   #unwatch: (() => void) | undefined;
+  /** Counts changes to the copy; the count at each camera's last change (a resync skips newer ones). */
+  #changes = 0;
+  readonly #changedAt = new Map<string, number>();
   #closed = false;
 
   private constructor(store: CameraStore, now: () => Date, defaultPlayback: PlaybackPolicy) {
@@ -264,10 +267,9 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       this.#resyncing ??= this.#resync().finally(() => (this.#resyncing = undefined));
       return;
     }
-    const known = this.#records.get(change.id);
-    // Our own write, or one we have seen: nothing to read.
-    if (change.deleted !== true && known !== undefined && change.revision === revisionOf(known)) return;
-    if (change.deleted === true && known === undefined) return;
+    // A removal of what is not here is nothing to read. Anything else is read again, even at a
+    // revision this node has: a camera deleted and created again under its id starts again at 1.
+    if (change.deleted === true && !this.#records.has(change.id)) return;
     void this.#serially(change.id, () => this.#reload(change.id)).catch(() => undefined);
   }
 
@@ -286,6 +288,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
 
   /** Reads every camera again (notifications may have been missed) and announces the differences. */
   async #resync(): Promise<void> {
+    const startedAt = this.#changes;
     let all: CameraRecord[];
     try {
       all = await this.#store.list();
@@ -297,12 +300,14 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     for (const record of all) {
       seen.add(record.id);
       const known = this.#records.get(record.id);
-      if (known === undefined || revisionOf(known) !== revisionOf(record)) {
+      if (known === undefined || !sameCamera(known, record) || revisionOf(known) !== revisionOf(record)) {
         await this.#serially(record.id, () => this.#applyInTurn(record.id, record)).catch(() => undefined);
       }
     }
     for (const id of [...this.#records.keys()]) {
-      if (!seen.has(id)) await this.#serially(id, () => this.#applyInTurn(id, undefined)).catch(() => undefined);
+      // Added after the list was read (by this node or a notice): the list cannot know it.
+      if (seen.has(id) || (this.#changedAt.get(id) ?? 0) > startedAt) continue;
+      await this.#serially(id, () => this.#applyInTurn(id, undefined)).catch(() => undefined);
     }
   }
 
@@ -320,13 +325,16 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       if (known !== undefined) this.#remove(id);
       return;
     }
-    if (known !== undefined && revisionOf(known) >= revisionOf(record)) return;
+    // The same camera at an older or equal revision changes nothing; another camera under the
+    // same id (deleted and created again: another creation time) replaces it.
+    if (known !== undefined && sameCamera(known, record) && revisionOf(known) >= revisionOf(record)) return;
     this.#set(record);
   }
 
   // ------------------------------------------------------------------ bookkeeping
 
   #set(record: CameraRecord): void {
+    this.#changedAt.set(record.id, ++this.#changes);
     const before = this.#records.get(record.id);
     this.#records.set(record.id, record);
     if (before === undefined) this.emit('added', record);
@@ -334,6 +342,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   }
 
   #remove(id: string): void {
+    this.#changedAt.delete(id);
     if (this.#records.delete(id)) this.emit('removed', id);
   }
 
@@ -406,6 +415,11 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     for (let n = 2; n < 1000; n++) if (!this.#records.has(`${base}-${n}`)) return `${base}-${n}`;
     return `${base}-${randomBytes(4).toString('hex')}`;
   }
+}
+
+/** The same camera (not another one created later under its id): its creation time. */
+function sameCamera(a: CameraRecord, b: CameraRecord): boolean {
+  return a.createdAt === b.createdAt;
 }
 
 /** The URL `input` resolves to, or undefined with its problems added to `problems`. */

@@ -21,8 +21,8 @@ function record(id: string, overrides: Partial<CameraRecord> = {}): CameraRecord
 describe('CameraSupervisor', () => {
   it('runs one pipeline per camera, reconfigures it and stops it', async () => {
     const supervisor = new CameraSupervisor();
-    const first = supervisor.run(record('a'));
-    expect(supervisor.run(record('a'))).toBe(first);
+    const first = await supervisor.run(record('a'));
+    expect(await supervisor.run(record('a'))).toBe(first);
     expect(supervisor.size).toBe(1);
     supervisor.update(record('a', { name: 'renamed', transport: 'tcp' }));
     expect(first?.settings.transport).toBe('tcp');
@@ -32,11 +32,30 @@ describe('CameraSupervisor', () => {
     await supervisor.stop('a');
   });
 
+  it('starts a camera again only once its previous pipeline has ended its session', async () => {
+    const supervisor = new CameraSupervisor();
+    const first = await supervisor.run(record('a'));
+    let closed = false;
+    const closing = first!.close.bind(first);
+    // A camera slow to answer TEARDOWN: the old pipeline takes a while to close.
+    first!.close = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await closing();
+      closed = true;
+    };
+    const stopped = supervisor.stop('a');
+    const second = await supervisor.run(record('a'));
+    expect(closed).toBe(true);
+    expect(second).not.toBe(first);
+    await stopped;
+    await supervisor.close();
+  });
+
   it('starts nothing once closed', async () => {
     const supervisor = new CameraSupervisor();
-    supervisor.run(record('a'));
+    await supervisor.run(record('a'));
     await supervisor.close();
     expect(supervisor.size).toBe(0);
-    expect(supervisor.run(record('b'))).toBeUndefined();
+    expect(await supervisor.run(record('b'))).toBeUndefined();
   });
 });

@@ -36,8 +36,13 @@ export class CameraSupervisor {
     return this.#pipelines.get(id)?.touch(viewer);
   }
 
-  /** Starts pulling `record`'s camera (nothing when it runs already). */
-  run(record: CameraRecord, hls?: CameraPipelineOptions['hls']): CameraPipeline | undefined {
+  /**
+   * Starts pulling `record`'s camera (nothing when it runs already), once its previous pipeline, if
+   * one is still closing, has ended its session: a camera never gets two sessions from this node.
+   */
+  async run(record: CameraRecord, hls?: CameraPipelineOptions['hls']): Promise<CameraPipeline | undefined> {
+    const stopping = this.#stopping.get(record.id);
+    if (stopping !== undefined) await stopping;
     if (this.#closed) return undefined;
     const running = this.#pipelines.get(record.id);
     if (running !== undefined) return running;
@@ -81,8 +86,8 @@ export class CameraSupervisor {
  * change, stopped as they go. Returns the function that stops following.
  */
 export function followRegistry(registry: CameraRegistry, supervisor: CameraSupervisor): () => void {
-  for (const record of registry.records()) supervisor.run(record);
-  const added = (record: CameraRecord) => supervisor.run(record);
+  for (const record of registry.records()) void supervisor.run(record);
+  const added = (record: CameraRecord) => void supervisor.run(record);
   const changed = (record: CameraRecord) => supervisor.update(record);
   const removed = (id: string) => void supervisor.stop(id);
   registry.on('added', added);

@@ -151,7 +151,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
             get ready() {
               return cluster.ready;
             },
-            serveRemote: (request, reply, id) => cluster.serveRemote(request, reply, id),
+            serveRemote: (request, reply, id, options) => cluster.serveRemote(request, reply, id, options),
             metrics: () => ({ ready: cluster.ready, ...cluster.keeper.stats() }),
           },
         }),

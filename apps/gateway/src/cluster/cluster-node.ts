@@ -147,7 +147,12 @@ export class ClusterNode implements CameraCluster {
    * A `/live` request for a camera this node does not pull: forwarded to the node that does. A
    * camera nobody pulls (on demand, or between owners) is asked for and waited on.
    */
-  async serveRemote(request: FastifyRequest, reply: FastifyReply, cameraId: string): Promise<RemoteOutcome> {
+  async serveRemote(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    cameraId: string,
+    options: { start?: boolean } = {},
+  ): Promise<RemoteOutcome> {
     const record = this.#registry?.record(cameraId);
     if (record === undefined || !record.enabled || this.#stopped) return 'none';
     // Forwarded already: the sender thought this node pulls it; a second hop could loop.
@@ -156,6 +161,8 @@ export class ClusterNode implements CameraCluster {
       return 'answered';
     }
     let owner = this.keeper.ownerOf(cameraId);
+    // Nobody pulls it, and the request only asks (status.json): it says so, starting nothing.
+    if (owner === undefined && options.start === false) return 'none';
     if (owner === undefined) {
       if (record.onDemand) {
         try {
@@ -194,11 +201,13 @@ export class ClusterNode implements CameraCluster {
       const id = lease.cameraId;
       const starting = (this.#registry?.refresh(id) ?? Promise.resolve(undefined))
         .then((loaded) => {
-          if (loaded !== undefined && this.keeper.epochOf(id) === lease.epoch) this.#start(loaded, lease);
-          else void this.keeper.release(id);
+          if (loaded !== undefined && this.keeper.epochOf(id) === lease.epoch) return this.#startNow(loaded, lease);
+          return this.keeper.release(id);
         })
-        .catch(() => void this.keeper.release(id))
-        .finally(() => this.#starting.delete(id));
+        .catch(() => this.keeper.release(id))
+        .finally(() => {
+          if (this.#starting.get(id) === starting) this.#starting.delete(id);
+        });
       this.#starting.set(id, starting);
       return;
     }
@@ -206,13 +215,26 @@ export class ClusterNode implements CameraCluster {
   }
 
   #start(record: CameraRecord, lease: AcquiredLease): void {
+    const id = record.id;
+    const starting = this.#startNow(record, lease).finally(() => {
+      if (this.#starting.get(id) === starting) this.#starting.delete(id);
+    });
+    this.#starting.set(id, starting);
+  }
+
+  async #startNow(record: CameraRecord, lease: AcquiredLease): Promise<void> {
     const supervisor = this.#supervisor;
     if (supervisor === undefined) return;
-    const pipeline = supervisor.run(
+    const pipeline = await supervisor.run(
       record,
       lease.continueFrom === undefined ? undefined : { continueFrom: lease.continueFrom },
     );
     if (pipeline === undefined) return;
+    // Lost while the previous pipeline closed: onLost found nothing to stop, so stop this one.
+    if (this.keeper.epochOf(record.id) !== lease.epoch) {
+      await supervisor.stop(record.id);
+      return;
+    }
     this.#logger.info(
       { camera: record.id, epoch: lease.epoch, continues: lease.continueFrom !== undefined },
       'this node pulls the camera now',
@@ -220,12 +242,19 @@ export class ClusterNode implements CameraCluster {
     // On demand: a viewer asked (on some node); it stops again when nobody watches.
     if (record.onDemand) pipeline.wake();
     pipeline.on('state', (state) => {
-      // An on-demand camera nobody watches any more: let the lease go, so no node pulls it.
-      if (state === 'idle' && record.onDemand && this.keeper.holds(record.id)) void this.keeper.release(record.id);
+      // An on-demand camera nobody watches any more: let the lease go, so no node pulls it. (The
+      // record as it is now: a camera made on-demand since it started counts.)
+      const now = this.#registry?.record(record.id);
+      if (state === 'idle' && now?.onDemand === true && this.keeper.holds(record.id))
+        void this.keeper.release(record.id);
     });
   }
 
   async #lost(id: string, reason: LossReason): Promise<StreamPosition | undefined> {
+    // A start in progress (waiting for the previous pipeline, or for the record) finishes first,
+    // and sees the lease gone.
+    const starting = this.#starting.get(id);
+    if (starting !== undefined) await starting;
     const supervisor = this.#supervisor;
     const pipeline = supervisor?.pipeline(id);
     const stopping = supervisor?.stop(id);

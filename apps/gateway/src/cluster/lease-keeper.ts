@@ -398,7 +398,8 @@ export class LeaseKeeper {
         const result = await this.sql<{ owner: string | null }>(DEMAND_SQL, [cameraId, this.timing.demandWindowMs]);
         owner = result.rows[0]?.owner;
       } catch (err) {
-        this.demanded.delete(cameraId);
+        // The throttle stays: with the database down, every viewer's request must not queue
+        // another statement ahead of the renewals.
         throw new ClusterError(
           ClusterErrorCode.DATABASE_UNAVAILABLE,
           `the database did not take the demand for camera "${cameraId}": ${databaseProblem(err)}`,

@@ -8,6 +8,8 @@ import type { CameraStatus } from '../cameras/camera-pipeline.js';
 export const STATUS_PUBLISH_MS = 2_000;
 /** 1 s: reads within a second share one query, so a dashboard polling many nodes costs little. */
 const STATUS_READ_MAX_AGE_MS = 1_000;
+/** 1 s: the longest an API read waits for the statuses (a partitioned node answers from memory). */
+const STATUS_READ_WAIT_MS = 1_000;
 
 /** What the owner of a camera reported of it. */
 export interface PublishedStatus {
@@ -66,7 +68,15 @@ export class StatusBoard {
   async refresh(): Promise<void> {
     if (this.#now() - this.#readAt < STATUS_READ_MAX_AGE_MS) return;
     this.#reading ??= this.#read().finally(() => (this.#reading = undefined));
-    return this.#reading;
+    // An API read waits a second at most: a slow or unreachable database leaves the last statuses.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#reading,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, STATUS_READ_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   async #read(): Promise<void> {
@@ -86,7 +96,9 @@ export class StatusBoard {
       this.#statuses = next;
       this.#readAt = this.#now();
     } catch {
-      // Unreachable: the API shows the last statuses read; /readyz says the node is not ready.
+      // Unreachable: the API shows the last statuses read (and tries again in a second, not at
+      // every request); /readyz says the node is not ready.
+      this.#readAt = this.#now();
     }
   }
 }

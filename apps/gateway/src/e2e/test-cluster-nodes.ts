@@ -96,7 +96,8 @@ export class Blackhole {
   }
 
   static async start(targetPort: number): Promise<{ relay: Blackhole; port: number }> {
-    const server = createServer();
+    // Half-open allowed: a cut connection answers nothing, not even a FIN (a real partition).
+    const server = createServer({ allowHalfOpen: true });
     const relay = new Blackhole(server);
     server.on('connection', (client) => relay.#relay(client, targetPort));
     const port = await getFreePort();
@@ -118,6 +119,13 @@ export class Blackhole {
     upstream.connect(targetPort, '127.0.0.1');
     client.on('data', (data) => {
       if (!this.#cut) upstream.write(data);
+    });
+    // A connection the node closes is closed through, unless cut (then nothing answers, not even its FIN).
+    client.on('end', () => {
+      if (!this.#cut) upstream.end();
+    });
+    upstream.on('end', () => {
+      if (!this.#cut) client.end();
     });
     upstream.on('data', (data) => {
       if (!this.#cut) client.write(data);

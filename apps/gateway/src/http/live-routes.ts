@@ -44,7 +44,18 @@ export interface LiveRoutesOptions {
    * request. `answered`: it forwarded the request to the owner and answered; `local`: this node
    * has just become the owner (look again); `none`: no such camera, or nobody can pull it now.
    */
-  remote?: (request: FastifyRequest, reply: FastifyReply, cameraId: string) => Promise<RemoteOutcome>;
+  remote?: (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    cameraId: string,
+    options?: { start?: boolean },
+  ) => Promise<RemoteOutcome>;
+  /**
+   * A cluster: whether `stream`, which just answered 404, was closed because its camera moved to
+   * another node (the camera still exists). Its players get 503 CAMERA_MOVING, which they retry
+   * (on this node, which forwards them), instead of a 404 that makes hls.js give the camera up.
+   */
+  moved?: (cameraId: string, stream: HlsStream) => boolean;
 }
 
 export type RemoteOutcome = 'answered' | 'local' | 'none';
@@ -114,6 +125,9 @@ export function registerLiveRoutes(
     let response = await stream.handle(file, query, clientLeft(reply));
     const { body } = response;
     options.onServed?.(id, bodyBytes(body));
+    if (response.status === 404 && options.moved?.(id, stream) === true && !(options.isClosing?.() ?? false)) {
+      return sendProblem(reply, errors.cameraMoving(id), { cacheControl: 'no-cache' });
+    }
     if (response.status >= 400) return sendStreamProblem(reply, response, id, file, options.isClosing?.() ?? false);
     if (queryToken !== undefined && typeof body === 'string') {
       // Per token, so not in the shared gzip cache (a multivariant playlist is a few hundred bytes),

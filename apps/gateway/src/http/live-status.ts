@@ -96,9 +96,20 @@ export function registerLiveStatus(
     const grant = checked instanceof Promise ? await checked : checked;
     let pipeline = grant === undefined ? undefined : cameras.pipeline(id);
     if (pipeline === undefined && grant !== undefined && options.remote !== undefined) {
-      const outcome = await options.remote(request, reply, id);
+      // A status request asks: it never starts an on-demand camera, on this node or another.
+      const outcome = await options.remote(request, reply, id, { start: false });
       if (outcome === 'answered') return reply;
-      if (outcome === 'local') pipeline = cameras.pipeline(id);
+      pipeline = cameras.pipeline(id);
+      // Pulled by no node (an on-demand camera nobody watches): its state from the registry.
+      const camera = pipeline === undefined ? cameras.get(id) : undefined;
+      if (camera !== undefined) {
+        return reply.send({
+          state: camera.status.state,
+          since: camera.status.since,
+          reason: null,
+          nextAttemptAt: null,
+        } satisfies LiveStatus);
+      }
     }
     // Refused, unknown or disabled: one answer, that of the camera's other files (S06).
     if (pipeline === undefined) return sendProblem(reply, errors.liveNotFound(id, 'status.json'));

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayErrorCode } from '../errors.js';
-import { FORWARDED_BY_HEADER, OwnerProxy } from './owner-proxy.js';
+import { FORWARDED_BY_HEADER, OwnerProxy, ownerTarget } from './owner-proxy.js';
 import { registerProblemHandlers } from './problem.js';
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -41,6 +41,27 @@ async function forwarder(ownerUrl: string): Promise<FastifyInstance> {
   closers.push(() => app.close());
   return app;
 }
+
+describe('ownerTarget: where a forwarded request goes', () => {
+  it.each([
+    [
+      'http://10.0.0.11:8080',
+      '/live/cam/video.m3u8?_HLS_msn=3',
+      'http://10.0.0.11:8080/live/cam/video.m3u8?_HLS_msn=3',
+    ],
+    ['http://10.0.0.11:8080/', '/live/cam/index.m3u8', 'http://10.0.0.11:8080/live/cam/index.m3u8'],
+    ['http://gw.internal/node-1', '/live/cam/index.m3u8', 'http://gw.internal/node-1/live/cam/index.m3u8'],
+    // An absolute-form request line names another host: only its path and query are kept (SSRF).
+    [
+      'http://10.0.0.11:8080',
+      'http://169.254.169.254/live/cam/index.m3u8?x=1',
+      'http://10.0.0.11:8080/live/cam/index.m3u8?x=1',
+    ],
+    ['http://10.0.0.11:8080', '//evil.example/live/cam/index.m3u8', 'http://10.0.0.11:8080/live/cam/index.m3u8'],
+  ])('%s + %s -> %s', (owner, url, target) => {
+    expect(ownerTarget(owner, url)).toBe(target);
+  });
+});
 
 describe('OwnerProxy', () => {
   it('carries the request (path, query, conditional headers) to the owner and its answer back', async () => {

@@ -93,7 +93,7 @@ export class OwnerProxy {
     const signal = clientLeft(reply);
     let answer;
     try {
-      answer = await upstreamRequest(new URL(request.raw.url ?? '/', ownerUrl), {
+      answer = await upstreamRequest(ownerTarget(ownerUrl, request.raw.url ?? '/'), {
         method: request.method === 'HEAD' ? 'HEAD' : 'GET',
         headers,
         dispatcher: this.#agent,
@@ -119,4 +119,15 @@ export class OwnerProxy {
   async close(): Promise<void> {
     await this.#agent.close();
   }
+}
+
+/**
+ * The owner's URL for a request: the owner's origin and path prefix, then the request's path and
+ * query, and nothing else of it. A request line in absolute form (`GET http://10.0.0.9/live/...`)
+ * names another host, which must never be where a node sends anything (server-side request
+ * forgery): only its path and query are kept.
+ */
+export function ownerTarget(ownerUrl: string, requestUrl: string): string {
+  const asked = new URL(requestUrl, 'http://placeholder.invalid');
+  return `${ownerUrl.replace(/\/+$/, '')}${asked.pathname}${asked.search}`;
 }

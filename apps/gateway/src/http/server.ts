@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { HlsStream } from '@camgate/hls';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import { errors } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -297,7 +298,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       onServed: (id, bytes) => metrics.served(id, bytes),
       isClosing: () => closing,
       ...(access === undefined ? {} : { access }),
-      ...(cluster === undefined ? {} : { remote: cluster.serveRemote }),
+      ...(cluster === undefined || cameras === undefined
+        ? {}
+        : {
+            remote: cluster.serveRemote,
+            moved: (id: string, stream: HlsStream) =>
+              cameras.registry.record(id) !== undefined && cameras.pipeline(id)?.stream !== stream,
+          }),
     });
     if (cameras !== undefined && access !== undefined) {
       registerLiveStatus(scope, cameras, {
