@@ -29,6 +29,8 @@ export const CodecsErrorCode = {
    * The DTS extractor has adapted; drop this access unit and carry on.
    */
   REORDER_EXCEEDED: 'CODECS_REORDER_EXCEEDED',
+  /** A caller passed an argument outside what the function accepts (an output buffer too short, a bad count). */
+  INVALID_ARGUMENT: 'CODECS_INVALID_ARGUMENT',
 } as const;
 export type CodecsErrorCode = (typeof CodecsErrorCode)[keyof typeof CodecsErrorCode];
 

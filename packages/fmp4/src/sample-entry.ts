@@ -1,12 +1,15 @@
 import { isCodedError } from '@camgate/bits';
 import {
   aacCodecString,
+  FLAC_BITS_PER_SAMPLE,
+  flacStreamInfo,
   h264CodecString,
   H264NalType,
   h264NalType,
   h265CodecString,
   H265NalType,
   h265NalType,
+  MAX_FLAC_BLOCK_SIZE,
   parseAudioSpecificConfig,
   parseH264Pps,
   parseH264Sps,
@@ -18,6 +21,7 @@ import type { BoxWriter } from './box-writer.js';
 import { AUDIO_SAMPLE_ENTRY_HEADER_SIZE, startAudioSampleEntry } from './boxes/audio-sample-entry.js';
 import { avcCRecordOf, avcCSize, writeAvcC } from './boxes/avcc.js';
 import { DOPS_SIZE, type OpusSpecificConfig, writeDops } from './boxes/dops.js';
+import { DFLA_SIZE, writeDfla } from './boxes/dfla.js';
 import { esdsSize, writeEsds } from './boxes/esds.js';
 import { hvcCRecordOf, hvcCSize, writeHvcC } from './boxes/hvcc.js';
 import {
@@ -65,6 +69,7 @@ export function sampleEntryOf(config: TrackConfig): SampleEntry {
   if (kind === 'video' && codec === 'h265') return hvc1Entry(config as Extract<TrackConfig, { codec: 'h265' }>);
   if (kind === 'audio' && codec === 'aac') return mp4aEntry(config as Extract<TrackConfig, { codec: 'aac' }>);
   if (kind === 'audio' && codec === 'opus') return opusEntry(config as Extract<TrackConfig, { codec: 'opus' }>);
+  if (kind === 'audio' && codec === 'flac') return flacEntry(config as Extract<TrackConfig, { codec: 'flac' }>);
   throw new Fmp4Error(INVALID, `no sample entry for a ${String(kind)} track of codec ${String(codec)}`);
 }
 
@@ -189,6 +194,44 @@ function opusEntry(config: { channels: number; sampleRate: number; preSkip?: num
     },
   };
 }
+
+/**
+ * `fLaC` AudioSampleEntry with dfLa ("Encapsulation of FLAC in ISO Base Media File Format"
+ * §3.3.1). The codec string is `fLaC`, capitalised: Safari's MSE and Apple's validator reject
+ * `flac` (hls.js accepts both).
+ */
+function flacEntry(config: {
+  channels: number;
+  sampleRate: number;
+  minBlockSize?: number;
+  maxBlockSize?: number;
+}): SampleEntry {
+  const { channels, sampleRate, minBlockSize = FLAC_MIN_BLOCK_SIZE, maxBlockSize = MAX_FLAC_BLOCK_SIZE } = config;
+  // camgate's encoder writes mono and stereo only (MAX_FLAC_CHANNELS); STREAMINFO alone would allow 8.
+  if (channels !== 1 && channels !== 2) {
+    throw new Fmp4Error(INVALID, `FLAC with ${channels} channels: only 1 or 2`);
+  }
+  const info = { minBlockSize, maxBlockSize, sampleRate, channels, bitsPerSample: FLAC_BITS_PER_SAMPLE };
+  // Checks every field (channels, rate, block sizes) the way STREAMINFO needs them.
+  parsed('FLAC STREAMINFO', () => flacStreamInfo(info));
+  return {
+    kind: 'audio',
+    codec: 'fLaC',
+    width: 0,
+    height: 0,
+    channels,
+    sampleRate,
+    size: AUDIO_SAMPLE_ENTRY_HEADER_SIZE + DFLA_SIZE,
+    write(w) {
+      const box = startAudioSampleEntry(w, 'fLaC', channels, sampleRate);
+      writeDfla(w, info);
+      w.endBox(box);
+    },
+  };
+}
+
+/** 16: the smallest block size STREAMINFO allows (RFC 9639 §8.2); camera packets are larger. */
+const FLAC_MIN_BLOCK_SIZE = 16;
 
 function checkParameterSet(what: string, nal: unknown, isType: (nal: Uint8Array) => boolean): void {
   if (!(nal instanceof Uint8Array) || nal.length === 0) {

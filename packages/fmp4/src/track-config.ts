@@ -9,7 +9,19 @@ export type TrackConfig =
   /** The raw AudioSpecificConfig bytes, from the SDP config= or in-band. */
   | { kind: 'audio'; codec: 'aac'; audioSpecificConfig: Uint8Array }
   /** RTP Opus (RFC 7587): 1 or 2 channels; `sampleRate` is the encoder's input rate (informational). */
-  | { kind: 'audio'; codec: 'opus'; channels: number; sampleRate: number; preSkip?: number };
+  | { kind: 'audio'; codec: 'opus'; channels: number; sampleRate: number; preSkip?: number }
+  /**
+   * FLAC frames of 16-bit PCM (G.711 or L16 from the camera, expanded and encoded by camgate):
+   * 1 or 2 channels; the block sizes default to the range camgate's encoder writes (16..4608).
+   */
+  | {
+      kind: 'audio';
+      codec: 'flac';
+      channels: number;
+      sampleRate: number;
+      minBlockSize?: number;
+      maxBlockSize?: number;
+    };
 
 /** A track of an init segment. */
 export interface InitTrack {
