@@ -63,7 +63,14 @@ export async function startNode(id: string, env: Record<string, string>): Promis
       reject(new Error(`node ${id} exited (${code}) before listening:\n${lines.join('\n')}`));
     });
   });
-  await listening;
+  try {
+    await listening;
+  } catch (err) {
+    // A node that did not come up is not left running behind the test.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    throw err;
+  }
   return {
     id,
     url,
