@@ -251,12 +251,7 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
 function parseDatabaseUrl(value: ConfigInput['databaseUrl']): string {
   const text = String(value ?? '').trim();
   if (text === '') return '';
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
+  const url = urlOf(text);
   if (url === undefined || !/^postgres(?:ql)?:$/.test(url.protocol) || url.hostname === '') {
     throw errors.invalidConfig(
       'databaseUrl',
@@ -284,12 +279,7 @@ function parseNodeId(value: ConfigInput['nodeId']): string {
 function parseNodeUrl(value: ConfigInput['nodeUrl']): string {
   const text = String(value ?? '').trim();
   if (text === '') return '';
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
+  const url = urlOf(text);
   if (url === undefined || !/^https?:$/.test(url.protocol) || url.username !== '' || url.search !== '') {
     throw errors.invalidConfig('nodeUrl', `"${text}" is not an http(s) URL like http://10.0.0.5:8080`);
   }
@@ -340,12 +330,7 @@ export function isLoopbackHost(host: string): boolean {
 function parsePublicUrl(value: ConfigInput['publicUrl']): string {
   const text = String(value ?? '').trim();
   if (text === '') return '';
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
+  const url = urlOf(text);
   if (
     url === undefined ||
     !/^https?:$/.test(url.protocol) ||
@@ -375,12 +360,7 @@ function parseOrigins(value: ConfigInput['corsOrigins']): '*' | string[] {
   const list = commaList(value);
   if (list.length === 0 || list.includes('*')) return '*';
   for (const origin of list) {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      parsed = undefined;
-    }
+    const parsed = urlOf(origin);
     if (parsed?.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
       throw errors.invalidConfig(
         'corsOrigins',
@@ -459,4 +439,13 @@ function parseLogLevel(value: ConfigInput['logLevel']): LogLevel {
     throw errors.invalidConfig('logLevel', `"${String(value)}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
   return level as LogLevel;
+}
+
+/** `text` as a URL, or undefined when it is not one (the callers say why, in their own words). */
+function urlOf(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
 }
