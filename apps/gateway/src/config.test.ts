@@ -60,6 +60,7 @@ describe('gateway configuration', () => {
       nodeId: '',
       nodeUrl: '',
       nodeCapacity: 10_000,
+      ffmpegPath: 'ffmpeg',
     });
   });
 

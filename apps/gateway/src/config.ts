@@ -75,6 +75,11 @@ export interface GatewayConfig {
   nodeUrl: string;
   /** Most cameras this node pulls at once (default 10,000: no limit but the registry's). */
   nodeCapacity: number;
+  /**
+   * The ffmpeg binary for snapshots and H.264 transcoding: a path, or a name looked up in PATH
+   * (default `ffmpeg`). Live HLS never needs it; without it those two features answer 501.
+   */
+  ffmpegPath: string;
 }
 
 /** 10,000 cameras: the registry's own limit (MAX_CAMERAS), so the default is no limit of its own. */
@@ -109,6 +114,7 @@ export const DEFAULT_CONFIG: Readonly<
   nodeId: '',
   nodeUrl: '',
   nodeCapacity: MAX_NODE_CAPACITY,
+  ffmpegPath: 'ffmpeg',
 };
 
 /** Settings as strings or booleans, before validation, from one source. */
@@ -138,6 +144,7 @@ export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
   nodeId: 'CAMGATE_NODE_ID',
   nodeUrl: 'CAMGATE_NODE_URL',
   nodeCapacity: 'CAMGATE_NODE_CAPACITY',
+  ffmpegPath: 'CAMGATE_FFMPEG',
 };
 
 const KEYS = Object.keys(DEFAULT_CONFIG) as Array<keyof GatewayConfig>;
@@ -242,6 +249,7 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
     nodeId: parseNodeId(merged.nodeId),
     nodeUrl: parseNodeUrl(merged.nodeUrl),
     nodeCapacity: parseCount('nodeCapacity', merged.nodeCapacity, 0, MAX_NODE_CAPACITY),
+    ffmpegPath: String(merged.ffmpegPath ?? '').trim() || DEFAULT_CONFIG.ffmpegPath,
   };
 }
 

@@ -25,6 +25,11 @@ export const GatewayErrorCode = {
    * was changed; GET it again and redo the change on what it is now (412).
    */
   PRECONDITION_FAILED: 'CAMGATE_ERR_PRECONDITION_FAILED',
+  /**
+   * The feature needs ffmpeg (snapshots, H.264 transcoding) and the gateway cannot run it (501):
+   * install it (`apt-get install ffmpeg`) or point CAMGATE_FFMPEG at it.
+   */
+  FFMPEG_NOT_FOUND: 'CAMGATE_ERR_FFMPEG_NOT_FOUND',
   /** The node that pulls the camera cannot be reached or is handing it over: try again in a moment. */
   CAMERA_MOVING: 'CAMGATE_ERR_CAMERA_MOVING',
   /** The registry holds as many cameras as it may (409). */
@@ -224,6 +229,12 @@ export const errors = {
         503,
       ),
       retryAfterS,
+    ),
+  ffmpegNotFound: (what: string, reason: string) =>
+    new GatewayError(
+      GatewayErrorCode.FFMPEG_NOT_FOUND,
+      `${what} needs ffmpeg, which the gateway cannot run (${reason}): install it (apt-get install ffmpeg) or set CAMGATE_FFMPEG to its path`,
+      501,
     ),
   internal: () => new GatewayError(GatewayErrorCode.INTERNAL, 'the gateway failed to handle this request', 500),
 };
