@@ -61,6 +61,9 @@ describe('gateway configuration', () => {
       nodeUrl: '',
       nodeCapacity: 10_000,
       ffmpegPath: 'ffmpeg',
+      transcodeEncoder: 'libx264',
+      transcodeHwaccel: 'none',
+      transcodeDevice: '',
     });
   });
 

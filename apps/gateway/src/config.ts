@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { errors } from './errors.js';
+import {
+  TRANSCODE_ENCODERS,
+  TRANSCODE_HWACCELS,
+  type TranscodeEncoder,
+  type TranscodeHwaccel,
+} from './transcode/transcode-args.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -80,6 +86,12 @@ export interface GatewayConfig {
    * (default `ffmpeg`). Live HLS never needs it; without it those two features answer 501.
    */
   ffmpegPath: string;
+  /** The H.264 encoder of `transcode: "h264"`: libx264 (CPU, default), h264_vaapi, h264_nvenc or h264_qsv. */
+  transcodeEncoder: TranscodeEncoder;
+  /** Hardware decoding of the camera's video for transcoding: none (default), vaapi, cuda or qsv. */
+  transcodeHwaccel: TranscodeHwaccel;
+  /** The GPU for transcoding (a VAAPI render node such as /dev/dri/renderD128, or a CUDA/QSV device); empty: the default. */
+  transcodeDevice: string;
 }
 
 /** 10,000 cameras: the registry's own limit (MAX_CAMERAS), so the default is no limit of its own. */
@@ -115,6 +127,9 @@ export const DEFAULT_CONFIG: Readonly<
   nodeUrl: '',
   nodeCapacity: MAX_NODE_CAPACITY,
   ffmpegPath: 'ffmpeg',
+  transcodeEncoder: 'libx264',
+  transcodeHwaccel: 'none',
+  transcodeDevice: '',
 };
 
 /** Settings as strings or booleans, before validation, from one source. */
@@ -145,6 +160,9 @@ export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
   nodeUrl: 'CAMGATE_NODE_URL',
   nodeCapacity: 'CAMGATE_NODE_CAPACITY',
   ffmpegPath: 'CAMGATE_FFMPEG',
+  transcodeEncoder: 'CAMGATE_TRANSCODE_ENCODER',
+  transcodeHwaccel: 'CAMGATE_TRANSCODE_HWACCEL',
+  transcodeDevice: 'CAMGATE_TRANSCODE_DEVICE',
 };
 
 const KEYS = Object.keys(DEFAULT_CONFIG) as Array<keyof GatewayConfig>;
@@ -250,7 +268,19 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
     nodeUrl: parseNodeUrl(merged.nodeUrl),
     nodeCapacity: parseCount('nodeCapacity', merged.nodeCapacity, 0, MAX_NODE_CAPACITY),
     ffmpegPath: String(merged.ffmpegPath ?? '').trim() || DEFAULT_CONFIG.ffmpegPath,
+    transcodeEncoder: oneOf('transcodeEncoder', merged.transcodeEncoder, TRANSCODE_ENCODERS),
+    transcodeHwaccel: oneOf('transcodeHwaccel', merged.transcodeHwaccel, TRANSCODE_HWACCELS),
+    transcodeDevice: String(merged.transcodeDevice ?? '').trim(),
   };
+}
+
+/** One of `choices` (case-insensitive), or INVALID_CONFIG naming them. */
+function oneOf<T extends string>(key: keyof GatewayConfig, value: unknown, choices: readonly T[]): T {
+  const text = String(value).trim().toLowerCase();
+  if (!(choices as readonly string[]).includes(text)) {
+    throw errors.invalidConfig(key, `"${String(value)}" is not one of ${choices.join(', ')}`);
+  }
+  return text as T;
 }
 
 /**

@@ -30,6 +30,17 @@ export const GatewayErrorCode = {
    * install it (`apt-get install ffmpeg`) or point CAMGATE_FFMPEG at it.
    */
   FFMPEG_NOT_FOUND: 'CAMGATE_ERR_FFMPEG_NOT_FOUND',
+  /**
+   * A camera's H.264 transcoder (ffmpeg) failed: it exited, wrote what is not H.264, or could not
+   * keep up; it is started again with backoff (503 for the H.264 variant meanwhile, the reason in
+   * the camera's `status.transcode.lastError`).
+   */
+  TRANSCODE_FAILED: 'CAMGATE_ERR_TRANSCODE_FAILED',
+  /**
+   * No snapshot of the camera now (503, `detail` says why): no keyframe yet (the camera is
+   * connecting, retrying or sends no video), ffmpeg could not decode it, or too many decodes run.
+   */
+  SNAPSHOT_UNAVAILABLE: 'CAMGATE_ERR_SNAPSHOT_UNAVAILABLE',
   /** The node that pulls the camera cannot be reached or is handing it over: try again in a moment. */
   CAMERA_MOVING: 'CAMGATE_ERR_CAMERA_MOVING',
   /** The registry holds as many cameras as it may (409). */
@@ -236,6 +247,12 @@ export const errors = {
       `${what} needs ffmpeg, which the gateway cannot run (${reason}): install it (apt-get install ffmpeg) or set CAMGATE_FFMPEG to its path`,
       501,
     ),
+  transcodeFailed: (reason: string) =>
+    new GatewayError(GatewayErrorCode.TRANSCODE_FAILED, `H.264 transcoding failed: ${reason}`, 503),
+  snapshotUnavailable: (reason: string, retryAfterS?: number) => {
+    const error = new GatewayError(GatewayErrorCode.SNAPSHOT_UNAVAILABLE, `no snapshot: ${reason}`, 503);
+    return retryAfterS === undefined ? error : withRetryAfter(error, retryAfterS);
+  },
   internal: () => new GatewayError(GatewayErrorCode.INTERNAL, 'the gateway failed to handle this request', 500),
 };
 

@@ -43,9 +43,15 @@ export {
 } from './aac/audio-specific-config.js';
 export { parseStreamMuxConfig, readLatmPayloadLengths } from './aac/latm.js';
 
-export { ALAW_TO_LINEAR, decodeAlaw, decodeUlaw, ULAW_TO_LINEAR } from './g711/g711.js';
+export { ALAW_TO_LINEAR, decodeAlaw, decodeUlaw, linearToUlaw, ULAW_TO_LINEAR } from './g711/g711.js';
 export { flacCrc16, flacCrc8 } from './flac/crc.js';
-export { encodeFlacFrame, type FlacFrameOptions, type FlacFramePosition } from './flac/frame.js';
+export {
+  encodeFlacFrame,
+  FlacFrameEncoder,
+  flacFrameBlockSize,
+  type FlacFrameOptions,
+  type FlacFramePosition,
+} from './flac/frame.js';
 export { FLAC_BITS_PER_SAMPLE, MAX_FLAC_BLOCK_SIZE, MAX_FLAC_CHANNELS, MAX_FLAC_SAMPLE_RATE } from './flac/limits.js';
 export {
   FLAC_STREAMINFO_BYTES,

@@ -32,10 +32,47 @@ export interface HlsStreamOptions {
    * numbers that are not integers from 0 to 2^52 (startMsn's too).
    */
   continueFrom?: StreamContinuation;
+  /**
+   * Other video variants of the same camera (a transcoded H.264 copy), listed in the multivariant
+   * playlists after the main variant, sharing its audio; their files are `<path>/<file>` under this
+   * stream's path, answered by the variant's `handle`. Asked again at each multivariant request.
+   */
+  extraVariants?: () => readonly ExtraVariant[];
+  /**
+   * Output times are the frames' own (no re-basing to 10 s at the start and after discontinuities):
+   * for a variant whose frames already carry another stream's output times (`videoOutputTime`),
+   * so that both variants' fragments share one timeline and one audio rendition plays with either.
+   */
+  inputTimeline?: boolean;
+  /**
+   * TARGETDURATION and PART-TARGET at least these: the main stream's, for a variant listed in its
+   * multivariant playlist (its renditions must share them, rfc8216bis §6.2.4).
+   */
+  timingFloor?: { targetDuration: number; partTarget: number };
+  /**
+   * Rendition reports of renditions another stream serves (the other variant's), added to this
+   * stream's media playlists; URIs relative to them.
+   */
+  externalReports?: () => readonly RenditionReport[];
   /** How long a request waits for a stream that has not produced its first parts yet (default 10 s). */
   readyTimeoutMs?: number;
   /** Monotonic clock in ms (tests). */
   now?: () => number;
+}
+
+/** A variant another stream serves (see `HlsStreamOptions.extraVariants`). */
+export interface ExtraVariant {
+  /** One path segment (`h264`): its media playlists are `<path>/video.m3u8` and `<path>/standard-video.m3u8`. */
+  path: string;
+  /** RFC 6381 codec string of its video, known before it runs (players choose by it). */
+  codec: string;
+  /** Its video's peak bit rate, bits/s (the audio's is added). */
+  bandwidth: number;
+  width?: number;
+  height?: number;
+  frameRate?: number;
+  /** Answers a request for `<path>/<name>`. */
+  handle(name: string, query: URLSearchParams, signal?: AbortSignal): Promise<HlsResponse>;
 }
 
 export interface HlsStreamStats extends SegmenterStats {
@@ -71,7 +108,14 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 export class HlsStream {
   readonly #segmenter: Segmenter;
   readonly #waiters: Waiters;
-  readonly #options: Required<Omit<HlsStreamOptions, 'startMsn' | 'continueFrom' | 'now'>>;
+  readonly #options: Required<
+    Omit<
+      HlsStreamOptions,
+      'startMsn' | 'continueFrom' | 'now' | 'extraVariants' | 'inputTimeline' | 'timingFloor' | 'externalReports'
+    >
+  >;
+  readonly #extraVariants: (() => readonly ExtraVariant[]) | undefined;
+  readonly #externalReports: (() => readonly RenditionReport[]) | undefined;
   readonly #now: () => number;
   readonly #cache = new Map<string, { key: string; text: string }>();
   #closed = false;
@@ -84,6 +128,8 @@ export class HlsStream {
       segmentCount: options.segmentCount ?? 7,
       readyTimeoutMs: options.readyTimeoutMs ?? 10_000,
     };
+    this.#extraVariants = options.extraVariants;
+    this.#externalReports = options.externalReports;
     const start = streamStart(options.startMsn, options.continueFrom, () => Math.floor(Date.now() / 1000));
     this.#waiters = new Waiters(this.#now);
     this.#segmenter = new Segmenter({
@@ -93,6 +139,8 @@ export class HlsStream {
       startMsn: start.firstMsn,
       ...(start.continuesDiscontinuity === undefined ? {} : { continuesDiscontinuity: start.continuesDiscontinuity }),
       now: this.#now,
+      ...(options.inputTimeline === true ? { inputTimeline: true } : {}),
+      ...(options.timingFloor === undefined ? {} : { timingFloor: options.timingFloor }),
       onChange: () => this.#waiters.notify(),
     });
   }
@@ -130,6 +178,29 @@ export class HlsStream {
   /** The fixed numbers and the first parts exist: playlists can be served. */
   get ready(): boolean {
     return this.#segmenter.timing !== undefined && this.#segmenter.renditions.every((r) => r.lastPart !== undefined);
+  }
+
+  /**
+   * Where a video frame with input time `dts` (the last one pushed, or a later one of the same
+   * epoch) lies on this stream's output timeline, in the track's clock; undefined before the video
+   * started or while a new epoch waits for its first frame.
+   */
+  videoOutputTime(dts: number): number | undefined {
+    return this.#segmenter.videoOutputTime(dts);
+  }
+
+  /**
+   * Where each rendition's latest part is, as rendition reports for another stream's playlists
+   * (the other variant's), with `prefix` before the URIs (`h264/`, `../`).
+   */
+  reports(prefix = ''): RenditionReport[] {
+    if (this.#closed) return [];
+    return this.#segmenter.renditions.flatMap((rendition) => {
+      const last = rendition.lastPart;
+      return last === undefined || rendition.ended
+        ? []
+        : [{ uri: prefix + PLAYLIST_NAMES[rendition.name], lastMsn: last.msn, lastPart: last.index }];
+    });
   }
 
   get timing(): StreamTiming | undefined {
@@ -173,6 +244,14 @@ export class HlsStream {
     signal?: AbortSignal,
   ): Promise<HlsResponse> {
     if (this.#closed) return notFound();
+    const slash = name.indexOf('/');
+    if (slash !== -1) {
+      const find = () => this.#extraVariants?.().find((v) => v.path === name.slice(0, slash));
+      // A variant is known from the stream's tracks: a request before they are waits for them.
+      if (find() === undefined && !this.ready) await this.whenReady(undefined, signal);
+      const variant = find();
+      return variant === undefined ? notFound() : variant.handle(name.slice(slash + 1), query, signal);
+    }
     if (name === PLAYLIST_NAMES.multivariant) return this.#multivariant(PLAYLIST_NAMES, signal);
     if (name === PLAYLIST_NAMES.video || name === PLAYLIST_NAMES.audio) {
       return this.#mediaPlaylist(name === PLAYLIST_NAMES.video ? 'video' : 'audio', query, signal);
@@ -194,6 +273,22 @@ export class HlsStream {
       return this.#closed ? notFound() : unavailable('the stream has not started', 1);
     const { video, audio } = this.#segmenter.tracks;
     const { peak, average } = this.#bandwidth();
+    const sound = audio === undefined ? { peak: 0, average: 0 } : this.#bandwidth('audio');
+    const extras = video === undefined ? [] : (this.#extraVariants?.() ?? []);
+    // Never advertised cheaper than the main variant's measured video: hls.js starts on the codec
+    // set whose lowest BANDWIDTH is lowest (getStartCodecTier), and a planned figure below the
+    // camera's would start every browser on the extra variant (an ffmpeg per camera for nothing).
+    const picture = extras.length === 0 ? { peak: 0, average: 0 } : this.#bandwidth('video');
+    const extra = extras.map((v) => ({
+      uri: `${v.path}/${names.video}`,
+      codec: v.codec,
+      bandwidth: Math.max(v.bandwidth, picture.peak) + sound.peak,
+      averageBandwidth: Math.max(v.bandwidth, picture.average) + sound.average,
+      ...optional('width', v.width),
+      ...optional('height', v.height),
+      // The same pictures: the main variant's rate when the variant does not know its own.
+      ...optional('frameRate', v.frameRate ?? video?.fps ?? this.#measuredFrameRate()),
+    }));
     const text = renderMultivariantPlaylist({
       codecs: this.#segmenter.codecs,
       bandwidth: peak,
@@ -211,6 +306,7 @@ export class HlsStream {
             },
           }),
       ...(audio === undefined ? {} : { audio: { uri: names.audio, ...optional('channels', audio.channels) } }),
+      ...(extra.length === 0 ? {} : { extra }),
     });
     return { status: 200, headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': 'no-cache' }, body: text };
   }
@@ -282,9 +378,9 @@ export class HlsStream {
   }
 
   /** The playlist `variant` of a rendition, rendered again only after a rendition changed. */
-  #cached(rendition: Rendition, variant: string, render: () => string): string {
+  #cached(rendition: Rendition, variant: string, render: () => string, extra = ''): string {
     const others = this.#segmenter.renditions.filter((r) => r !== rendition);
-    const key = `${rendition.version}:${others.map((r) => r.version).join(',')}`;
+    const key = `${rendition.version}:${others.map((r) => r.version).join(',')}:${extra}`;
     const cacheKey = `${rendition.name}:${variant}`;
     const cached = this.#cache.get(cacheKey);
     if (cached?.key === key) return cached.text;
@@ -294,20 +390,28 @@ export class HlsStream {
   }
 
   #render(rendition: Rendition, timing: StreamTiming, skip: 'YES' | 'v2' | undefined): string {
-    return this.#cached(rendition, skip ?? '', () => {
-      const reports: RenditionReport[] = this.#segmenter.renditions.flatMap((other) => {
-        const last = other.lastPart;
-        return other === rendition || last === undefined
-          ? []
-          : [{ uri: PLAYLIST_NAMES[other.name], lastMsn: last.msn, lastPart: last.index }];
-      });
-      const hint = nextPart(rendition);
-      return renderMediaPlaylist(rendition, timing, {
-        renditionReports: reports,
-        ...(skip === undefined ? {} : { skip }),
-        ...(hint === undefined ? {} : { hint: { uri: hint.uri } }),
-      });
-    });
+    const external = this.#externalReports?.() ?? [];
+    const externalKey = external.map((r) => `${r.uri}@${r.lastMsn}.${r.lastPart}`).join(',');
+    return this.#cached(
+      rendition,
+      skip ?? '',
+      () => {
+        const reports: RenditionReport[] = this.#segmenter.renditions.flatMap((other) => {
+          const last = other.lastPart;
+          return other === rendition || last === undefined
+            ? []
+            : [{ uri: PLAYLIST_NAMES[other.name], lastMsn: last.msn, lastPart: last.index }];
+        });
+        reports.push(...external);
+        const hint = nextPart(rendition);
+        return renderMediaPlaylist(rendition, timing, {
+          renditionReports: reports,
+          ...(skip === undefined ? {} : { skip }),
+          ...(hint === undefined ? {} : { hint: { uri: hint.uri } }),
+        });
+      },
+      externalKey,
+    );
   }
 
   // ------------------------------------------------------------------ media
@@ -353,17 +457,18 @@ export class HlsStream {
     return blocking ? 4 * td : td;
   }
 
-  /** Peak and average bit rate of complete segments, video and audio together (bits/s). */
-  #bandwidth(): { peak: number; average: number } {
+  /** Peak and average bit rate of complete segments, video and audio together, or of `only` one (bits/s). */
+  #bandwidth(only?: RenditionName): { peak: number; average: number } {
     const perMsn = new Map<number, { bytes: number; duration: number }>();
     let bytes = 0;
     let duration = 0;
     for (const rendition of this.#segmenter.renditions) {
+      if (only !== undefined && rendition.name !== only) continue;
       for (const segment of rendition.segments) {
         const size = segment.parts.reduce((n, p) => n + p.bytes.length, 0);
         const length = segment.duration ?? segment.parts.reduce((n, p) => n + p.duration, 0);
         bytes += size;
-        if (rendition.name === 'video' || this.#segmenter.video === undefined) duration += length;
+        if (rendition.name === 'video' || this.#segmenter.video === undefined || only !== undefined) duration += length;
         if (segment.duration === undefined) continue;
         const entry = perMsn.get(segment.msn) ?? { bytes: 0, duration: length };
         entry.bytes += size;

@@ -71,7 +71,7 @@ export async function expectPublishedMediaValid(stream: HlsStream): Promise<Publ
   for (const name of names) {
     const playlist = await stream.handle(`${name}.m3u8`);
     const segments = listedSegments(playlist.body as string);
-    const codec = codecs.find((c) => (name === 'video' ? /^(avc1|hvc1)/ : /^(mp4a|opus)/i).test(c)) ?? '';
+    const codec = codecs.find((c) => (name === 'video' ? /^(avc1|hvc1)/ : /^(mp4a|opus|flac)/i).test(c)) ?? '';
     const readings: PublishedRendition['readings'] = [];
     for (const mapUri of [...new Set(segments.map((s) => s.mapUri))]) {
       const init = bytesOf(await stream.handle(mapUri));

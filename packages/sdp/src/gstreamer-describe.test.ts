@@ -51,6 +51,7 @@ function shape(format: TrackFormat): string {
     case 'aac-latm':
     case 'pcma':
     case 'pcmu':
+    case 'l16':
     case 'opus':
     case 'unsupported':
       return format.codec;

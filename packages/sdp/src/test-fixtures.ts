@@ -35,6 +35,7 @@ export function summarizeFormat(format: TrackFormat): string {
       return `aac-latm pt${format.payloadType} ${format.clockRate} cpresent=${format.cpresent} config=${hex(format.config)}`;
     case 'pcma':
     case 'pcmu':
+    case 'l16':
     case 'opus':
       return `${format.codec} pt${format.payloadType} ${format.clockRate}/${format.channels}`;
     case 'unsupported':

@@ -19,7 +19,8 @@ describe('resolveTrackFormat: encodings', () => {
     ['static PCMA without rtpmap', ['m=audio 0 RTP/AVP 8'], 'pcma pt8 8000/1'],
     ['static MPA (Wisenet, mediamtx#3583)', ['m=audio 0 RTP/AVP 14'], 'unsupported pt14 MPA'],
     ['static JPEG (go2rtc#1278)', ['m=video 0 RTP/AVP 26'], 'unsupported pt26 JPEG'],
-    ['static L16 stereo', ['m=audio 0 RTP/AVP 10'], 'unsupported pt10 L16'],
+    ['static L16 stereo (RFC 3551 table 4: 44.1 kHz)', ['m=audio 0 RTP/AVP 10'], 'l16 pt10 44100/2'],
+    ['static L16 mono', ['m=audio 0 RTP/AVP 11'], 'l16 pt11 44100/1'],
     [
       'encoding names in any case',
       ['m=video 0 RTP/AVP 96', 'a=rtpmap:96 h264/90000'],
@@ -66,7 +67,10 @@ describe('resolveTrackFormat: encodings', () => {
       'aac-latm pt96 44100 cpresent=false config=400024203fc0',
     ],
     ['Hikvision PCM/48000 (little-endian)', ['m=audio 0 RTP/AVP 11', 'a=rtpmap:11 PCM/48000'], 'unsupported pt11 PCM'],
-    ['L16', ['m=audio 0 RTP/AVP 97', 'a=rtpmap:97 L16/44100/1'], 'unsupported pt97 L16'],
+    ['L16 (RFC 3551 §4.5.11)', ['m=audio 0 RTP/AVP 97', 'a=rtpmap:97 L16/16000'], 'l16 pt97 16000/1'],
+    ['L16 stereo', ['m=audio 0 RTP/AVP 97', 'a=rtpmap:97 L16/8000/2'], 'l16 pt97 8000/2'],
+    ['L16 without a clock rate', ['m=audio 0 RTP/AVP 97', 'a=rtpmap:97 L16'], 'unsupported pt97 L16'],
+    ['L24', ['m=audio 0 RTP/AVP 97', 'a=rtpmap:97 L24/48000/2'], 'unsupported pt97 L24'],
     ['G.726', ['m=audio 0 RTP/AVP 97', 'a=rtpmap:97 G726-32/8000'], 'unsupported pt97 G726-32'],
     ['MPEG-4 video (FLIR)', ['m=video 0 RTP/AVP 96', 'a=rtpmap:96 MP4V-ES/90000'], 'unsupported pt96 MP4V-ES'],
     [
@@ -94,7 +98,7 @@ describe('resolveTrackFormat: encodings', () => {
   it('says why a track is unsupported', () => {
     const reason = (...lines: string[]) => (resolve(...lines) as Extract<TrackFormat, { codec: 'unsupported' }>).reason;
     expect(reason('m=audio 0 RTP/AVP 11', 'a=rtpmap:11 PCM/48000')).toMatch(/little-endian/);
-    expect(reason('m=audio 0 RTP/AVP 97', 'a=rtpmap:97 L16/44100/1')).toMatch(/L16.*browsers/);
+    expect(reason('m=audio 0 RTP/AVP 97', 'a=rtpmap:97 L24/48000/1')).toMatch(/L24.*browsers/);
     expect(reason('m=audio 0 RTP/AVP 97', 'a=rtpmap:97 G726-32/8000')).toMatch(/G726-32/);
     expect(reason('m=video 0 RTP/AVP 96', 'a=rtpmap:96 H264/0')).toMatch(/clock rate "0"/);
     expect(reason('m=audio 0 RTP/AVP 97', 'a=rtpmap:97 PCMA/8000/0')).toMatch(/channel count "0"/);

@@ -50,6 +50,8 @@ export type TrackFormat =
       channels?: number;
     }
   | { codec: 'pcma' | 'pcmu'; payloadType: number; clockRate: number; channels: number }
+  /** L16: 16-bit signed big-endian linear PCM, channels interleaved (RFC 3551 §4.5.11). */
+  | { codec: 'l16'; payloadType: number; clockRate: number; channels: number }
   | { codec: 'opus'; payloadType: number; clockRate: number; channels: number }
   | { codec: 'unsupported'; payloadType?: number; encoding?: string; reason: string };
 
@@ -100,6 +102,11 @@ function resolvePayloadType(media: MediaDescription, payloadType: number): Track
         clockRate: rtpmap.clockRate === 0 ? 8000 : rtpmap.clockRate,
         channels: rtpmap.channels ?? 1,
       };
+    case 'L16':
+      // RFC 3551 §4.5.11: no default rate (the static payload types 10 and 11 are 44.1 kHz);
+      // mono unless told otherwise (RFC 4566 §6, a=rtpmap encoding parameters).
+      if (rtpmap.clockRate === 0) return unsupported('L16 without a clock rate');
+      return { codec: 'l16', payloadType, clockRate: rtpmap.clockRate, channels: rtpmap.channels ?? 1 };
     case 'OPUS':
       // RFC 7587 §7: always opus/48000/2 in SDP, whatever the stream carries; some cameras send
       // OPUS/48000/1 or another rate (go2rtc#1506).
@@ -110,14 +117,13 @@ function resolvePayloadType(media: MediaDescription, payloadType: number): Track
 }
 
 /** Encoding names resolveTrackFormat maps to a codec, upper-cased (RFC 4855 §3: case-insensitive). */
-const KNOWN_ENCODINGS = new Set(['H264', 'H265', 'MPEG4-GENERIC', 'MP4A-LATM', 'PCMA', 'PCMU', 'OPUS']);
+const KNOWN_ENCODINGS = new Set(['H264', 'H265', 'MPEG4-GENERIC', 'MP4A-LATM', 'PCMA', 'PCMU', 'L16', 'OPUS']);
 
 function unsupportedReason(name: string, encoding: string): string {
   switch (name) {
     case 'PCM':
       // Hikvision `a=rtpmap:11 PCM/48000` is little-endian linear PCM (go2rtc 68fa4224).
       return 'PCM (Hikvision little-endian linear PCM) is not supported: browsers cannot play it';
-    case 'L16':
     case 'L8':
     case 'L24':
       return `${encoding} (linear PCM) is not supported: browsers cannot play it`;

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { TestkitError, TestkitErrorCode } from './errors.js';
 import { findTool, GST_RTSP_SERVER_SCRIPT } from './tools.js';
 
-export type GstMount = 'h264aac' | 'h264' | 'h265';
+export type GstMount = 'h264aac' | 'h264' | 'h265' | 'h264pcmu';
 /** Mounts of the Digest-auth server: two H.264 streams, each from a pipeline of its own. */
 export type GstDigestMount = 'cam1' | 'cam2';
 
@@ -20,7 +20,7 @@ export interface GstRtspServerOptions {
 }
 
 export interface GstRtspServer {
-  /** Port of the open mounts (h264aac, h264, h265). */
+  /** Port of the open mounts (h264aac, h264, h265, h264pcmu). */
   readonly port: number;
   /** Port of the Basic-auth mount (h264auth). */
   readonly authPort: number;

@@ -9,6 +9,7 @@ import {
   resolveOrCollect,
   type CameraInput,
   type CameraPatch,
+  type FfmpegRequirement,
 } from './camera-registry.js';
 import { CameraSupervisor, followRegistry } from './camera-supervisor.js';
 import { ConnectionTests, type ProbeOptions } from './connection-tests.js';
@@ -86,12 +87,15 @@ export class CameraManager {
     defaultPlayback?: PlaybackPolicy;
     /** Several nodes share the registry: this one pulls the cameras whose lease it holds. */
     cluster?: CameraCluster;
+    /** ffmpeg (CAMGATE_FFMPEG), which `transcode: "h264"` needs (the registry refuses it with 501 without). */
+    ffmpeg?: FfmpegRequirement;
   }): Promise<CameraManager> {
     const pipeline: (id: string) => CameraPipelineOptions = options.pipeline ?? (() => ({}));
     const registry = await CameraRegistry.open({
       store: options.store,
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.defaultPlayback === undefined ? {} : { defaultPlayback: options.defaultPlayback }),
+      ...(options.ffmpeg === undefined ? {} : { ffmpeg: options.ffmpeg }),
     });
     return new CameraManager(
       registry,
@@ -224,6 +228,7 @@ export class CameraManager {
       framesDropped: 0,
       lastFrameAt: null,
       viewers: 0,
+      transcode: null,
     };
   }
 

@@ -65,8 +65,8 @@ describe('CameraPipeline', () => {
       const status = p.status();
       expect(status).toMatchObject({ state: 'streaming', lastError: null, reconnects: 0 });
       expect(status.tracks).toEqual([
-        expect.objectContaining({ kind: 'video', codec: 'h264', width: 640, height: 360, browserPlayable: true }),
-        expect.objectContaining({ kind: 'audio', codec: 'aac', sampleRate: 48_000, browserPlayable: true }),
+        expect.objectContaining({ kind: 'video', codec: 'h264', width: 640, height: 360, browsers: 'all' }),
+        expect.objectContaining({ kind: 'audio', codec: 'aac', sampleRate: 48_000, browsers: 'all' }),
       ]);
       expect(status.framesReceived).toBeGreaterThan(0);
       expect(status.lastFrameAt).not.toBeNull();
@@ -77,15 +77,20 @@ describe('CameraPipeline', () => {
   );
 
   it(
-    'reports G.711 audio as not playable in browsers, with the reason',
+    'reports G.711 audio as delivered to players as FLAC, which every browser plays',
     async () => {
       const server = await camera();
       const p = pipeline({ url: server.url('/h264-pcma') });
       await reach(p, 'streaming');
       await p.stream?.whenReady();
       const audio = p.status().tracks.find((t) => t.kind === 'audio');
-      expect(audio).toMatchObject({ codec: 'pcma', browserPlayable: false });
-      expect(audio?.reason).toMatch(/G\.711/);
+      expect(audio).toMatchObject({
+        codec: 'pcma',
+        codecString: 'alaw',
+        delivered: { codec: 'flac', codecString: 'fLaC' },
+        browsers: 'all',
+      });
+      expect(audio).not.toHaveProperty('reason');
     },
     TIMEOUT_MS,
   );

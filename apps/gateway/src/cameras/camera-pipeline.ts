@@ -8,8 +8,16 @@ import {
   type RtspSessionOptions,
   type SessionLogger,
 } from '@camgate/rtsp';
+import { FfmpegBinary } from '../ffmpeg/ffmpeg-binary.js';
 import { SessionBridge } from '../pipeline/session-bridge.js';
-import { describeTrack, type TrackDescription } from '../pipeline/track-description.js';
+import {
+  VideoTranscoder,
+  type TranscodeOptions,
+  type TranscodeSource,
+  type TranscodeStatus,
+} from '../transcode/video-transcoder.js';
+import { KeyframeKeeper, type Keyframe } from '../snapshots/keyframe-keeper.js';
+import { trackStatusOf, type TrackStatus } from '../pipeline/track-status.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { cameraProblem, type CameraProblem } from './camera-problem.js';
 
@@ -25,12 +33,12 @@ export interface CameraSettings {
   /** `off`: video only. */
   audio: 'auto' | 'off';
   enabled: boolean;
+  /** `h264`: a second video variant transcoded to H.264 while someone watches it (default `off`). */
+  transcode?: 'off' | 'h264';
 }
 
-export interface CameraTrackStatus extends TrackDescription {
-  browserPlayable: boolean;
-  reason?: string;
-}
+/** A track of the camera: what it sends, what players get, which browsers play it (pipeline/track-status.ts). */
+export type CameraTrackStatus = TrackStatus;
 
 export interface CameraStatus {
   state: CameraState;
@@ -52,6 +60,11 @@ export interface CameraStatus {
   lastFrameAt: string | null;
   /** Players that requested this camera's stream within the last 10 s. */
   viewers: number;
+  /**
+   * The H.264 transcoder, when the camera's `transcode` is `h264`; null otherwise (always set by a
+   * pipeline; optional for statuses made without one).
+   */
+  transcode?: TranscodeStatus | null;
 }
 
 export interface CameraPipelineOptions {
@@ -65,8 +78,13 @@ export interface CameraPipelineOptions {
   failAfter?: number;
   /** Session options the gateway adds (timeouts, SSRF policy). */
   session?: Omit<RtspSessionOptions, 'url' | 'transport' | 'audio' | 'logger'>;
+  /** How `transcode: "h264"` runs (ffmpeg, encoder, hardware); default: `ffmpeg` from PATH with libx264. */
+  transcode?: TranscodeOptions;
   now?: () => number;
 }
+
+/** The ffmpeg of pipelines given no `transcode` options: `ffmpeg` from PATH. */
+let defaultFfmpeg: FfmpegBinary | undefined;
 
 /** 10 s: a player reloads its playlist at least every target duration; one gone this long has left. */
 const VIEWER_WINDOW_MS = 10_000;
@@ -108,6 +126,12 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
    */
   #lastPosition: StreamPosition | undefined;
   #bridge: SessionBridge | undefined;
+  /** The H.264 variant while `transcode` is `h264`. */
+  #transcoder: VideoTranscoder | undefined;
+  /** Who made the latest request (touch()): the H.264 variant's request follows it at once. */
+  #lastViewer: string | undefined;
+  /** The video track's last keyframe, for snapshots. */
+  readonly #keyframes = new KeyframeKeeper();
   #session: RtspSession | undefined;
   /** Bumped to stop the running loop: a loop whose generation is stale ends. */
   #generation = 0;
@@ -135,6 +159,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#now = options.now ?? Date.now;
     this.#since = this.#now();
     this.#backoff = new Backoff(options.backoff);
+    this.#applyTranscode();
     this.#apply();
   }
 
@@ -175,6 +200,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     if (this.#closed || !this.#settings.enabled) return undefined;
     const now = this.#now();
     this.#lastViewerAt = now;
+    this.#lastViewer = viewer;
     if (this.#viewers.size >= MAX_TRACKED_VIEWERS && !this.#viewers.has(viewer)) this.#pruneViewers(now);
     if (this.#viewers.size < MAX_TRACKED_VIEWERS) this.#viewers.set(viewer, now);
     if (this.#settings.onDemand) {
@@ -182,6 +208,22 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       this.#armIdleTimer();
     }
     return this.#stream;
+  }
+
+  /**
+   * The latest keyframe of the camera's video track while it streams (a snapshot decodes it);
+   * undefined before the session's first one, or while the camera does not stream.
+   */
+  latestKeyframe(): Keyframe | undefined {
+    return this.#state === 'streaming' ? this.#keyframes.latest : undefined;
+  }
+
+  /**
+   * The camera's next keyframe, or undefined after `timeoutMs` (or when `signal` aborts): a
+   * snapshot of a camera that is starting waits for it.
+   */
+  nextKeyframe(timeoutMs: number, signal?: AbortSignal): Promise<Keyframe | undefined> {
+    return this.#keyframes.next(timeoutMs, signal);
   }
 
   /** New settings: a changed URL, transport or audio choice restarts the session (the stream goes on). */
@@ -202,18 +244,23 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       // A running session restarts with the new settings; a stopped one starts (or not) below.
       if (this.#running !== undefined) void this.#stopPulling(false);
     }
+    this.#applyTranscode();
     this.#apply();
+  }
+
+  /** The H.264 transcoder (tests, metrics); undefined unless `transcode` is `h264`. */
+  get transcoder(): VideoTranscoder | undefined {
+    return this.#transcoder;
   }
 
   status(): CameraStatus {
     const now = this.#now();
     this.#pruneViewers(now);
     const session = this.#session;
-    const tracks: CameraTrackStatus[] = (this.#bridge?.tracks ?? []).map(({ track, mapping }) => ({
-      ...describeTrack(track),
-      browserPlayable: mapping.playable,
-      ...(mapping.playable ? {} : { reason: mapping.reason }),
-    }));
+    const transcode = { transcode: this.#settings.transcode ?? 'off' };
+    const tracks: CameraTrackStatus[] = (this.#bridge?.tracks ?? []).map(({ track, mapping }) =>
+      trackStatusOf(track, mapping, transcode),
+    );
     return {
       state: this.#state,
       since: new Date(this.#since).toISOString(),
@@ -234,6 +281,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       framesDropped: this.#framesDropped + (session?.stats.dropped ?? 0) + (this.#bridge?.stats.framesDropped ?? 0),
       lastFrameAt: this.#lastFrameAt === undefined ? null : new Date(this.#lastFrameAt).toISOString(),
       viewers: this.#viewers.size,
+      transcode: this.#transcoder?.status() ?? null,
     };
   }
 
@@ -243,11 +291,52 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
-    await this.#stopPulling(true);
+    const transcoder = this.#transcoder;
+    this.#transcoder = undefined;
+    await Promise.all([this.#stopPulling(true), transcoder?.close()]);
+    this.#keyframes.close();
     this.#viewers.clear();
   }
 
   // ------------------------------------------------------------------ supervision
+
+  /** Creates or closes the H.264 transcoder to match the `transcode` setting. */
+  #applyTranscode(): void {
+    const wanted = this.#settings.transcode === 'h264' && !this.#closed;
+    if (!wanted) {
+      void this.#transcoder?.close();
+      this.#transcoder = undefined;
+      return;
+    }
+    if (this.#transcoder !== undefined) return;
+    const options = this.#options.transcode ?? { ffmpeg: (defaultFfmpeg ??= new FfmpegBinary('ffmpeg')) };
+    const logger = this.#options.logger;
+    this.#transcoder = new VideoTranscoder(
+      () => this.#stream,
+      () => this.#transcodeSource(),
+      {
+        ...options,
+        ...(this.#options.hls === undefined ? {} : { hls: this.#options.hls }),
+        ...(logger === undefined ? {} : { logger }),
+      },
+    );
+  }
+
+  /** The camera's video as the transcoder takes it: its codec and picture size, once known. */
+  #transcodeSource(): TranscodeSource | undefined {
+    const video = this.#bridge?.tracks.find(({ track, mapping }) => track.kind === 'video' && mapping.playable);
+    if (!video?.mapping.playable) return undefined;
+    const { config, width, height, fps } = video.mapping.track;
+    if (config.kind !== 'video' || width === undefined || height === undefined) return undefined;
+    return { codec: config.codec, width, height, fps };
+  }
+
+  /** A frame the bridge has handed to the stream: the camera's video goes to the transcoder too. */
+  #transcodeFrame(frame: Frame): void {
+    const transcoder = this.#transcoder;
+    // The bridge keeps the id of the video track it hands on (set at attach and track changes).
+    if (transcoder?.stream !== undefined && frame.trackId === this.#bridge?.videoTrackId) transcoder.push(frame);
+  }
 
   /** Starts or stops pulling to match the settings. */
   #apply(): void {
@@ -272,9 +361,19 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     const generation = ++this.#generation;
     if (this.#stream === undefined) {
       const last = this.#lastPosition;
-      this.#stream = new HlsStream(
-        last === undefined ? this.#options.hls : { ...this.#options.hls, continueFrom: { ...last, final: true } },
-      );
+      // The H.264 variant is listed whenever the camera is set to transcode, running or not.
+      const extraVariants = () =>
+        (this.#transcoder?.variants() ?? []).map((variant) => ({
+          ...variant,
+          handle: (name: string, query: URLSearchParams, signal?: AbortSignal) =>
+            this.#transcoder?.handle(name, query, signal, this.#lastViewer) ?? variant.handle(name, query, signal),
+        }));
+      this.#stream = new HlsStream({
+        ...this.#options.hls,
+        extraVariants,
+        externalReports: () => this.#transcoder?.reports() ?? [],
+        ...(last === undefined ? {} : { continueFrom: { ...last, final: true } }),
+      });
       this.#bridge = new SessionBridge(this.#stream);
     }
     this.#running = this.#run(generation).finally(() => {
@@ -297,8 +396,12 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     const session = this.#session;
     this.#session = undefined;
     this.#bridge?.detach();
+    this.#keyframes.detach();
     const closing = session?.close();
     if (dropStream) {
+      // The H.264 variant follows the main stream's timeline: it goes with it.
+      void this.#transcoder?.stop();
+      this.#keyframes.reset();
       this.#lastPosition = this.#stream?.position ?? this.#lastPosition;
       this.#stream?.close();
       this.#stream = undefined;
@@ -332,6 +435,10 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       this.#sessionFrames = 0;
       session.on('frame', (frame) => this.#count(frame));
       this.#bridge?.attach(session);
+      // After the bridge's listener: the main stream has placed the frame when the transcoder sees it.
+      session.on('frame', (frame) => this.#transcodeFrame(frame));
+      if ((this.#bridge?.stats.sessions ?? 0) > 1) this.#transcoder?.sessionChanged();
+      this.#keyframes.attach(session);
       this.#sessionsStarted++;
       if (this.#sessionsStarted > 1) this.#reconnects++;
       let streamed = false;
@@ -348,6 +455,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
         if (this.#session === session) {
           this.#session = undefined;
           this.#bridge?.detach();
+          this.#keyframes.detach();
         }
         await session.close();
         this.#framesDropped += session.stats.dropped;

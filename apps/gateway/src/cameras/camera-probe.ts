@@ -1,6 +1,6 @@
 import { RtspError, RtspErrorCode, RtspSession, type RtspSessionOptions, type UnsupportedTrack } from '@camgate/rtsp';
 import { hlsTrackOf } from '../pipeline/hls-track.js';
-import { describeTrack, type TrackDescription } from '../pipeline/track-description.js';
+import { trackStatusOf, type TrackStatus } from '../pipeline/track-status.js';
 import { cameraProblem, type CameraProblem } from './camera-problem.js';
 
 /** 3 s: two GOPs of a typical camera, enough to see frames on every track and measure them. */
@@ -18,9 +18,7 @@ export interface CameraProbeOptions {
   signal?: AbortSignal;
 }
 
-export interface ProbedTrack extends TrackDescription {
-  browserPlayable: boolean;
-  reason?: string;
+export interface ProbedTrack extends TrackStatus {
   frames: number;
   keyframes: number;
 }
@@ -103,12 +101,9 @@ export async function probeCamera(options: CameraProbeOptions): Promise<CameraPr
   const transport = session.transport;
   const stats = session.stats;
   const tracks = session.tracks.map((track): ProbedTrack => {
-    const mapping = hlsTrackOf(track);
     const counts = stats.tracks[track.id];
     return {
-      ...describeTrack(track),
-      browserPlayable: mapping.playable,
-      ...(mapping.playable ? {} : { reason: mapping.reason }),
+      ...trackStatusOf(track, hlsTrackOf(track)),
       frames: counts?.frames ?? 0,
       keyframes: counts?.keyframes ?? 0,
     };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isCodedError } from '@camgate/bits';
 import { errors, GatewayError, GatewayErrorCode, type FieldProblem } from '../errors.js';
+import { FfmpegBinary } from '../ffmpeg/ffmpeg-binary.js';
 import {
   revisionOf,
   StoreErrorCode,
@@ -25,6 +26,8 @@ export interface CameraInput {
   onDemand?: boolean;
   audio?: CameraRecord['audio'];
   enabled?: boolean;
+  /** `h264`: also offer the video transcoded to H.264 (needs ffmpeg: 501 FFMPEG_NOT_FOUND without it). */
+  transcode?: CameraRecord['transcode'];
   /** Who may watch; the gateway's default (signed with an API key, public without) when left out. */
   playback?: PlaybackPolicy;
   /** Register a stream another camera pulls already (a second session to the camera). */
@@ -41,8 +44,14 @@ export interface CameraPatch {
   onDemand?: boolean;
   audio?: CameraRecord['audio'];
   enabled?: boolean;
+  transcode?: CameraRecord['transcode'];
   playback?: PlaybackPolicy;
   allowDuplicateSource?: boolean;
+}
+
+/** What the registry needs of ffmpeg: the path, or the coded 501 (FfmpegBinary). */
+export interface FfmpegRequirement {
+  require(what: string): Promise<string>;
 }
 
 /** Slugs: lowercase letters, digits and dashes, as they appear in URLs (`/live/<id>/`). */
@@ -70,6 +79,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   readonly #records = new Map<string, CameraRecord>();
   readonly #now: () => Date;
   readonly #defaultPlayback: PlaybackPolicy;
+  readonly #ffmpeg: FfmpegRequirement;
   /** Source keys of cameras being written: a concurrent create of the same stream sees them. */
   readonly #pendingSources = new Map<string, string>();
   /** The change of each camera in progress, which the next one waits for. */
@@ -82,11 +92,12 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   readonly #changedAt = new Map<string, number>();
   #closed = false;
 
-  private constructor(store: CameraStore, now: () => Date, defaultPlayback: PlaybackPolicy) {
+  private constructor(store: CameraStore, now: () => Date, defaultPlayback: PlaybackPolicy, ffmpeg: FfmpegRequirement) {
     super();
     this.#store = store;
     this.#now = now;
     this.#defaultPlayback = defaultPlayback;
+    this.#ffmpeg = ffmpeg;
   }
 
   /** Loads the registry and follows changes made elsewhere when the store reports them. */
@@ -98,11 +109,17 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
      * it has an API key, since it then serves a network.
      */
     defaultPlayback?: PlaybackPolicy;
+    /**
+     * ffmpeg, which `transcode: "h264"` needs: setting it without one is 501 FFMPEG_NOT_FOUND
+     * (default: `ffmpeg` from PATH; the gateway passes CAMGATE_FFMPEG's).
+     */
+    ffmpeg?: FfmpegRequirement;
   }): Promise<CameraRegistry> {
     const registry = new CameraRegistry(
       options.store,
       options.now ?? (() => new Date()),
       options.defaultPlayback ?? 'public',
+      options.ffmpeg ?? new FfmpegBinary('ffmpeg'),
     );
     for (const record of await options.store.list()) registry.#records.set(record.id, record);
     registry.#unwatch = options.store.watch?.((change) => registry.#onStoreChange(change));
@@ -146,6 +163,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     const url = resolveOrCollect(input, undefined, problems);
     if (problems.length > 0) throw errors.validation(problems);
     if (url === undefined) throw errors.validation([{ field: 'url', message: 'is required' }]);
+    if (input.transcode === 'h264') await this.#ffmpeg.require('transcode: "h264"');
     const id = input.id ?? this.#newId(input.name);
     if (this.#records.has(id)) throw errors.cameraExists(id);
     const source = input.allowDuplicateSource === true ? undefined : this.#claimSource(url, id);
@@ -158,6 +176,8 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       onDemand: input.onDemand ?? false,
       audio: input.audio ?? 'auto',
       enabled: input.enabled ?? true,
+      // Stored only when on: records of cameras that never transcode stay as they were.
+      ...(input.transcode === 'h264' ? { transcode: 'h264' as const } : {}),
       // Stored only when asked for: a camera left to the default follows the gateway's (adding an
       // API key later protects it).
       ...(input.playback === undefined ? {} : { playback: input.playback }),
@@ -189,6 +209,8 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     if (ifMatch !== undefined && revisionOf(current) !== ifMatch)
       throw errors.preconditionFailed(id, revisionOf(current));
     const record = this.patched(current, patch);
+    // Turning transcoding on needs ffmpeg now: a clear 501 rather than a variant that never plays.
+    if (patch.transcode === 'h264') await this.#ffmpeg.require('transcode: "h264"');
     const source =
       patch.allowDuplicateSource !== true && sourceKey(record.url) !== sourceKey(current.url)
         ? this.#claimSource(record.url, id)
@@ -226,7 +248,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     const credentialsChange = patch.url !== undefined || patch.username !== undefined || patch.password !== undefined;
     const url = credentialsChange ? resolveOrCollect(patch, current.url, problems) : current.url;
     if (problems.length > 0 || url === undefined) throw errors.validation(problems);
-    const { transport, onDemand, audio, enabled, playback } = patch;
+    const { transport, onDemand, audio, enabled, playback, transcode } = patch;
     return {
       ...current,
       ...(playback === undefined ? {} : { playback }),
@@ -234,6 +256,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       ...(onDemand === undefined ? {} : { onDemand }),
       ...(audio === undefined ? {} : { audio }),
       ...(enabled === undefined ? {} : { enabled }),
+      ...(transcode === undefined ? {} : { transcode }),
       name: (patch.name ?? current.name).trim(),
       url,
       revision: revisionOf(current) + 1,

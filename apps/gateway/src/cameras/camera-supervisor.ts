@@ -107,5 +107,6 @@ export function settingsOf(record: CameraRecord): CameraSettings {
     onDemand: record.onDemand,
     audio: record.audio,
     enabled: record.enabled,
+    transcode: record.transcode ?? 'off',
   };
 }

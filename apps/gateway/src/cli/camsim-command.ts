@@ -7,7 +7,8 @@ export const CAMSIM_USAGE = `Usage: camgate camsim [options]
 
 Runs the simulated camera: an RTSP server looping bundled clips
 (/h264-aac: H.264 High with B-frames + AAC, /h265-aac: H.265 + AAC,
-/h264-pcma: H.264 + G.711 A-law), over TCP or UDP.
+/h264-pcma: H.264 + G.711 A-law, /h264-pcmu: H.264 + G.711 µ-law,
+/h264-l16: H.264 + L16 linear PCM), over TCP or UDP.
 
 Options:
   -p, --port <port>        RTSP port (default 8554; 0 picks a free one)
@@ -58,7 +59,8 @@ export async function camsimCommand(args: string[], io: CliIo): Promise<number> 
       ? {}
       : { auth: { username: values.user, password: values.password, schemes: [scheme] } }),
   });
-  for (const path of ['/h264-aac', '/h265-aac', '/h264-pcma']) io.stdout.write(`${server.url(path)}\n`);
+  for (const path of ['/h264-aac', '/h265-aac', '/h264-pcma', '/h264-pcmu', '/h264-l16'])
+    io.stdout.write(`${server.url(path)}\n`);
   await new Promise<void>((resolve) => {
     if (io.stop.aborted) resolve();
     else io.stop.addEventListener('abort', () => resolve(), { once: true });

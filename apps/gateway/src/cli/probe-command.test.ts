@@ -53,6 +53,8 @@ describe('camgate probe', () => {
         codecString: 'mp4a.40.2',
         sampleRate: 48_000,
         channels: 2,
+        delivered: { codec: 'aac', codecString: 'mp4a.40.2' },
+        browsers: 'all',
       }),
     ]);
     for (const track of report.tracks) {
@@ -70,10 +72,11 @@ describe('camgate probe', () => {
     const lines = out().split('\n');
     expect(lines[0]).toMatch(/^rtsp:\/\/admin:\*\*\*@127\.0\.0\.1:\d+\/h264-pcma \(udp, 1\.\d s\)$/);
     expect(lines[2]).toMatch(
-      /^ID\s+KIND\s+CODEC\s+CODEC STRING\s+RESOLUTION\s+FPS\s+RATE\s+CH\s+FRAMES\s+KEYFRAMES\s+BYTES\s+ERRORS$/,
+      /^ID\s+KIND\s+CODEC\s+CODEC STRING\s+RESOLUTION\s+FPS\s+RATE\s+CH\s+DELIVERED\s+BROWSERS\s+FRAMES\s+KEYFRAMES\s+BYTES\s+ERRORS$/,
     );
-    expect(lines[3]).toMatch(/^0\s+video\s+h264\s+avc1\.4d401e\s+640x360\s+25\s/);
-    expect(lines[4]).toMatch(/^1\s+audio\s+pcma\s+alaw\s+-\s+-\s+8000\s+1\s/);
+    expect(lines[3]).toMatch(/^0\s+video\s+h264\s+avc1\.4d401e\s+640x360\s+25\s+-\s+-\s+avc1\.4d401e\s+all\s/);
+    // G.711 reaches players as FLAC.
+    expect(lines[4]).toMatch(/^1\s+audio\s+pcma\s+alaw\s+-\s+-\s+8000\s+1\s+fLaC\s+all\s/);
   });
 
   it.each([
@@ -130,9 +133,15 @@ describe('camgate camsim', () => {
       stop: stop.signal,
     };
     const exit = runCli(['camsim', '--port', '0', '--user', 'u', '--password', 'p'], io);
-    await expect.poll(() => stdout.split('\n').length, { timeout: 10_000 }).toBe(4);
+    await expect.poll(() => stdout.split('\n').length, { timeout: 10_000 }).toBe(6);
     const urls = stdout.trim().split('\n');
-    expect(urls.map((u) => new URL(u).pathname)).toEqual(['/h264-aac', '/h265-aac', '/h264-pcma']);
+    expect(urls.map((u) => new URL(u).pathname)).toEqual([
+      '/h264-aac',
+      '/h265-aac',
+      '/h264-pcma',
+      '/h264-pcmu',
+      '/h264-l16',
+    ]);
 
     const { io: probeIo, out } = capture();
     const withCredentials = urls[1]!.replace('rtsp://', 'rtsp://u:p@');

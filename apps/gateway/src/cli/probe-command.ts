@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { RtspSession, type Frame, type TransportMode } from '@camgate/rtsp';
 import { receiveFor } from '../cameras/camera-probe.js';
 import { errors } from '../errors.js';
-import { describeTrack, type TrackDescription } from '../pipeline/track-description.js';
+import { hlsTrackOf } from '../pipeline/hls-track.js';
+import { trackStatusOf, type TrackStatus } from '../pipeline/track-status.js';
 import { VERSION } from '../version.js';
 import type { CliIo } from './io.js';
 
@@ -21,7 +22,7 @@ No report when the camera could not be reached or described no track: only the e
 Credentials go in the URL (rtsp://user:password@host/path); they are never printed.
 `;
 
-export interface ProbeTrackReport extends TrackDescription {
+export interface ProbeTrackReport extends TrackStatus {
   id: number;
   frames: number;
   keyframes: number;
@@ -95,7 +96,7 @@ function buildReport(session: RtspSession, durationMs: number): ProbeReport {
       const s = stats.tracks[track.id];
       return {
         id: track.id,
-        ...describeTrack(track),
+        ...trackStatusOf(track, hlsTrackOf(track)),
         frames: s?.frames ?? 0,
         keyframes: s?.keyframes ?? 0,
         bytes: s?.bytes ?? 0,
@@ -118,6 +119,8 @@ export function formatReport(report: ProbeReport): string {
     'FPS',
     'RATE',
     'CH',
+    'DELIVERED',
+    'BROWSERS',
     'FRAMES',
     'KEYFRAMES',
     'BYTES',
@@ -132,6 +135,8 @@ export function formatReport(report: ProbeReport): string {
     t.fps === undefined ? '-' : String(Math.round(t.fps * 100) / 100),
     t.sampleRate === undefined ? '-' : String(t.sampleRate),
     t.channels === undefined ? '-' : String(t.channels),
+    t.delivered?.codecString ?? '-',
+    t.browsers,
     String(t.frames),
     String(t.keyframes),
     formatBytes(t.bytes),
@@ -148,6 +153,11 @@ export function formatReport(report: ProbeReport): string {
   let out = `${report.url} (${report.transport ?? 'not connected'}, ${(report.durationMs / 1000).toFixed(1)} s)\n\n`;
   if (rows.length > 0) out += line(header);
   for (const row of rows) out += line(row);
+  // Tracks not every browser plays: which do, and why a track is left out.
+  for (const t of report.tracks) {
+    if (t.browsers !== 'all')
+      out += `track ${t.id}: ${t.browserSupport}${t.reason === undefined ? '' : ` ${t.reason}`}\n`;
+  }
   for (const u of report.unsupportedTracks)
     out += `not received: ${u.kind}${u.encoding === undefined ? '' : ` (${u.encoding})`}: ${u.reason}\n`;
   return out;

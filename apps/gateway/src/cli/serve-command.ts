@@ -21,6 +21,8 @@ import { FileSigningKeyStore } from '../playback/signing-key-store.js';
 import { SigningKeys } from '../playback/signing-keys.js';
 import { PostgresSigningKeyStore } from '../playback/postgres-signing-key-store.js';
 import { createLogger } from '../logger.js';
+import { FfmpegBinary } from '../ffmpeg/ffmpeg-binary.js';
+import { SnapshotService } from '../snapshots/snapshot-service.js';
 import type { CliIo } from './io.js';
 
 export const SERVE_USAGE = `Usage: camgate serve [options]
@@ -144,6 +146,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
     ...(tls === undefined ? {} : { tls }),
+    snapshots: new SnapshotService({ ffmpeg: resources.ffmpeg }),
     ...(cluster === undefined
       ? {}
       : {
@@ -230,8 +233,17 @@ async function openResources(
   opened.push(() => keys.close());
   const tokens = new PlaybackTokens(keys);
   const addressPolicy = createAddressPolicy({ allow: config.cameraAllowlist });
+  // One lookup of ffmpeg for the registry's check and every camera's transcoder.
+  const ffmpeg = new FfmpegBinary(config.ffmpegPath);
+  const transcode = {
+    ffmpeg,
+    encoder: config.transcodeEncoder,
+    hwaccel: config.transcodeHwaccel,
+    device: config.transcodeDevice,
+  };
   const cameras = await CameraManager.open({
     store,
+    ffmpeg,
     // A gateway with an API key serves a network: its cameras play only with a token unless made public.
     defaultPlayback: config.apiKey === '' ? 'public' : 'signed',
     pipeline: (id) => ({
@@ -239,6 +251,7 @@ async function openResources(
       logger: logger.child({ camera: id }),
       session: { beforeConnect: addressPolicy },
       onDemandIdleMs: config.onDemandIdleMs,
+      transcode,
     }),
     ...(cluster === undefined ? {} : { cluster }),
   });
@@ -246,7 +259,7 @@ async function openResources(
   // The demo camera is this process's own simulated camera on loopback: other nodes cannot pull it.
   if (clustered && config.demo) logger.info({}, 'no demo camera on a cluster node (it would be on one machine only)');
   const demo = config.demo && !clustered ? await startDemoCamera(cameras, logger, addressPolicy) : undefined;
-  return { database, cluster, keys, tokens, cameras, demo };
+  return { database, cluster, keys, tokens, cameras, demo, ffmpeg };
 }
 
 /**

@@ -53,14 +53,24 @@ async function cameras(node: NodeProcess): Promise<CameraStatusView[]> {
 }
 
 /** A camera's media playlist from `node` has parts: it plays there. */
+/**
+ * Whether `node` serves the camera's LL-HLS playlist, asking as a player does: a 503 (the camera is
+ * being claimed or handed over, CAMERA_MOVING / STREAM_UNAVAILABLE) is asked again after its
+ * Retry-After, for 20 s at most; any other answer is final.
+ */
 async function plays(node: NodeProcess, id: string): Promise<boolean> {
-  const res = await fetch(`${node.url}/live/${id}/video.m3u8`, { signal: AbortSignal.timeout(15_000) });
-  const text = await res.text();
-  if (process.env['CAMGATE_DEBUG_CLUSTER'] === '1')
-    process.stderr.write(
-      `${node.id} ${id}: ${res.status} ${text.slice(0, 300)}\n${node.lines.slice(-12).join('\n')}\n`,
-    );
-  return res.status === 200 && text.includes('#EXT-X-PART:');
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const res = await fetch(`${node.url}/live/${id}/video.m3u8`, { signal: AbortSignal.timeout(15_000) });
+    const text = await res.text();
+    if (process.env['CAMGATE_DEBUG_CLUSTER'] === '1')
+      process.stderr.write(
+        `${node.id} ${id}: ${res.status} ${text.slice(0, 300)}\n${node.lines.slice(-12).join('\n')}\n`,
+      );
+    if (res.status !== 503 || Date.now() >= deadline) return res.status === 200 && text.includes('#EXT-X-PART:');
+    const retryAfterS = Number(res.headers.get('retry-after') ?? '1');
+    await new Promise((resolve) => setTimeout(resolve, 1000 * (Number.isFinite(retryAfterS) ? retryAfterS : 1)));
+  }
 }
 
 describe.skipIf(!hasTools('postgres') && process.env['CAMGATE_REQUIRE_INTEROP'] !== '1')(

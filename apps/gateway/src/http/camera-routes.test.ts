@@ -424,8 +424,20 @@ describe('POST /v1/cameras/probe: test a camera without saving it', () => {
       expect(response.json()).toMatchObject({
         transport: 'tcp',
         tracks: [
-          expect.objectContaining({ kind: 'video', codec: 'h264', width: 640, browserPlayable: true }),
-          expect.objectContaining({ kind: 'audio', codec: 'aac', browserPlayable: true }),
+          expect.objectContaining({
+            kind: 'video',
+            codec: 'h264',
+            width: 640,
+            delivered: { codec: 'h264', codecString: 'avc1.64001e' },
+            browsers: 'all',
+            browserSupport: expect.any(String),
+          }),
+          expect.objectContaining({
+            kind: 'audio',
+            codec: 'aac',
+            delivered: expect.objectContaining({ codec: 'aac' }),
+            browsers: 'all',
+          }),
         ],
       });
       expect(response.json().tracks[0].frames).toBeGreaterThan(0);

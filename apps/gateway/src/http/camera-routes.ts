@@ -64,6 +64,12 @@ const settings = {
   onDemand: { type: 'boolean', description: 'Pull the camera only while someone watches' },
   audio: { type: 'string', enum: ['auto', 'off'] },
   enabled: { type: 'boolean' },
+  transcode: {
+    type: 'string',
+    enum: ['off', 'h264'],
+    description:
+      'h264: also offer the video transcoded to H.264 by ffmpeg (for browsers that cannot play H.265), as a second variant of the same playlist, while someone watches it. Needs ffmpeg (501 FFMPEG_NOT_FOUND without it).',
+  },
   playback: {
     type: 'string',
     enum: ['public', 'signed'],
@@ -96,6 +102,7 @@ const cameraSchema = {
     onDemand: { type: 'boolean' },
     audio: settings.audio,
     enabled: { type: 'boolean' },
+    transcode: { ...settings.transcode, default: 'off' },
     playback: settings.playback,
     revision: {
       type: 'integer',
@@ -132,7 +139,17 @@ const cameraSchema = {
               fps: { type: 'number' },
               sampleRate: { type: 'integer' },
               channels: { type: 'integer' },
-              browserPlayable: { type: 'boolean' },
+              delivered: {
+                type: ['object', 'null'],
+                description: 'What players get (G.711 becomes FLAC, codecString fLaC); null when the track is left out',
+                properties: { codec: { type: 'string' }, codecString: { type: 'string' } },
+              },
+              browsers: {
+                type: 'string',
+                enum: ['all', 'some', 'none'],
+                description: 'all: H.264, AAC, FLAC, Opus; some: H.265; none: left out (see reason)',
+              },
+              browserSupport: { type: 'string', description: 'Which browsers play the track, in words' },
               reason: { type: 'string' },
             },
           },
@@ -143,6 +160,24 @@ const cameraSchema = {
         framesDropped: { type: 'integer' },
         lastFrameAt: { type: ['string', 'null'] },
         viewers: { type: 'integer' },
+        transcode: {
+          type: ['object', 'null'],
+          description: 'The H.264 transcoder of a camera set to transcode: "h264"; null otherwise',
+          properties: {
+            codec: { type: 'string' },
+            codecString: { type: ['string', 'null'], description: 'CODECS of the H.264 variant' },
+            state: { type: 'string', enum: ['idle', 'starting', 'running', 'failed'] },
+            cpuPercent: { type: 'number', description: "ffmpeg's CPU use, percent of one core" },
+            viewers: { type: 'integer', description: 'players of the H.264 variant within the last 10 s' },
+            lastError: {
+              type: ['object', 'null'],
+              properties: { code: { type: 'string' }, message: { type: 'string' }, at: { type: 'string' } },
+            },
+            framesIn: { type: 'integer' },
+            framesOut: { type: 'integer' },
+            framesDropped: { type: 'integer' },
+          },
+        },
         node: {
           type: ['string', 'null'],
           description:

@@ -530,8 +530,15 @@ function pathArbitrary(): fc.Arbitrary<string> {
   );
 }
 
-/** 5xx a healthy gateway may answer: a camera that is not streaming (none of these is). */
-const EXPECTED_5XX: readonly string[] = [GatewayErrorCode.STREAM_UNAVAILABLE];
+/**
+ * 5xx a healthy gateway may answer: a camera that is not streaming (none of these is), so it has
+ * no stream and no keyframe for a snapshot; a machine without ffmpeg (snapshots, 501).
+ */
+const EXPECTED_5XX: readonly string[] = [
+  GatewayErrorCode.STREAM_UNAVAILABLE,
+  GatewayErrorCode.SNAPSHOT_UNAVAILABLE,
+  GatewayErrorCode.FFMPEG_NOT_FOUND,
+];
 
 /** A request of the fuzz: its URL a string. */
 type Case = Omit<InjectOptions, 'url'> & { url: string };

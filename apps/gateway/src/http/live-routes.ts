@@ -56,7 +56,22 @@ export interface LiveRoutesOptions {
    * (on this node, which forwards them), instead of a 404 that makes hls.js give the camera up.
    */
   moved?: (cameraId: string, stream: HlsStream) => boolean;
+  /**
+   * Answers `snapshot.jpg` (a JPEG of the camera's latest keyframe, snapshot-routes.ts) once
+   * playback access is granted, as for the stream; false (nothing answered) when this node does
+   * not pull the camera (a cluster then forwards the request to the node that does).
+   */
+  snapshot?: (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    cameraId: string,
+    viewer: string,
+    grant: PlaybackGrant,
+  ) => Promise<boolean>;
 }
+
+/** A camera's snapshot beside its playlists: `/live/<id>/snapshot.jpg` (and under `t/<token>/`). */
+export const SNAPSHOT_FILE = 'snapshot.jpg';
 
 export type RemoteOutcome = 'answered' | 'local' | 'none';
 
@@ -92,7 +107,15 @@ export function registerLiveRoutes(
   // The last gzipped text of each playlist: 5000 players woken by one part share one compression.
   const gzipped = new Map<string, { text: string; bytes: Buffer }>();
 
-  const serve = async (request: FastifyRequest, reply: FastifyReply, id: string, file: string, pathToken?: string) => {
+  const serve = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    file: string,
+    pathToken?: string,
+    /** A variant's folder (`h264`: the transcoded video), whose files the stream answers as `<variant>/<file>`. */
+    variant?: string,
+  ) => {
     cors(request, reply, origins);
     // The request's log lines (its completion line too) name the camera.
     request.log = reply.log = request.log.child({ camera: id });
@@ -100,7 +123,8 @@ export function registerLiveRoutes(
     const queryAt = rawUrl.indexOf('?');
     const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
     // `?token=` only on a multivariant playlist outside a token path: its answer moves the token into the path.
-    const queried = pathToken === undefined && MULTIVARIANT_NAMES.has(file) ? query.get('token') : null;
+    const queried =
+      pathToken === undefined && variant === undefined && MULTIVARIANT_NAMES.has(file) ? query.get('token') : null;
     // An empty one is none (a template URL whose token was left out).
     const queryToken = queried === null || queried === '' ? undefined : queried;
     const token = pathToken ?? queryToken;
@@ -110,6 +134,16 @@ export function registerLiveRoutes(
       grant = checked instanceof Promise ? await checked : checked;
     }
     const viewer = grant?.viewer ?? `${request.ip} ${request.headers['user-agent'] ?? ''}`;
+    // The camera's own picture only: `h264/snapshot.jpg` is a variant's file (none such).
+    if (file === SNAPSHOT_FILE && variant === undefined && grant !== undefined && options.snapshot !== undefined) {
+      let answered = await options.snapshot(request, reply, id, viewer, grant);
+      if (!answered && options.remote !== undefined) {
+        const outcome = await options.remote(request, reply, id);
+        if (outcome === 'answered') return reply;
+        if (outcome === 'local') answered = await options.snapshot(request, reply, id, viewer, grant);
+      }
+      return answered ? reply : sendProblem(reply, errors.liveNotFound(id, file), { cacheControl: 'no-cache' });
+    }
     let stream = grant === undefined ? undefined : lookup(id, viewer);
     if (stream === undefined && grant !== undefined && options.remote !== undefined && FILE_NAME.test(file)) {
       const outcome = await options.remote(request, reply, id);
@@ -122,7 +156,7 @@ export function registerLiveRoutes(
     query.delete('token');
     // A client that goes away while its request is held (a blocking reload, the hinted part) frees
     // its place at once rather than after 3 target durations.
-    let response = await stream.handle(file, query, clientLeft(reply));
+    let response = await stream.handle(variant === undefined ? file : `${variant}/${file}`, query, clientLeft(reply));
     const { body } = response;
     options.onServed?.(id, bodyBytes(body));
     if (response.status === 404 && options.moved?.(id, stream) === true && !(options.isClosing?.() ?? false)) {
@@ -149,7 +183,7 @@ export function registerLiveRoutes(
     if (typeof body === 'string' && body.length >= GZIP_MIN_BYTES && response.status === 200) {
       addVary(reply, 'Accept-Encoding');
       if (acceptsGzip(request)) {
-        const key = `${id}/${file}?${query.get('_HLS_skip') ?? ''}`;
+        const key = `${id}/${variant === undefined ? '' : `${variant}/`}${file}?${query.get('_HLS_skip') ?? ''}`;
         let cached = gzipped.get(key);
         if (cached?.text !== body) {
           gzipped.delete(key);
@@ -181,6 +215,15 @@ export function registerLiveRoutes(
       .header('access-control-max-age', PREFLIGHT_MAX_AGE_S)
       .send();
   };
+  // The H.264 variant of a transcoding camera (its multivariant playlist lists `h264/video.m3u8`).
+  app.get<{ Params: { id: string; file: string } }>('/live/:id/h264/:file', (request, reply) =>
+    serve(request, reply, request.params.id, request.params.file, undefined, 'h264'),
+  );
+  app.get<{ Params: { id: string; token: string; file: string } }>('/live/:id/t/:token/h264/:file', (request, reply) =>
+    serve(request, reply, request.params.id, request.params.file, request.params.token, 'h264'),
+  );
+  app.options('/live/:id/h264/:file', preflight);
+  app.options('/live/:id/t/:token/h264/:file', preflight);
   app.options('/live/:id/:file', preflight);
   app.options('/live/:id/t/:token/:file', preflight);
 }
@@ -256,8 +299,12 @@ function sendStreamProblem(
       return sendProblem(reply, errors.liveNotFound(cameraId, file), { cacheControl });
     case 400:
       return sendProblem(reply, errors.hlsBadRequest(reason || 'invalid delivery directives'), { cacheControl });
-    case 503:
+    case 503: {
+      // A variant that says when to ask again (a failing transcoder: Retry-After 1) is passed on.
+      const retryAfter = response.headers['retry-after'];
+      if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
       return sendProblem(reply, errors.streamUnavailable(reason || 'the stream is unavailable'), { cacheControl });
+    }
     default: {
       // No status HlsStream answers today: kept as it is, under the code of its class.
       const code = response.status < 500 ? GatewayErrorCode.HLS_BAD_REQUEST : GatewayErrorCode.STREAM_UNAVAILABLE;

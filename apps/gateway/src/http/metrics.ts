@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import type { CameraState, CameraStatus } from '../cameras/camera-pipeline.js';
+import type { SnapshotStats } from '../snapshots/snapshot-service.js';
 
 /** What a cluster node reports of its lease upkeep (the LeaseKeeper's stats and readiness). */
 export interface ClusterMetricsSource {
@@ -131,6 +132,25 @@ export class GatewayMetrics {
       (s) => s.framesDropped,
     );
     mirrored('camgate_camera_reconnects_total', 'Camera sessions started after the first', (s) => s.reconnects);
+    // Cameras set to transcode: "h264" only (undefined leaves others out of the series).
+    perCamera(
+      'camgate_transcode_cpu_percent',
+      "The H.264 transcoder's (ffmpeg's) CPU use, percent of one core; 0 while it does not run",
+      (id) => cameras.pipeline(id)?.transcoder?.status().cpuPercent,
+    );
+    perCamera(
+      'camgate_transcode_running',
+      '1 while the H.264 transcoder runs (someone watches the H.264 variant), else 0',
+      (id) => {
+        const state = cameras.pipeline(id)?.transcoder?.state;
+        return state === undefined ? undefined : state === 'running' ? 1 : 0;
+      },
+    );
+    mirrored(
+      'camgate_transcode_dropped_frames_total',
+      'Frames the H.264 transcoder did not turn into output (ffmpeg behind or restarting)',
+      (s) => s.transcode?.framesDropped ?? 0,
+    );
   }
 
   /**
@@ -191,6 +211,32 @@ export class GatewayMetrics {
       (s) => s.releases,
     );
     counter('camgate_lease_lost_total', 'Leases a renewal found taken or deleted', (s) => s.lost);
+  }
+
+  /** The snapshot decoder's counts (snapshot-service.ts), read at scrape time; gateway-wide, no camera label. */
+  addSnapshots(read: () => SnapshotStats): void {
+    const counter = (name: string, help: string, value: (s: SnapshotStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(value(read()));
+        },
+      });
+    counter('camgate_snapshot_decodes_total', 'Snapshot decodes started (ffmpeg runs)', (s) => s.decodes);
+    counter(
+      'camgate_snapshot_failures_total',
+      'Snapshot decodes that failed (ffmpeg refused the picture, timed out or could not run)',
+      (s) => s.failures,
+    );
+    counter(
+      'camgate_snapshot_shared_total',
+      'Snapshot requests answered by another request’s decode or from the cache',
+      (s) => s.shared,
+    );
+    counter('camgate_snapshot_refused_total', 'Snapshot requests refused: too many decodes waiting', (s) => s.refused);
   }
 
   /** An HLS answer for `camera`: `bytes` of body. */

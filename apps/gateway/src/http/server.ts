@@ -26,10 +26,14 @@ import { registerRequestLog, RequestLogController } from './request-log.js';
 import { cameraSchemaKeywords } from './schema-keywords.js';
 import { HttpsConnections } from './https-connections.js';
 import type { TlsFiles } from './tls.js';
+import { registerWebAssets } from './web-assets.js';
 import { apiGuard, KeyFailures } from './api-guard.js';
 import { PlaybackAccess } from '../playback/playback-access.js';
 import { MAX_TOKEN_LENGTH, type PlaybackTokens } from '../playback/playback-tokens.js';
 import type { SigningKeys } from '../playback/signing-keys.js';
+import { FfmpegBinary } from '../ffmpeg/ffmpeg-binary.js';
+import { SnapshotService } from '../snapshots/snapshot-service.js';
+import { liveSnapshotHandler, registerSnapshotRoutes } from './snapshot-routes.js';
 
 export interface ServerOptions {
   logger: FastifyBaseLogger;
@@ -61,6 +65,11 @@ export interface ServerOptions {
    * every held request, where HTTP/1.1 browsers stop at 6 connections per origin.
    */
   tls?: TlsFiles;
+  /**
+   * Decodes cameras' snapshots (`/v1/cameras/<id>/snapshot.jpg`, `/live/<id>/snapshot.jpg`); default:
+   * one that runs `ffmpeg` from the PATH. Closed with the server (its ffmpeg processes killed).
+   */
+  snapshots?: SnapshotService;
   /**
    * A node of a cluster: `/live` requests for cameras other nodes pull are forwarded to them, and
    * `/readyz` is false until the node has joined (its first lease round) and while its database
@@ -275,10 +284,17 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         : new PlaybackAccess((id) => cameras.playbackPolicy(id), options.playback?.tokens);
     registerEmbedPage(scope, { cameras, access });
     registerPlayerAssets(scope);
+    registerWebAssets(scope);
     const live: LiveStreamLookup =
       cameras === undefined ? (options.live ?? (() => undefined)) : (id, viewer) => cameras.liveStream(id, viewer);
+    const snapshots = options.snapshots ?? new SnapshotService({ ffmpeg: new FfmpegBinary('ffmpeg') });
+    scope.addHook('onClose', (_instance, closed) => {
+      snapshots.close();
+      closed();
+    });
     const metrics = new GatewayMetrics(cameras);
     if (cluster !== undefined) metrics.addCluster(cluster.metrics);
+    metrics.addSnapshots(() => snapshots.stats);
     // Metrics name every camera: behind the metrics token or the API key when either is set.
     const metricsKeyed = keyed || (options.metricsToken !== undefined && options.metricsToken !== '');
     registerMetricsRoute(
@@ -305,6 +321,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
             moved: (id: string, stream: HlsStream) =>
               cameras.registry.record(id) !== undefined && cameras.pipeline(id)?.stream !== stream,
           }),
+      ...(cameras === undefined ? {} : { snapshot: liveSnapshotHandler(cameras, snapshots) }),
     });
     if (cameras !== undefined && access !== undefined) {
       registerLiveStatus(scope, cameras, {
@@ -319,6 +336,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         keyFailures,
         publicUrl: options.publicUrl,
         ...(options.playback === undefined ? {} : { playback: options.playback }),
+      });
+      registerSnapshotRoutes(scope, {
+        cameras,
+        snapshots,
+        apiKey: options.apiKey,
+        keyFailures,
+        ...(cluster === undefined || options.playback === undefined
+          ? {}
+          : { remote: { serve: cluster.serveRemote, tokens: options.playback.tokens } }),
       });
     }
     done();

@@ -50,29 +50,51 @@ describe('hlsTrackOf', () => {
     },
     { name: 'Opus', track: track({ kind: 'audio', codec: 'opus', clockRate: 48_000, channels: 2 }), playable: true },
     {
-      name: 'G.711 A-law',
+      name: 'G.711 A-law: FLAC',
       track: track({ kind: 'audio', codec: 'pcma', clockRate: 8_000 }),
+      playable: true,
+      flac: { channels: 1, sampleRate: 8_000 },
+    },
+    {
+      name: 'G.711 µ-law stereo 16 kHz: FLAC',
+      track: track({ kind: 'audio', codec: 'pcmu', clockRate: 16_000, channels: 2 }),
+      playable: true,
+      flac: { channels: 2, sampleRate: 16_000 },
+    },
+    {
+      name: 'L16 stereo 44.1 kHz: FLAC',
+      track: track({ kind: 'audio', codec: 'l16', clockRate: 44_100, channels: 2 }),
+      playable: true,
+      flac: { channels: 2, sampleRate: 44_100 },
+    },
+    {
+      name: 'G.711 with 3 channels: left out',
+      track: track({ kind: 'audio', codec: 'pcmu', clockRate: 8_000, channels: 3 }),
       playable: false,
       pending: false,
     },
     {
-      name: 'G.711 µ-law',
-      track: track({ kind: 'audio', codec: 'pcmu', clockRate: 8_000 }),
+      name: 'G.711 at 96 kHz: beyond the sample entry, left out',
+      track: track({ kind: 'audio', codec: 'pcma', clockRate: 96_000 }),
       playable: false,
       pending: false,
     },
-  ])('$name', ({ track: input, playable, pending }) => {
-    const mapping = hlsTrackOf(input);
-    expect(mapping.playable).toBe(playable);
-    if (mapping.playable) {
-      expect(mapping.track.kind).toBe(input.kind);
-      expect(mapping.track.clockRate).toBe(input.clockRate);
-      expect(mapping.track.config.codec).toBe(input.codec);
-    } else {
-      expect(mapping.pending).toBe(pending);
-      expect(mapping.reason.length).toBeGreaterThan(0);
-    }
-  });
+  ] as Array<{ name: string; track: Track; playable: boolean; pending?: boolean; flac?: object }>)(
+    '$name',
+    ({ track: input, playable, pending, flac }) => {
+      const mapping = hlsTrackOf(input);
+      expect(mapping.playable).toBe(playable);
+      if (mapping.playable) {
+        expect(mapping.track.kind).toBe(input.kind);
+        expect(mapping.track.clockRate).toBe(input.clockRate);
+        if (flac === undefined) expect(mapping.track.config.codec).toBe(input.codec);
+        else expect(mapping.track.config).toEqual({ kind: 'audio', codec: 'flac', ...flac });
+      } else {
+        expect(mapping.pending).toBe(pending);
+        expect(mapping.reason.length).toBeGreaterThan(0);
+      }
+    },
+  );
 
   it('carries the picture size and rate to the packager', () => {
     const mapping = hlsTrackOf(track({ config: { sps: SPS, pps: PPS }, width: 640, height: 360, fps: 25 }));

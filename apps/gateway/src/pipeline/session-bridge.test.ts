@@ -1,8 +1,9 @@
 import { CamsimServer, type CamsimServerOptions } from '@camgate/camsim';
 import { HlsStream } from '@camgate/hls';
 import { openSegment } from '@camgate/hls/testing';
-import { RtspSession } from '@camgate/rtsp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import { RtspSession, type Track } from '@camgate/rtsp';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SessionBridge } from './session-bridge.js';
 
 /** Real-time input: a 1.6 s GOP from the simulated camera makes each segment. */
@@ -77,19 +78,22 @@ describe('SessionBridge', () => {
   );
 
   it(
-    'leaves G.711 audio out with the reason, and publishes the video alone',
+    'publishes G.711 audio as a FLAC rendition (CODECS "fLaC"), one frame per camera packet',
     async () => {
       const server = await camera();
       const { stream, bridge } = packager();
       await connect(bridge, server.url('/h264-pcma'));
       expect(await stream.whenReady()).toBe(true);
       const multivariant = await text(stream, 'index.m3u8');
-      expect(multivariant).not.toContain('TYPE=AUDIO');
-      expect(multivariant).toMatch(/CODECS="avc1\.4d\w{4}"/);
+      expect(multivariant).toMatch(/#EXT-X-MEDIA:TYPE=AUDIO/);
+      expect(multivariant).toMatch(/CODECS="avc1\.4d\w{4},fLaC"/);
+      await reloadUntil(stream, 'audio.m3u8', (playlist) => playlist.includes('#EXTINF:'));
       const audio = bridge.tracks.find((t) => t.track.kind === 'audio');
-      expect(audio?.mapping).toMatchObject({ playable: false, pending: false });
-      expect(audio?.mapping.playable === false && audio.mapping.reason).toMatch(/G\.711/);
-      expect((await stream.handle('audio.m3u8')).status).toBe(404);
+      expect(audio?.mapping).toMatchObject({
+        playable: true,
+        track: { config: { codec: 'flac', channels: 1, sampleRate: 8000 } },
+      });
+      expect(stream.stats.invalidFrames).toBe(0);
     },
     TIMEOUT_MS,
   );
@@ -132,4 +136,44 @@ describe('SessionBridge', () => {
     },
     TIMEOUT_MS,
   );
+});
+
+describe('SessionBridge G.711 discontinuities', () => {
+  it('a discontinuity on a packet too short to encode alone is carried by the next FLAC frame', () => {
+    const { stream, bridge } = packager();
+    const pushed = vi.spyOn(stream, 'push');
+    const track: Track = {
+      id: 0,
+      kind: 'audio',
+      codec: 'pcma',
+      codecString: 'alaw',
+      clockRate: 8000,
+      sampleRate: 8000,
+      channels: 1,
+      config: {},
+    };
+    // The events and tracks the bridge reads of a session (the RTP side is tested in @camgate/rtsp).
+    const session = Object.assign(new EventEmitter(), { tracks: [track] });
+    bridge.attach(session as unknown as RtspSession);
+    const packet = (dts: number, samples: number, discontinuity: boolean) =>
+      session.emit('frame', {
+        trackId: 0,
+        dts,
+        pts: dts,
+        keyframe: true,
+        discontinuity,
+        wallclock: 1_000_000 + dts / 8,
+        data: new Uint8Array(samples).fill(0xd5),
+      });
+    packet(0, 160, false);
+    packet(1000, 8, true); // held: fewer than 16 samples
+    packet(1008, 160, false);
+    packet(1168, 160, false);
+    const audio = pushed.mock.calls.map(([frame]) => frame).filter((frame) => frame.kind === 'audio');
+    expect(audio.map((frame) => [frame.dts, frame.discontinuity])).toEqual([
+      [0, false],
+      [1000, true],
+      [1168, false],
+    ]);
+  });
 });

@@ -2,6 +2,7 @@ import { isCodedError } from '@camgate/bits';
 import type { HlsStream, RenditionName } from '@camgate/hls';
 import type { Frame, RtspSession, Track } from '@camgate/rtsp';
 import { hlsTrackOf, type HlsTrackMapping } from './hls-track.js';
+import { PcmToFlac } from './pcm-to-flac.js';
 
 /** What became of one received track: in the HLS stream, or not and why. */
 export interface BridgedTrack {
@@ -22,6 +23,8 @@ interface Slot {
   trackId: number;
   /** The packager has the track (its configuration is complete). */
   set: boolean;
+  /** G.711 and L16 audio: the converter to FLAC (made when the packager takes the track). */
+  flac?: PcmToFlac;
 }
 
 /**
@@ -39,6 +42,13 @@ export class SessionBridge {
   #video: Slot | undefined;
   #audio: Slot | undefined;
   #selected = false;
+  /** The camera packet being converted to FLAC while its frames are pushed. */
+  #converting: Frame | undefined;
+  /**
+   * A camera packet flagged discontinuity whose samples are not pushed yet (a short packet is held
+   * until 16 samples are in): the next FLAC frame pushed carries the flag.
+   */
+  #flacDiscontinuity = false;
   readonly stats: SessionBridgeStats = { framesIn: 0, framesDropped: 0, sessions: 0 };
 
   constructor(stream: HlsStream) {
@@ -50,6 +60,11 @@ export class SessionBridge {
     return this.#tracks;
   }
 
+  /** The id of the video track the stream takes (its configuration is complete), for per-frame checks. */
+  get videoTrackId(): number | undefined {
+    return this.#video?.set === true ? this.#video.trackId : undefined;
+  }
+
   attach(session: RtspSession): void {
     this.detach();
     this.stats.sessions++;
@@ -58,6 +73,7 @@ export class SessionBridge {
     this.#tracks = [];
     this.#video = undefined;
     this.#audio = undefined;
+    this.#flacDiscontinuity = false;
     const onFrame = (frame: Frame) => this.#onFrame(session, frame);
     const onTrackChange = (track: Track) => this.#onTrackChange(session, track);
     session.on('frame', onFrame);
@@ -95,17 +111,27 @@ export class SessionBridge {
    */
   #setTracks(): void {
     const video = this.#video;
-    if (video !== undefined && !video.set) video.set = this.#setTrack(video.trackId);
+    if (video !== undefined && !video.set) video.set = this.#setTrack(video);
     const audio = this.#audio;
-    if (audio !== undefined && !audio.set && (video === undefined || video.set))
-      audio.set = this.#setTrack(audio.trackId);
+    if (audio !== undefined && !audio.set && (video === undefined || video.set)) audio.set = this.#setTrack(audio);
   }
 
-  #setTrack(trackId: number): boolean {
+  #setTrack(slot: Slot): boolean {
+    const trackId = slot.trackId;
     const entry = this.#tracks.find((t) => t.track.id === trackId);
     if (!entry?.mapping.playable) return false;
     try {
-      this.#stream.setTrack(entry.mapping.track);
+      const hlsTrack = entry.mapping.track;
+      this.#stream.setTrack(hlsTrack);
+      const { codec } = entry.track;
+      if (hlsTrack.config.codec === 'flac' && (codec === 'pcma' || codec === 'pcmu' || codec === 'l16')) {
+        const { channels, sampleRate } = hlsTrack.config;
+        slot.flac = new PcmToFlac({ encoding: codec, channels, sampleRate }, (dts, data) =>
+          this.#pushFlac(dts, data, sampleRate),
+        );
+      } else {
+        delete slot.flac;
+      }
       return true;
     } catch (err) {
       // A reconnect that brings a track the stream did not have, or another clock rate: the
@@ -143,6 +169,17 @@ export class SessionBridge {
       return;
     }
     this.stats.framesIn++;
+    if (slot.flac !== undefined) {
+      // One camera packet, one FLAC frame or more (long packets split), or none (a short one held).
+      this.#converting = frame;
+      if (frame.discontinuity) {
+        slot.flac.reset();
+        this.#flacDiscontinuity = true;
+      }
+      slot.flac.push(frame.dts, frame.data);
+      this.#converting = undefined;
+      return;
+    }
     this.#stream.push({
       kind,
       dts: frame.dts,
@@ -151,6 +188,23 @@ export class SessionBridge {
       discontinuity: frame.discontinuity,
       wallclock: frame.wallclock,
       data: frame.data,
+    });
+  }
+
+  /** A FLAC frame of the camera packet being converted: its wall clock, and a pending discontinuity on the first. */
+  #pushFlac(dts: number, data: Uint8Array, sampleRate: number): void {
+    const frame = this.#converting;
+    if (frame === undefined) return;
+    const discontinuity = this.#flacDiscontinuity;
+    this.#flacDiscontinuity = false;
+    this.#stream.push({
+      kind: 'audio',
+      dts,
+      pts: dts,
+      keyframe: true,
+      discontinuity,
+      wallclock: frame.wallclock + ((dts - frame.dts) * 1000) / sampleRate,
+      data,
     });
   }
 }

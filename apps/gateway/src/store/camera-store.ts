@@ -2,6 +2,8 @@ import { CodedError } from '@camgate/bits';
 
 export const CAMERA_TRANSPORTS = ['auto', 'tcp', 'udp'] as const;
 export const CAMERA_AUDIO_MODES = ['auto', 'off'] as const;
+/** `h264`: also offer the video transcoded to H.264 by ffmpeg (for browsers without H.265). */
+export const CAMERA_TRANSCODE_MODES = ['off', 'h264'] as const;
 /** Who may watch: anyone who reaches the gateway, or holders of a signed token (docs/api.md, "Securing playback"). */
 export const PLAYBACK_POLICIES = ['public', 'signed'] as const;
 export type PlaybackPolicy = (typeof PLAYBACK_POLICIES)[number];
@@ -19,6 +21,8 @@ export interface CameraRecord {
   onDemand: boolean;
   audio: (typeof CAMERA_AUDIO_MODES)[number];
   enabled: boolean;
+  /** A second, H.264 video variant made by ffmpeg while someone watches it. Absent: `off` (records written before it). */
+  transcode?: (typeof CAMERA_TRANSCODE_MODES)[number];
   /**
    * Who may watch. Absent in registries written before signed playback: such a camera follows the
    * gateway's default (signed with an API key, public without), so adding a key protects it.
@@ -96,6 +100,7 @@ const RECORD_KEYS: ReadonlyArray<keyof CameraRecord> = [
   'onDemand',
   'audio',
   'enabled',
+  'transcode',
   'playback',
   'revision',
   'createdAt',
@@ -118,7 +123,8 @@ export function cameraRecordProblem(value: unknown): string | undefined {
   if (Object.keys(record).some((key) => !(RECORD_KEYS as readonly string[]).includes(key))) {
     return `has a field that is not one of ${RECORD_KEYS.join(', ')}`;
   }
-  const { id, name, url, transport, onDemand, audio, enabled, playback, revision, createdAt, updatedAt } = record;
+  const { id, name, url, transport, onDemand, audio, enabled, transcode, playback, revision, createdAt, updatedAt } =
+    record;
   if (typeof id !== 'string' || id === '') return '"id" must be a non-empty string';
   if (typeof name !== 'string') return '"name" must be a string';
   if (typeof url !== 'string') return '"url" must be a string';
@@ -130,6 +136,9 @@ export function cameraRecordProblem(value: unknown): string | undefined {
     return `"audio" must be one of ${CAMERA_AUDIO_MODES.join(', ')}`;
   }
   if (typeof enabled !== 'boolean') return '"enabled" must be a boolean';
+  if (transcode !== undefined && !(CAMERA_TRANSCODE_MODES as readonly unknown[]).includes(transcode)) {
+    return `"transcode" must be one of ${CAMERA_TRANSCODE_MODES.join(', ')}`;
+  }
   if (playback !== undefined && !(PLAYBACK_POLICIES as readonly unknown[]).includes(playback)) {
     return `"playback" must be one of ${PLAYBACK_POLICIES.join(', ')}`;
   }
@@ -155,6 +164,7 @@ export function copyCameraRecord(record: CameraRecord): CameraRecord {
     onDemand: record.onDemand,
     audio: record.audio,
     enabled: record.enabled,
+    ...(record.transcode === undefined ? {} : { transcode: record.transcode }),
     ...(record.playback === undefined ? {} : { playback: record.playback }),
     ...(record.revision === undefined ? {} : { revision: record.revision }),
     createdAt: record.createdAt,

@@ -1,5 +1,5 @@
 /** The codecs of the bundled clips. */
-export type Codec = 'h264' | 'h265' | 'aac' | 'pcma';
+export type Codec = 'h264' | 'h265' | 'aac' | 'pcma' | 'pcmu' | 'l16';
 
 /** Codec configuration, as an SDP announces it (sprop-parameter-sets, sprop-vps/sps/pps, config=). */
 export interface ClipConfig {

@@ -2,7 +2,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { H264NalType, H265NalType, h264NalType, h265NalType, splitLengthPrefixed } from '@camgate/codecs';
+import {
+  ALAW_TO_LINEAR,
+  H264NalType,
+  H265NalType,
+  h264NalType,
+  h265NalType,
+  splitLengthPrefixed,
+  ULAW_TO_LINEAR,
+} from '@camgate/codecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CamsimErrorCode } from '../errors.js';
 import type { Clip, ClipTrack } from './clip.js';
@@ -10,7 +18,13 @@ import { CLIP_NAMES, loadClip, type ClipName } from './load-clip.js';
 
 interface Expected {
   video: { codec: 'h264' | 'h265'; profile: string; bFrames: boolean };
-  audio: { codec: 'aac' | 'pcma'; clockRate: number; channels: number; frames: number; frameBytes?: number };
+  audio: {
+    codec: 'aac' | 'pcma' | 'pcmu' | 'l16';
+    clockRate: number;
+    channels: number;
+    frames: number;
+    frameBytes?: number;
+  };
 }
 
 const EXPECTED: Record<ClipName, Expected> = {
@@ -25,6 +39,14 @@ const EXPECTED: Record<ClipName, Expected> = {
   'h264-pcma': {
     video: { codec: 'h264', profile: 'Main', bFrames: false },
     audio: { codec: 'pcma', clockRate: 8000, channels: 1, frames: 320, frameBytes: 160 },
+  },
+  'h264-pcmu': {
+    video: { codec: 'h264', profile: 'Main', bFrames: false },
+    audio: { codec: 'pcmu', clockRate: 8000, channels: 1, frames: 320, frameBytes: 160 },
+  },
+  'h264-l16': {
+    video: { codec: 'h264', profile: 'Main', bFrames: false },
+    audio: { codec: 'l16', clockRate: 8000, channels: 1, frames: 320, frameBytes: 320 },
   },
 };
 
@@ -119,6 +141,33 @@ describe('bundled clips', () => {
       [1, 1],
       [3, 2],
     ]);
+  });
+
+  it('h264-pcmu is h264-pcma with its A-law tone as µ-law: the same video, the same sound within a µ-law step', () => {
+    const [pcmaVideo, pcma] = clips.get('h264-pcma')!.tracks as [ClipTrack, ClipTrack];
+    const [pcmuVideo, pcmu] = clips.get('h264-pcmu')!.tracks as [ClipTrack, ClipTrack];
+    expect(pcmuVideo.frames.every((f, i) => Buffer.compare(f.data, pcmaVideo.frames[i]!.data) === 0)).toBe(true);
+    expect(pcmu.frames.map((f) => f.dts)).toEqual(pcma.frames.map((f) => f.dts));
+    const worst = pcmu.frames.reduce((max, frame, i) => {
+      const alaw = pcma.frames[i]!.data;
+      return frame.data.reduce(
+        (m, code, k) => Math.max(m, Math.abs(ULAW_TO_LINEAR[code]! - ALAW_TO_LINEAR[alaw[k]!]!)),
+        max,
+      );
+    }, 0);
+    // The tone peaks at 0.5 of full scale (16384): µ-law steps there are 512 (segment 6), A-law's 512 too.
+    expect(worst).toBeLessThanOrEqual(512);
+  });
+
+  it('h264-l16 is h264-pcma with its A-law tone expanded to 16-bit big-endian: the same samples exactly', () => {
+    const pcma = clips.get('h264-pcma')!.tracks[1]!;
+    const l16 = clips.get('h264-l16')!.tracks[1]!;
+    const mismatched = l16.frames.filter((frame, i) => {
+      const alaw = pcma.frames[i]!.data;
+      const view = new DataView(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength);
+      return alaw.some((code, k) => view.getInt16(2 * k) !== ALAW_TO_LINEAR[code]);
+    });
+    expect(mismatched).toEqual([]);
   });
 });
 

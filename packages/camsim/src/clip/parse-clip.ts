@@ -33,8 +33,8 @@ const MAX_CHANNELS = 8;
 const MAX_AAC_AU_BYTES = 8191;
 /** RFC 6184 §8.2.1 and RFC 7798 §7.1: H.264 and H.265 use a 90 kHz RTP clock. */
 const VIDEO_CLOCK_RATE = 90_000;
-/** RFC 3551 §4.5.14: PCMA samples at 8 kHz, one byte per sample and channel. */
-const PCMA_CLOCK_RATE = 8000;
+/** RFC 3551 §4.5.14: PCMA and PCMU sample at 8 kHz, one byte per sample and channel. */
+const G711_CLOCK_RATE = 8000;
 /** Length prefix of each NAL unit in a video frame (ISO 14496-15 §5.3.2, lengthSizeMinusOne = 3). */
 const NAL_LENGTH_BYTES = 4;
 const EMPTY = new Uint8Array(0);
@@ -44,6 +44,8 @@ const CODECS: Record<Codec, { kind: 'video' | 'audio'; config: ReadonlyArray<key
   h265: { kind: 'video', config: ['vps', 'sps', 'pps'] },
   aac: { kind: 'audio', config: ['audioSpecificConfig'] },
   pcma: { kind: 'audio', config: [] },
+  pcmu: { kind: 'audio', config: [] },
+  l16: { kind: 'audio', config: [] },
 };
 
 /** Parameter set NAL unit types, by config field. */
@@ -112,7 +114,9 @@ function readTrack(clip: string, value: Record<string, unknown>, where: string):
 
   const clockRate = readInteger(clip, value['clockRate'], `${where} clockRate`, 1, 192_000);
   if (spec.kind === 'video' && clockRate !== VIDEO_CLOCK_RATE) fail(clip, `${where}: video clock rate ${clockRate}`);
-  if (codec === 'pcma' && clockRate !== PCMA_CLOCK_RATE) fail(clip, `${where}: PCMA clock rate ${clockRate}`);
+  if ((codec === 'pcma' || codec === 'pcmu') && clockRate !== G711_CLOCK_RATE) {
+    fail(clip, `${where}: ${codec.toUpperCase()} clock rate ${clockRate}`);
+  }
   const durationTicks = readInteger(
     clip,
     value['durationTicks'],
@@ -197,8 +201,11 @@ function validateFrameData(clip: string, track: ClipTrack, where: string): void 
       return;
     }
     case 'pcma':
+    case 'pcmu':
+    case 'l16':
+      // One byte per sample and channel for G.711, two for L16 (RFC 3551 §4.5.14, §4.5.11).
       for (const [k, frame] of track.frames.entries()) {
-        if (frame.data.length !== step * (track.channels ?? 1)) {
+        if (frame.data.length !== step * (track.channels ?? 1) * (track.codec === 'l16' ? 2 : 1)) {
           fail(clip, `${where} frame ${k}: ${frame.data.length} bytes for ${step} samples`);
         }
       }

@@ -26,9 +26,10 @@ export interface PacketizedTrack {
   durationMs: number;
 }
 
-/** Payload types camsim announces: dynamic for H.264/H.265/AAC, static 8 for PCMA (RFC 3551 table 4). */
+/** Payload types camsim announces: dynamic for H.264/H.265/AAC, static 8 for PCMA and 0 for PCMU (RFC 3551 table 4). */
 export function payloadTypeOf(track: ClipTrack): number {
   if (track.codec === 'pcma') return 8;
+  if (track.codec === 'pcmu') return 0;
   return track.kind === 'video' ? 96 : 97;
 }
 

@@ -80,7 +80,7 @@ export interface CamsimServerOptions {
   host?: string;
   /** TCP port (default 0: a free one). */
   port?: number;
-  /** Mount path -> bundled clip (default /h264-aac, /h265-aac, /h264-pcma). */
+  /** Mount path -> bundled clip (default /h264-aac, /h265-aac, /h264-pcma, /h264-pcmu, /h264-l16). */
   streams?: Record<string, ClipName>;
   /** Pre-loaded clips by name (tests substitute altered clips). */
   clips?: Partial<Record<ClipName, Clip>>;
@@ -109,6 +109,8 @@ const DEFAULT_STREAMS: Record<string, ClipName> = {
   '/h264-aac': 'h264-aac',
   '/h265-aac': 'h265-aac',
   '/h264-pcma': 'h264-pcma',
+  '/h264-pcmu': 'h264-pcmu',
+  '/h264-l16': 'h264-l16',
 };
 const PUBLIC = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
 /** 8 MiB queued on a viewer's socket: beyond it, frames are dropped for that viewer only (slow reader). */
@@ -130,7 +132,7 @@ interface SessionTrack {
 
 /**
  * A simulated IP camera: an RTSP/1.0 server (RFC 2326) that loops bundled
- * H.264/H.265 + AAC/PCMA clips in real time over TCP interleaved or UDP, with
+ * H.264/H.265 + AAC/PCMA/PCMU/L16 clips in real time over TCP interleaved or UDP, with
  * RTCP sender reports, Basic/Digest authentication and hooks for scripted
  * misbehaviour. Clips are packetized once; each viewer costs a 12-byte header
  * per packet.

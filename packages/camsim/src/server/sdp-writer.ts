@@ -48,8 +48,11 @@ export function writeSdp(tracks: readonly PacketizedTrack[], options: SdpOptions
         `a=rtpmap:${pt} MPEG4-GENERIC/${track.clockRate}/${channels}`,
         `a=fmtp:${pt} streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=${asc}`,
       );
+    } else if (track.codec === 'l16') {
+      lines.push(`m=audio 0 RTP/AVP ${pt}`, `a=rtpmap:${pt} L16/${track.clockRate}/${track.channels ?? 1}`);
     } else {
-      lines.push(`m=audio 0 RTP/AVP ${pt}`, `a=rtpmap:${pt} PCMA/${track.clockRate}`);
+      const encoding = track.codec === 'pcmu' ? 'PCMU' : 'PCMA';
+      lines.push(`m=audio 0 RTP/AVP ${pt}`, `a=rtpmap:${pt} ${encoding}/${track.clockRate}`);
     }
     lines.push(`a=control:${control}`);
   });

@@ -8,7 +8,7 @@ import { CodecsErrorCode } from '../errors.js';
 import { hex } from '../test-fixtures.js';
 import { decodeAlaw, decodeUlaw } from '../g711/g711.js';
 import { flacCrc16, flacCrc8 } from './crc.js';
-import { encodeFlacFrame, type FlacFrameOptions } from './frame.js';
+import { encodeFlacFrame, FlacFrameEncoder, flacFrameBlockSize, type FlacFrameOptions } from './frame.js';
 import { flacMetadataBlock, FlacMetadataType, flacStreamInfo } from './stream-info.js';
 
 /** A deterministic pseudo-random generator (xorshift32) so vectors never change. */
@@ -158,6 +158,46 @@ describe('encodeFlacFrame (RFC 9639 §9)', () => {
   ];
   it.each(bad)('rejects %s with a coded error', (_name, pcm, options, code) => {
     expect(() => encodeFlacFrame(pcm, options)).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('flacFrameBlockSize (RFC 9639 §9.1.1)', () => {
+  // Every way a block size is coded (a code of its own, 8-bit, 16-bit) behind 1- to 6-byte coded numbers.
+  const sizes = [1, 15, 16, 160, 192, 256, 257, 320, 576, 1024, 1152, 2048, 2304, 4096, 4607, 4608];
+  const positions = [{ sampleNumber: 0 }, { sampleNumber: 200 }, { sampleNumber: 70_000 }, { sampleNumber: 2 ** 35 }];
+  const cases = sizes.flatMap((size) => positions.map((position) => [size, position] as const));
+  it.each(cases)('%i samples at %o', (size, position) => {
+    const frame = encodeFlacFrame(new Int16Array(size), { channels: 1, sampleRate: 8000, position });
+    expect(flacFrameBlockSize(frame)).toBe(size);
+  });
+
+  it.each([
+    ['too short', 'fff8'],
+    ['no sync code', 'fff0640800'],
+    ['reserved block size code', 'fff8040800'],
+    ['an invalid coded number', 'fff86408ff0f'],
+    ['8-bit size cut off', 'fff86408c2a0'],
+  ])('%s: undefined', (_name, bytes) => {
+    expect(flacFrameBlockSize(Uint8Array.from(Buffer.from(bytes, 'hex')))).toBeUndefined();
+  });
+});
+
+describe('FlacFrameEncoder', () => {
+  it('reuses its workspace: frames of any size in any order equal fresh encodings', () => {
+    const encoder = new FlacFrameEncoder();
+    const next = noise(7);
+    for (const [size, channels] of [
+      [4608, 2],
+      [16, 1],
+      [160, 1],
+      [4608, 1],
+      [17, 2],
+      [1, 1],
+    ] as const) {
+      const pcm = Int16Array.from({ length: size * channels }, () => (next() & 0xffff) - 0x8000);
+      const options = { channels, sampleRate: 8000, position: { sampleNumber: size } };
+      expect(hex(encoder.encode(pcm, options))).toBe(hex(encodeFlacFrame(pcm, options)));
+    }
   });
 });
 

@@ -135,68 +135,123 @@ function validate(pcm: Int16Array, options: FlacFrameOptions): number {
   return blockSize;
 }
 
-interface ChannelChoice {
-  assignment: number;
-  channels: Array<{ samples: Int32Array; bps: number; plan: SubframePlan }>;
+interface ChannelPlan {
+  samples: Int32Array;
+  bps: number;
+  plan: SubframePlan;
 }
 
-/** Independent channels or the cheapest stereo decorrelation (RFC 9639 §4.2): side needs one more bit. */
-function chooseChannels(pcm: Int16Array, channels: number, blockSize: number): ChannelChoice {
-  const scratch = new Float64Array(blockSize);
-  const bps = FLAC_BITS_PER_SAMPLE;
-  if (channels === 1) {
-    const samples = Int32Array.from(pcm);
-    return {
-      assignment: ChannelAssignment.MONO,
-      channels: [{ samples, bps, plan: planSubframe(samples, bps, scratch) }],
-    };
-  }
-  const left = new Int32Array(blockSize);
-  const right = new Int32Array(blockSize);
-  const side = new Int32Array(blockSize);
-  const mid = new Int32Array(blockSize);
-  for (let i = 0; i < blockSize; i++) {
-    const l = pcm[2 * i] as number;
-    const r = pcm[2 * i + 1] as number;
-    left[i] = l;
-    right[i] = r;
-    side[i] = l - r;
-    mid[i] = (l + r) >> 1; // §4.2: the decoder restores the dropped bit from the side channel's parity
-  }
-  const L = { samples: left, bps, plan: planSubframe(left, bps, scratch) };
-  const R = { samples: right, bps, plan: planSubframe(right, bps, scratch) };
-  const S = { samples: side, bps: bps + 1, plan: planSubframe(side, bps + 1, scratch) };
-  const M = { samples: mid, bps, plan: planSubframe(mid, bps, scratch) };
-  const options: ChannelChoice[] = [
-    { assignment: ChannelAssignment.STEREO, channels: [L, R] },
-    { assignment: ChannelAssignment.LEFT_SIDE, channels: [L, S] },
-    { assignment: ChannelAssignment.SIDE_RIGHT, channels: [S, R] },
-    { assignment: ChannelAssignment.MID_SIDE, channels: [M, S] },
-  ];
-  const cost = (c: ChannelChoice): number => c.channels.reduce((sum, ch) => sum + ch.plan.bits, 0);
-  return options.reduce((best, c) => (cost(c) < cost(best) ? c : best));
+/** Channel assignment and per-channel plans; the largest frame camgate writes bounds every buffer. */
+interface ChannelChoice {
+  assignment: number;
+  channels: ChannelPlan[];
 }
 
 /**
- * Encodes one FLAC frame (RFC 9639 §9) of 16-bit PCM, `pcm` interleaved: header with
- * CRC-8, one subframe per channel (constant, verbatim or fixed predictor, whichever is
- * smallest; stereo decorrelated when that is smaller), zero padding and CRC-16.
+ * Encodes FLAC frames (RFC 9639 §9) of 16-bit PCM with a workspace kept between frames: a live
+ * stream encodes one frame per camera packet, and only the returned frame is allocated (plus
+ * the bit writer it is written with).
+ */
+export class FlacFrameEncoder {
+  readonly #left = new Int32Array(MAX_FLAC_BLOCK_SIZE);
+  readonly #right = new Int32Array(MAX_FLAC_BLOCK_SIZE);
+  readonly #side = new Int32Array(MAX_FLAC_BLOCK_SIZE);
+  readonly #mid = new Int32Array(MAX_FLAC_BLOCK_SIZE);
+  readonly #scratch = new Float64Array(MAX_FLAC_BLOCK_SIZE);
+
+  /**
+   * One frame of `pcm` (interleaved when stereo): header with CRC-8, one subframe per channel
+   * (constant, verbatim or fixed predictor, whichever is smallest; stereo decorrelated when
+   * that is smaller), zero padding and CRC-16.
+   */
+  encode(pcm: Int16Array, options: FlacFrameOptions): Uint8Array {
+    const blockSize = validate(pcm, options);
+    const choice = this.#chooseChannels(pcm, options.channels, blockSize);
+    // The exact size: header (at most 16 bytes), the planned subframes, padding and CRC-16.
+    const subframeBits = choice.channels.reduce((sum, ch) => sum + ch.plan.bits, 0);
+    const w = new BitWriter({ initialBytes: MAX_FRAME_HEADER_BYTES + Math.ceil(subframeBits / 8) + 2 });
+    writeHeader(w, blockSize, options, choice.assignment);
+    w.writeBits(flacCrc8(w.toUint8Array()), 8);
+    for (const channel of choice.channels) writeSubframe(w, channel.samples, channel.bps, channel.plan);
+    w.alignWithZeros();
+    w.writeBits(0, 16); // CRC-16 placeholder, filled in below
+    const frame = w.toUint8Array();
+    const crc = flacCrc16(frame.subarray(0, frame.length - 2));
+    frame[frame.length - 2] = crc >>> 8;
+    frame[frame.length - 1] = crc & 0xff;
+    return frame;
+  }
+
+  /** Independent channels or the cheapest stereo decorrelation (RFC 9639 §4.2): side needs one more bit. */
+  #chooseChannels(pcm: Int16Array, channels: number, blockSize: number): ChannelChoice {
+    const bps = FLAC_BITS_PER_SAMPLE;
+    const scratch = this.#scratch;
+    const left = this.#left.subarray(0, blockSize);
+    if (channels === 1) {
+      for (let i = 0; i < blockSize; i++) left[i] = pcm[i] as number;
+      return {
+        assignment: ChannelAssignment.MONO,
+        channels: [{ samples: left, bps, plan: planSubframe(left, bps, scratch) }],
+      };
+    }
+    const right = this.#right.subarray(0, blockSize);
+    const side = this.#side.subarray(0, blockSize);
+    const mid = this.#mid.subarray(0, blockSize);
+    for (let i = 0; i < blockSize; i++) {
+      const l = pcm[2 * i] as number;
+      const r = pcm[2 * i + 1] as number;
+      left[i] = l;
+      right[i] = r;
+      side[i] = l - r;
+      mid[i] = (l + r) >> 1; // §4.2: the decoder restores the dropped bit from the side channel's parity
+    }
+    const L = { samples: left, bps, plan: planSubframe(left, bps, scratch) };
+    const R = { samples: right, bps, plan: planSubframe(right, bps, scratch) };
+    const S = { samples: side, bps: bps + 1, plan: planSubframe(side, bps + 1, scratch) };
+    const M = { samples: mid, bps, plan: planSubframe(mid, bps, scratch) };
+    const options: ChannelChoice[] = [
+      { assignment: ChannelAssignment.STEREO, channels: [L, R] },
+      { assignment: ChannelAssignment.LEFT_SIDE, channels: [L, S] },
+      { assignment: ChannelAssignment.SIDE_RIGHT, channels: [S, R] },
+      { assignment: ChannelAssignment.MID_SIDE, channels: [M, S] },
+    ];
+    const cost = (c: ChannelChoice): number => c.channels.reduce((sum, ch) => sum + ch.plan.bits, 0);
+    return options.reduce((best, c) => (cost(c) < cost(best) ? c : best));
+  }
+}
+
+/**
+ * Encodes one FLAC frame (RFC 9639 §9) of 16-bit PCM, `pcm` interleaved. For a stream of
+ * frames, keep a {@link FlacFrameEncoder}: it reuses its workspace.
  */
 export function encodeFlacFrame(pcm: Int16Array, options: FlacFrameOptions): Uint8Array {
-  const blockSize = validate(pcm, options);
-  const choice = chooseChannels(pcm, options.channels, blockSize);
-  // Verbatim is the upper bound of every channel's choice, so this size never regrows.
-  const bound = MAX_FRAME_HEADER_BYTES + options.channels * (2 + ((FLAC_BITS_PER_SAMPLE + 1) * blockSize + 7) / 8) + 2;
-  const w = new BitWriter({ initialBytes: Math.ceil(bound) });
-  writeHeader(w, blockSize, options, choice.assignment);
-  w.writeBits(flacCrc8(w.toUint8Array()), 8);
-  for (const channel of choice.channels) writeSubframe(w, channel.samples, channel.bps, channel.plan);
-  w.alignWithZeros();
-  const body = w.toUint8Array();
-  const frame = new Uint8Array(body.length + 2);
-  frame.set(body);
-  const crc = flacCrc16(body);
-  frame[body.length] = crc >>> 8;
-  frame[body.length + 1] = crc & 0xff;
-  return frame;
+  return new FlacFrameEncoder().encode(pcm, options);
+}
+
+/** Block size code 0b0001: 192 samples; 0b0010..0b0101 are 144 · 2^code, 0b1000..0b1111 2^code (RFC 9639 §9.1.1, Table 14). */
+const BLOCK_SIZE_192 = 0b0001;
+
+/**
+ * The block size (samples per channel) a FLAC frame header declares, or undefined when `frame`
+ * does not start with a frame header (RFC 9639 §9.1.1). The header's CRC is not checked: this
+ * reads frames camgate wrote, to know their duration.
+ */
+export function flacFrameBlockSize(frame: Uint8Array): number | undefined {
+  if (frame.length < 5 || frame[0] !== 0xff || ((frame[1] as number) & 0xfe) !== 0xf8) return undefined;
+  const code = (frame[2] as number) >> 4;
+  if (code === BLOCK_SIZE_192) return 192;
+  if (code >= 0b0010 && code <= 0b0101) return 144 << code;
+  if (code >= 0b1000) return 1 << code;
+  if (code !== BLOCK_SIZE_8BIT && code !== BLOCK_SIZE_16BIT) return undefined; // 0b0000 is reserved
+  // The coded number (§9.1.5) is 1 byte (0xxxxxxx) or as many bytes as its lead byte has leading ones.
+  const lead = frame[4] as number;
+  let length = 1;
+  if (lead >= 0x80) {
+    length = 0;
+    while (length < 8 && (lead & (0x80 >> length)) !== 0) length++;
+    if (length < 2 || length > 7) return undefined;
+  }
+  const at = 4 + length;
+  if (code === BLOCK_SIZE_8BIT) return at < frame.length ? (frame[at] as number) + 1 : undefined;
+  return at + 1 < frame.length ? (((frame[at] as number) << 8) | (frame[at + 1] as number)) + 1 : undefined;
 }

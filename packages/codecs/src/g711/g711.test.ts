@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { requireTools, runProcess } from '@camgate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CodecsErrorCode } from '../errors.js';
-import { ALAW_TO_LINEAR, decodeAlaw, decodeUlaw, ULAW_TO_LINEAR } from './g711.js';
+import { ALAW_TO_LINEAR, decodeAlaw, decodeUlaw, linearToUlaw, ULAW_TO_LINEAR } from './g711.js';
 
 describe('G.711 expansion tables (ITU-T G.711 Tables 1a/1b, 2a/2b)', () => {
   // Decoder output values of the spec (13-bit A-law scale ×8, 14-bit µ-law scale ×4).
@@ -45,6 +45,28 @@ describe('decodeAlaw / decodeUlaw', () => {
     expect(() => decodeAlaw(new Uint8Array(3), new Int16Array(2))).toThrow(
       expect.objectContaining({ code: CodecsErrorCode.INVALID_ARGUMENT }),
     );
+  });
+});
+
+describe('linearToUlaw (G.711 §3)', () => {
+  it('compresses every table value back to its code word (±0 to 0xff)', () => {
+    for (let code = 0; code < 256; code++) {
+      expect(linearToUlaw(ULAW_TO_LINEAR[code]!)).toBe(code === 0x7f ? 0xff : code);
+    }
+  });
+
+  it('quantises every 16-bit value monotonically, within one step of its segment (clipped at ±32124)', () => {
+    const wrong: number[] = [];
+    let previous = -Infinity;
+    for (let x = -32768; x <= 32767; x++) {
+      const y = ULAW_TO_LINEAR[linearToUlaw(x)]!;
+      const clipped = Math.max(-32124, Math.min(32124, x));
+      // Segment s holds biased magnitudes 2^(s+7) .. 2^(s+8) - 1 in steps of 2^(s+3) (16-bit scale).
+      const step = 2 ** Math.max(3, Math.floor(Math.log2(Math.abs(clipped) + 132)) - 4);
+      if (y < previous || Math.abs(y - clipped) > step) wrong.push(x);
+      previous = y;
+    }
+    expect(wrong).toEqual([]);
   });
 });
 

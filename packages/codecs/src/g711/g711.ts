@@ -75,3 +75,21 @@ export function decodeAlaw(input: Uint8Array, output: Int16Array): number {
 export function decodeUlaw(input: Uint8Array, output: Int16Array): number {
   return decodeWith(ULAW_TO_LINEAR, input, output);
 }
+
+/** 32635: the largest magnitude µ-law codes (8159 on the 14-bit scale ×4, less the bias, G.711 §3). */
+const ULAW_CLIP = 32635;
+
+/**
+ * Compresses one 16-bit linear sample to µ-law (G.711 §3), the inverse of {@link ULAW_TO_LINEAR}:
+ * every table value compresses to its own code word (0x7f and 0xff, ±0, to 0xff). Bias the
+ * magnitude by 33 (×4), find its segment (the highest set bit above the first 7), keep the 4
+ * bits below it as the step, and invert the character for transmission.
+ */
+export function linearToUlaw(sample: number): number {
+  const negative = sample < 0;
+  const biased = Math.min(negative ? -sample : sample, ULAW_CLIP) + ULAW_BIAS;
+  let segment = 7;
+  while (segment > 0 && (biased & (0x4000 >> (7 - segment))) === 0) segment--;
+  const step = (biased >> (segment + 3)) & 0x0f;
+  return ~((negative ? 0x80 : 0) | (segment << 4) | step) & 0xff;
+}

@@ -1,3 +1,4 @@
+import { flacFrameBlockSize } from '@camgate/codecs';
 import { codecStringOf, writeFragment, writeInitSegment, type Sample } from '@camgate/fmp4';
 import type { StreamPosition } from '../continuation.js';
 import { HlsError, HlsErrorCode } from '../errors.js';
@@ -20,6 +21,10 @@ export interface SegmenterOptions {
    * more), since the output timelines start anew.
    */
   continuesDiscontinuity?: number;
+  /** Output times are input times: no re-basing (a variant fed with another stream's output times). */
+  inputTimeline?: boolean;
+  /** TARGETDURATION and PART-TARGET at least these (another variant's: see TimingInputs.floor). */
+  timingFloor?: { targetDuration: number; partTarget: number };
   /** Monotonic clock, ms. */
   now: () => number;
   /** Called after anything was published (parts, segments, timing). */
@@ -205,6 +210,13 @@ export class Segmenter {
     return { msn: this.#nextMsn - 1, discontinuity: this.#discontinuity };
   }
 
+  /** The output time of a video input time in the current epoch (see HlsStream.videoOutputTime). */
+  videoOutputTime(dts: number): number | undefined {
+    const v = this.#video;
+    if (v === undefined || !this.#started || v.rebase !== undefined || this.#epochPending) return undefined;
+    return dts + v.offset;
+  }
+
   get video(): Rendition | undefined {
     return this.#video?.rendition;
   }
@@ -298,6 +310,9 @@ export class Segmenter {
     // where it ended, without a cut or EXT-X-DISCONTINUITY (a cut would start a segment without a
     // keyframe). New sessions and new codec configurations come through markDiscontinuity().
     if (frame.discontinuity && state.rebase === undefined) state.rebase = 'continue';
+    // FLAC frames (camera PCM, one per packet) last as long as their block: the camera's packet
+    // time, with or without video (part timing and sample durations follow it).
+    if (state.track.config.codec === 'flac') state.cadence = flacFrameTicks(state.track, frame.data) ?? state.cadence;
     if (frame.kind === 'video') this.#pushVideo(state, frame);
     else if (this.#video === undefined) this.#pushAudioOnly(state, frame);
     else this.#pushAudio(state, frame);
@@ -328,7 +343,7 @@ export class Segmenter {
         .filter((s) => s !== undefined && s.end >= 0)
         .map((s) => (s as TrackState).end / (s as TrackState).clockRate);
       const resume = ends.length === 0 ? START_SECONDS : Math.max(...ends);
-      this.#epochOffset = resume - frame.dts / state.clockRate;
+      this.#epochOffset = this.#options.inputTimeline === true ? 0 : resume - frame.dts / state.clockRate;
     }
     if (state.rebase !== undefined) {
       if (state.rebase === 'continue' && state.end >= 0) {
@@ -759,6 +774,7 @@ export class Segmenter {
       partDuration: this.#options.partDuration,
       ...(this.#videoFrame === undefined ? {} : { videoFrame: this.#videoFrame }),
       ...(audio === undefined ? {} : { audioFrame: audio.cadence / audio.clockRate }),
+      ...(this.#options.timingFloor === undefined ? {} : { floor: this.#options.timingFloor }),
     };
     this.#partTiming ??= computeStreamTiming(inputs);
     if (video !== undefined && this.#firstGop === undefined) return;
@@ -810,6 +826,13 @@ function toSamples(pending: readonly PendingSample[], end: number): Sample[] {
       data: sample.data,
     };
   });
+}
+
+/** A FLAC frame's duration in the track's clock, from the block size in its header. */
+function flacFrameTicks(track: HlsTrack, data: Uint8Array): number | undefined {
+  const samples = flacFrameBlockSize(data);
+  if (samples === undefined || track.config.codec !== 'flac') return undefined;
+  return Math.round((samples * track.clockRate) / track.config.sampleRate);
 }
 
 /** Samples per audio frame, in the track's clock: AAC 1024 or 960 (frameLengthFlag), otherwise 20 ms. */

@@ -34,6 +34,11 @@ export interface TimingInputs {
   videoFrame?: number;
   /** Audio frame duration, seconds (1024/48000 for 48 kHz AAC; undefined without audio). */
   audioFrame?: number;
+  /**
+   * Numbers to reach at least: another variant's, which the renditions of one multivariant
+   * playlist must share (TARGETDURATION and SERVER-CONTROL, rfc8216bis §6.2.4).
+   */
+  floor?: { targetDuration: number; partTarget: number };
 }
 
 /**
@@ -53,7 +58,11 @@ const PART_TARGET_HEADROOM = 1.02;
  */
 export function computeStreamTiming(inputs: TimingInputs): StreamTiming {
   const { segmentDuration, partDuration, firstGop, videoFrame, audioFrame } = inputs;
-  const targetDuration = Math.max(1, Math.ceil(Math.max(segmentDuration, firstGop ?? 0) - 1e-9));
+  const targetDuration = Math.max(
+    1,
+    Math.ceil(Math.max(segmentDuration, firstGop ?? 0) - 1e-9),
+    inputs.floor?.targetDuration ?? 0,
+  );
   let framesPerPart: number;
   let videoPart: number;
   let longest: number;
@@ -68,7 +77,7 @@ export function computeStreamTiming(inputs: TimingInputs): StreamTiming {
     videoPart = framesPerPart * frame;
     longest = videoPart;
   }
-  const partTarget = Math.ceil(longest * PART_TARGET_HEADROOM * 1000) / 1000;
+  const partTarget = Math.max(Math.ceil(longest * PART_TARGET_HEADROOM * 1000) / 1000, inputs.floor?.partTarget ?? 0);
   return {
     targetDuration,
     partTarget,

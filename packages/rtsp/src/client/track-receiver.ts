@@ -109,6 +109,7 @@ export class TrackReceiver {
         break;
       case 'pcma':
       case 'pcmu':
+      case 'l16':
       case 'opus':
         this.#depacketizer = new FrameDepacketizer(audioSink);
         break;

@@ -9,7 +9,7 @@ import {
 } from '@camgate/codecs';
 import type { TrackFormat } from '@camgate/sdp';
 
-export type TrackCodec = 'h264' | 'h265' | 'aac' | 'pcma' | 'pcmu' | 'opus';
+export type TrackCodec = 'h264' | 'h265' | 'aac' | 'pcma' | 'pcmu' | 'l16' | 'opus';
 
 /** Codec configuration a decoder (or the fMP4 writer) needs. */
 export interface TrackConfig {
@@ -26,7 +26,7 @@ export interface Track {
   id: number;
   kind: 'video' | 'audio';
   codec: TrackCodec;
-  /** RFC 6381 codec string (`avc1.640028`, `hvc1.1.6.L93.B0`, `mp4a.40.2`, `opus`; `alaw`/`ulaw` for G.711). */
+  /** RFC 6381 codec string (`avc1.640028`, `hvc1.1.6.L93.B0`, `mp4a.40.2`, `opus`; `alaw`/`ulaw` for G.711, `L16`). */
   codecString: string;
   /** RTP clock rate: the unit of the track's dts and pts. */
   clockRate: number;
@@ -83,6 +83,18 @@ export function describeTrack(id: number, format: SupportedFormat): Track {
         kind: 'audio',
         codec: format.codec,
         codecString: format.codec === 'pcma' ? 'alaw' : 'ulaw',
+        clockRate: format.clockRate,
+        sampleRate: format.clockRate,
+        channels: format.channels,
+        config: {},
+      };
+    case 'l16':
+      // RFC 3551 §4.5.11: 16-bit big-endian linear PCM; no RFC 6381 name, so the RTP encoding name.
+      return {
+        id,
+        kind: 'audio',
+        codec: 'l16',
+        codecString: 'L16',
         clockRate: format.clockRate,
         sampleRate: format.clockRate,
         channels: format.channels,
