@@ -61,6 +61,12 @@ try {
   await expectOk(`${origin}/healthz`);
   await expectOk(`${origin}/`, (body) => body.includes('camgate'));
   await expectOk(`${origin}/assets/hls.min.js`, (body) => body.length > 100_000);
+  // The player component and the dashboard's modules, compiled by `pnpm build` (apps/gateway/web).
+  await expectOk(`${origin}/assets/web/camgate-player.js`, (body) => body.length > 100);
+  await expectOk(`${origin}/assets/web/dashboard/main.js`, (body) => body.length > 100);
+  // The stylesheets (copied by .config/web-copy.mjs, not tsc) and hls.js (from node_modules).
+  await expectOk(`${origin}/assets/web/dashboard/dashboard.css`, (body) => body.length > 100);
+  await expectOk(`${origin}/assets/web/vendor/hls.js`, (body) => body.length > 100_000);
   await expectOk(`${origin}/live/demo/index.m3u8`, (body) => body.includes('#EXT-X-STREAM-INF'));
   const playlist = await expectOk(`${origin}/live/demo/standard-video.m3u8`, (body) => body.includes('#EXTINF'));
   const init = /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)?.[1];

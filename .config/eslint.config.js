@@ -49,6 +49,11 @@ export default tseslint.config(
     },
   },
   {
+    // Browser code (apps/gateway/web, its own tsconfig): the DOM's globals, not Node's.
+    files: ['apps/gateway/web/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },

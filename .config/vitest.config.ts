@@ -33,6 +33,8 @@ export default defineConfig({
         root,
         include: ['src/**/*.test.ts'],
         benchmark: { include: ['src/**/*.bench.ts'] },
+        // The gateway serves its compiled browser code (apps/gateway/web -> dist/web): compile it first.
+        ...(root === 'apps/gateway' ? { globalSetup: ['../../.config/web-setup.ts'] } : {}),
       },
     })),
     reporters: ['default', new SkipSummaryReporter()],

@@ -58,11 +58,14 @@ describe('hls.js through nginx (the operator configuration)', () => {
     await page.evaluate(() => {
       const page = window as unknown as { waiting: number };
       page.waiting = 0;
-      document.querySelector('video')!.addEventListener('waiting', () => page.waiting++);
+      document
+        .querySelector('camgate-player')!
+        .shadowRoot!.querySelector('video')!
+        .addEventListener('waiting', () => page.waiting++);
     });
     await page.waitForFunction(
       () => {
-        const video = document.querySelector('video');
+        const video = document.querySelector('camgate-player')?.shadowRoot?.querySelector('video') ?? null;
         return video !== null && !video.paused && video.readyState >= 3 && video.currentTime > 0;
       },
       null,
@@ -70,7 +73,7 @@ describe('hls.js through nginx (the operator configuration)', () => {
     );
     const position = () =>
       page.evaluate(() => {
-        const video = document.querySelector('video') as HTMLVideoElement;
+        const video = document.querySelector('camgate-player')!.shadowRoot!.querySelector('video') as HTMLVideoElement;
         return { time: video.currentTime, frames: video.getVideoPlaybackQuality().totalVideoFrames };
       });
     const start = await position();

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraManager } from '../cameras/camera-manager.js';
+import { FfmpegBinary } from '../ffmpeg/ffmpeg-binary.js';
 import { SignedGateway, TEST_API_KEY } from '../playback/test-signed-gateway.js';
 import { FileCameraStore } from '../store/file-camera-store.js';
 import { buildServer } from './server.js';
@@ -96,10 +97,10 @@ async function removeCamera(id: string): Promise<void> {
   if (cameras?.get(id) !== undefined) await cameras.delete(id);
 }
 
-/** 12 cameras pulling the simulated camera, ids `<prefix>-0` to `<prefix>-11`. */
-async function addWall(prefix: string): Promise<string[]> {
+/** `count` cameras pulling the simulated camera, ids `<prefix>-0` to `<prefix>-<count - 1>`. */
+async function addWall(prefix: string, count: number): Promise<string[]> {
   const ids: string[] = [];
-  for (let i = 0; i < 12; i++) {
+  for (let i = 0; i < count; i++) {
     const camera = { id: `${prefix}-${i}`, name: `${prefix} ${i}`, url: camsim!.url('/h264-aac'), transport: 'tcp' };
     ids.push(await addCamera(camera));
   }
@@ -117,14 +118,20 @@ function liveRequests(page: Page): string[] {
 
 /** Resolves once the video plays and its currentTime has advanced `seconds` from where it started. */
 async function waitForPlayback(page: Page, selector: string, seconds: number): Promise<void> {
+  // In the page: the video `sel` names, or the one in the shadow root of the <camgate-player> it names.
   const playing = (sel: string) => {
-    const video = document.querySelector<HTMLVideoElement>(sel);
+    const node = document.querySelector(sel);
+    const video = node instanceof HTMLVideoElement ? node : (node?.shadowRoot?.querySelector('video') ?? null);
     return video !== null && !video.paused && video.readyState >= 3 ? video.currentTime : false;
   };
   const options = { timeout: 60_000, polling: 250 };
   const started = Number(await (await page.waitForFunction(playing, selector, options)).jsonValue());
   await page.waitForFunction(
-    ([sel, from, s]) => (document.querySelector<HTMLVideoElement>(sel)?.currentTime ?? 0) > from + s,
+    ([sel, from, s]) => {
+      const node = document.querySelector(sel);
+      const video = node instanceof HTMLVideoElement ? node : (node?.shadowRoot?.querySelector('video') ?? null);
+      return (video?.currentTime ?? 0) > from + s;
+    },
     [selector, started, seconds] as const,
     options,
   );
@@ -133,7 +140,8 @@ async function waitForPlayback(page: Page, selector: string, seconds: number): P
 /** Mean and variance of the luma of the video's current frame, drawn into a canvas. */
 async function frameStats(page: Page, selector: string): Promise<{ mean: number; variance: number }> {
   return page.evaluate((sel) => {
-    const video = document.querySelector<HTMLVideoElement>(sel);
+    const node = document.querySelector(sel);
+    const video = node instanceof HTMLVideoElement ? node : (node?.shadowRoot?.querySelector('video') ?? null);
     const canvas = document.createElement('canvas');
     canvas.width = 160;
     canvas.height = 90;
@@ -162,7 +170,7 @@ describe('dashboard and embed page in headless Chromium', () => {
     const tile = `.tile[data-id="${id}"]`;
     try {
       await page.goto(`${origin}/`);
-      await waitForPlayback(page, `${tile} video`, 2);
+      await waitForPlayback(page, `${tile} camgate-player`, 2);
 
       expect(await page.locator(`${tile} .name`).textContent()).toBe(HOSTILE_NAME);
       expect(await page.locator('img').count()).toBe(0);
@@ -170,15 +178,15 @@ describe('dashboard and embed page in headless Chromium', () => {
         timeout: 15_000,
       });
       expect(await page.locator(`${tile} .badge`).getAttribute('data-state')).toBe('streaming');
-      expect(await page.locator(`${tile} .overlay`).isHidden()).toBe(true);
+      expect(await page.locator(`${tile} .screen > .overlay`).isHidden()).toBe(true);
       // Absolute (the gateway's address as the page reached it): it is pasted on other sites.
       expect(await page.locator(`${tile} .snippet`).inputValue()).toMatch(
         new RegExp(`^<iframe src="${origin}/embed/${id}\\?autoplay=1&amp;muted=1"`),
       );
 
-      const png = await page.locator(`${tile} video`).screenshot();
+      const png = await page.locator(`${tile} camgate-player`).screenshot();
       expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
-      const frame = await frameStats(page, `${tile} video`);
+      const frame = await frameStats(page, `${tile} camgate-player`);
       expect(frame.variance).toBeGreaterThan(100);
 
       expect(watch.pageErrors).toEqual([]);
@@ -283,7 +291,7 @@ describe('dashboard and embed page in headless Chromium', () => {
 
       await page.fill('#key-input', TEST_API_KEY);
       await page.click('#key-form button[type="submit"]');
-      await waitForPlayback(page, `${tile} video`, 2);
+      await waitForPlayback(page, `${tile} camgate-player`, 2);
       expect(await page.locator('#login').isHidden()).toBe(true);
       expect(await page.evaluate(() => sessionStorage.getItem('camgate.apiKey'))).toBe(TEST_API_KEY);
       expect(await page.evaluate(() => localStorage.length)).toBe(0);
@@ -315,7 +323,7 @@ describe('dashboard and embed page in headless Chromium', () => {
       const [popup] = await Promise.all([page.context().waitForEvent('page'), page.click(`${tile} .open`)]);
       try {
         await popup.waitForURL(/\/embed\/vault\/t\/[\w-]+\.[\w-]+\.[\w-]+$/, { timeout: 10_000 });
-        await waitForPlayback(popup, '#video', 1);
+        await waitForPlayback(popup, '#player', 1);
         // Opened with noopener: the player's window got no copy of the dashboard's sessionStorage (the key).
         expect(await popup.evaluate(() => [sessionStorage.length, window.opener === null])).toEqual([0, true]);
         expect(tokenRequests.map((body) => JSON.parse(body) as unknown)).toEqual([
@@ -352,10 +360,10 @@ describe('dashboard and embed page in headless Chromium', () => {
     const { page, watch } = await openTab();
     try {
       await page.goto(`${origin}/embed/${id}`);
-      await waitForPlayback(page, '#video', 2);
+      await waitForPlayback(page, '#player', 2);
       expect(await page.title()).toBe(`${HOSTILE_NAME} — camgate`);
       expect(await page.locator('#overlay').isHidden()).toBe(true);
-      expect(await page.locator('#video').evaluate((v: HTMLVideoElement) => [v.muted, v.controls])).toEqual([
+      expect(await page.locator('#player video').evaluate((v: HTMLVideoElement) => [v.muted, v.controls])).toEqual([
         true,
         true,
       ]);
@@ -375,7 +383,7 @@ describe('dashboard and embed page in headless Chromium', () => {
         timeout: 60_000,
         polling: 250,
       });
-      await waitForPlayback(page, '#video', 2);
+      await waitForPlayback(page, '#player', 2);
 
       expect(watch.pageErrors).toEqual([]);
       expect(watch.dialogs).toEqual([]);
@@ -453,12 +461,15 @@ describe('dashboard and embed page in headless Chromium', () => {
       await page.waitForFunction((text) => document.getElementById('message')?.textContent === text, REASON, {
         timeout: 15_000,
       });
-      expect(requests.filter((url) => url.includes('/live/locked/') && !url.includes('/status.json'))).toEqual([]);
+      // (Its poster, the camera's snapshot, is no stream: 503 while the camera has no picture.)
+      expect(
+        requests.filter((url) => url.includes('/live/locked/') && !/\/(status\.json|snapshot\.jpg)/.test(url)),
+      ).toEqual([]);
       expect(cameras!.get(id)?.status.viewers).toBe(0);
 
       // Fixed: the held state request answers at once, and the page plays.
       await cameras!.update(id, { password: 'right-pw' });
-      await waitForPlayback(page, '#video', 2);
+      await waitForPlayback(page, '#player', 2);
       expect(await page.locator('#overlay').isHidden()).toBe(true);
       expect(watch.pageErrors).toEqual([]);
       expect([...watch.cspViolations, ...(await cspViolationsIn(page))]).toEqual([]);
@@ -540,6 +551,93 @@ describe('dashboard and embed page in headless Chromium', () => {
     }
   }, 120_000);
 
+  it('per-track status in words: H.265 plays in some browsers, this one cannot decode it and says so; H.264 transcoding from the form plays it', async (ctx) => {
+    requireTools(ctx, 'chromium', 'ffmpeg');
+    const id = await addCamera({ id: 'hevc', name: 'HEVC', url: camsim!.url('/h265-aac'), transport: 'tcp' });
+    const { page, watch } = await openTab();
+    const patches: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'PATCH') patches.push(request.postData() ?? '');
+    });
+    const tile = '.tile[data-id="hevc"]';
+    const lines = () =>
+      page.evaluate(
+        (sel) =>
+          Array.from(document.querySelectorAll(`${sel} .tracks li`)).map((li) => [
+            li.firstChild?.textContent ?? '',
+            li.querySelector('.why')?.textContent ?? '',
+          ]),
+        tile,
+      );
+    try {
+      await page.goto(`${origin}/`);
+      await expect.poll(lines, { timeout: 30_000 }).toHaveLength(2);
+      const [video, audio] = await lines();
+      expect(video?.[0]).toMatch(/^Video: H\.265 640×360 (\d+ fps )?· plays in some browsers$/);
+      expect(video?.[1]).toMatch(/^Plays in Safari, and in Chrome and Edge where .* Turn on transcode: "h264"/);
+      expect(audio).toEqual(['Audio: AAC 48 kHz · plays in every browser', '']);
+      // Headless Chromium on Linux has no H.265 decoder: the player's words, not "offline".
+      await page.waitForFunction(
+        (sel) =>
+          (document.querySelector(`${sel} .overlay-text`)?.textContent ?? '').startsWith(
+            'This browser cannot decode H.265 video.',
+          ),
+        tile,
+        { timeout: 20_000 },
+      );
+
+      await page.click(`${tile} .edit`);
+      await page.selectOption('#f-transcode', 'h264');
+      await page.click('#camera-form button[type="submit"]');
+      await page.locator('#camera-dialog').waitFor({ state: 'hidden', timeout: 10_000 });
+      expect(patches.map((body) => JSON.parse(body) as unknown)).toEqual([{ transcode: 'h264' }]);
+      // The player starts again and picks the H.264 variant; the tile shows the transcoder's state.
+      await waitForPlayback(page, `${tile} camgate-player`, 1);
+      await page.waitForFunction(
+        (sel) =>
+          /^H\.264 transcoding: running · \d+% CPU · [1-9]\d* viewers?$/.test(
+            document.querySelector(`${sel} .tracks li.transcode`)?.textContent ?? '',
+          ),
+        tile,
+        { timeout: 20_000 },
+      );
+      expect(watch.pageErrors).toEqual([]);
+      expect([...watch.cspViolations, ...(await cspViolationsIn(page))]).toEqual([]);
+    } finally {
+      await page.close();
+      await removeCamera(id);
+    }
+  }, 120_000);
+
+  it('H.264 transcoding on a gateway without ffmpeg: the form shows the 501 FFMPEG_NOT_FOUND message by the field', async (ctx) => {
+    requireTools(ctx, 'chromium');
+    const noFfmpegDir = await mkdtemp(join(tmpdir(), 'camgate-dashboard-noffmpeg-'));
+    const registry = await CameraManager.open({
+      store: await FileCameraStore.open(noFfmpegDir),
+      ffmpeg: new FfmpegBinary(join(noFfmpegDir, 'no-ffmpeg-here')),
+    });
+    const gateway = buildServer({ logger: pino({ level: 'silent' }), cameras: registry });
+    const { page, watch } = await openTab();
+    try {
+      await registry.create({ id: 'plain', name: 'Plain', url: 'rtsp://127.0.0.1:9/x', enabled: false });
+      await page.goto(`${await gateway.listen({ host: '127.0.0.1', port: 0 })}/`);
+      await page.click('.tile[data-id="plain"] .edit');
+      await page.selectOption('#f-transcode', 'h264');
+      await page.click('#camera-form button[type="submit"]');
+      const slot = page.locator('[data-error-for="transcode"]');
+      await slot.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await slot.textContent()).toMatch(/needs ffmpeg, which the gateway cannot run .*CAMGATE_FFMPEG/);
+      expect(await page.locator('#camera-dialog').isVisible()).toBe(true);
+      expect(registry.get('plain')?.transcode ?? 'off').toBe('off');
+      expect(watch.pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+      await gateway.close();
+      await registry.close();
+      await rm(noFfmpegDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('works under a reverse proxy path prefix: every request stays under it, and the camera plays', async (ctx) => {
     requireTools(ctx, 'chromium');
     const id = await addCamera({ id: 'prefixed', name: 'Prefixed', url: camsim!.url('/h264-aac'), transport: 'tcp' });
@@ -575,10 +673,10 @@ describe('dashboard and embed page in headless Chromium', () => {
     page.on('request', (request) => urls.push(request.url()));
     try {
       await page.goto(`${proxied}/cams/`);
-      await waitForPlayback(page, '.tile[data-id="prefixed"] video', 1);
+      await waitForPlayback(page, '.tile[data-id="prefixed"] camgate-player', 1);
       const open = await page.locator('.tile[data-id="prefixed"] .open').getAttribute('href');
       await page.goto(new URL(open ?? '', page.url()).href);
-      await waitForPlayback(page, '#video', 1);
+      await waitForPlayback(page, '#player', 1);
       expect(urls.filter((url) => !url.startsWith(`${proxied}/cams/`) && !url.startsWith('blob:'))).toEqual([]);
       expect(watch.pageErrors).toEqual([]);
     } finally {
@@ -636,43 +734,49 @@ describe('dashboard and embed page in headless Chromium', () => {
     }
   }, 90_000);
 
-  it('a wall of 12 cameras: tiles on screen play, as standard HLS of the video alone; all 12 at once on one origin', async (ctx) => {
-    requireTools(ctx, 'chromium');
-    const ids = await addWall('wall');
+  it('a wall of 6 cameras over HTTP/1.1: the first tiles play within the connection budget, the others show refreshing stills, click to play', async (ctx) => {
+    requireTools(ctx, 'chromium', 'ffmpeg');
+    const ids = await addWall('wall', 6);
     const { page, watch } = await openTab();
     try {
-      const hlsRequests = liveRequests(page);
-      await page.setViewportSize({ width: 800, height: 600 });
-      await page.goto(`${origin}/`);
-      const tile = (id: string) => `[data-id="${id}"] video`;
-      const first = tile(ids[0] as string);
-      const last = tile(ids.at(-1) as string);
-      await waitForPlayback(page, first, 1);
-      // Players exist only for tiles on screen: the last tile, far below the fold, has no source
-      // (hls.js sets the video's src to its MediaSource, and removes it when destroyed).
-      const attached = (sel: string) => {
-        const video = document.querySelector<HTMLVideoElement>(sel);
-        return typeof video?.getAttribute('src') === 'string' && !video.paused;
-      };
-      expect(await page.evaluate(attached, last)).toBe(false);
-      await page.locator(last).scrollIntoViewIfNeeded();
-      await waitForPlayback(page, last, 1);
-      expect(await page.evaluate(attached, first)).toBe(false);
-
-      // A screen that shows all 12: every tile plays at once on the browser's 6 connections to the
-      // gateway (HTTP/1.1), and the gateway holds none of their requests open.
       await page.setViewportSize({ width: 1440, height: 1800 });
-      await page.evaluate(() => window.scrollTo(0, 0));
-      await Promise.all(ids.map((id) => waitForPlayback(page, tile(id), 2)));
-      let held = 0;
-      for (const pipeline of cameras!.pipelines()) held += pipeline.stream?.stats.waiting ?? 0;
-      expect(held).toBe(0);
-      // Standard playlists of the video rendition: no parts, no audio, no blocking reloads.
-      expect(
-        hlsRequests.filter((url) => url.includes('-part-') || url.includes('audio') || url.includes('_HLS_')),
-      ).toEqual([]);
-      expect(hlsRequests.some((url) => url.endsWith('/standard-video.m3u8'))).toBe(true);
+      await page.goto(`${origin}/`);
+      const tile = (id: string) => `.tile[data-id="${id}"]`;
+      const playing = () =>
+        page.evaluate(() =>
+          Array.from(document.querySelectorAll('.tile camgate-player')).map((p) =>
+            p.closest('.tile')?.getAttribute('data-id'),
+          ),
+        );
+      // A still: a JPEG the page fetched with the gateway's snapshot, shown.
+      const still = (id: string) =>
+        page.evaluate((sel) => {
+          const img = document.querySelector<HTMLImageElement>(`${sel} img.still`);
+          return img?.complete === true && img.naturalWidth > 0 && img.src.startsWith('data:image/jpeg') ? img.src : '';
+        }, tile(id));
+
+      // Cameras with audio hold 2 of the 5 connections the budget leaves (video and audio playlists):
+      // the first 2 tiles play, the 4 others are stills.
+      await Promise.all(ids.slice(0, 2).map((id) => waitForPlayback(page, `${tile(id)} camgate-player`, 1)));
+      await expect.poll(() => Promise.all(ids.slice(2).map(still)), { timeout: 30_000 }).not.toContain('');
+      expect(await playing()).toEqual(ids.slice(0, 2));
+      // The playing tiles got the snapshot as their poster.
+      await expect
+        .poll(() => page.locator(`${tile(ids[0]!)} camgate-player`).getAttribute('poster'), { timeout: 10_000 })
+        .toMatch(/^data:image\/jpeg;base64,/);
+      expect(await page.locator(`${tile(ids[5]!)} .overlay-text`).textContent()).toBe('Click to play');
+
+      // Stills refresh while shown.
+      const first = await still(ids[5]!);
+      await expect.poll(() => still(ids[5]!), { timeout: 20_000 }).not.toBe(first);
+
+      // A click on a still plays it; the budget stays: the last tile that played unasked is a still now.
+      await page.click(`${tile(ids[5]!)} .screen`);
+      await waitForPlayback(page, `${tile(ids[5]!)} camgate-player`, 1);
+      expect(await playing()).toEqual([ids[0], ids[5]]);
+      expect(await page.locator(`${tile(ids[1]!)} img.still`).count()).toBe(1);
       expect(watch.pageErrors).toEqual([]);
+      expect([...watch.cspViolations, ...(await cspViolationsIn(page))]).toEqual([]);
     } finally {
       await page.close();
       for (const id of ids) await removeCamera(id);
@@ -686,7 +790,7 @@ describe('dashboard and embed page in headless Chromium', () => {
     const secureOrigin = (await secure.listen({ host: '127.0.0.1', port: 0 })).replace('http:', 'https:');
     let connections = 0;
     secure.server.on('secureConnection', () => connections++);
-    const ids = await addWall('h2');
+    const ids = await addWall('h2', 12);
     const { page, watch } = await openTab();
     try {
       const hlsRequests = liveRequests(page);
@@ -697,11 +801,11 @@ describe('dashboard and embed page in headless Chromium', () => {
           () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol,
         ),
       ).toBe('h2');
-      await Promise.all(ids.map((id) => waitForPlayback(page, `[data-id="${id}"] video`, 2)));
-      // LL-HLS of the video alone: blocking reloads and parts, no audio, no standard playlists.
+      await Promise.all(ids.map((id) => waitForPlayback(page, `[data-id="${id}"] camgate-player`, 2)));
+      // LL-HLS: blocking reloads and parts, no standard playlists.
       expect(hlsRequests.some((url) => url.includes('/video.m3u8?_HLS_msn='))).toBe(true);
       expect(hlsRequests.some((url) => url.includes('-part-'))).toBe(true);
-      expect(hlsRequests.filter((url) => url.includes('audio') || url.includes('standard'))).toEqual([]);
+      expect(hlsRequests.filter((url) => url.includes('standard'))).toEqual([]);
       expect(connections).toBe(1);
       expect(watch.pageErrors).toEqual([]);
     } finally {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,17 +42,13 @@ function configOf(html: string): EmbedConfig {
   return JSON.parse(json!) as EmbedConfig;
 }
 
-/** The inline scripts (no src, not data blocks). */
-function inlineScripts(html: string): string[] {
-  return [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
-}
-
-function sha256(text: string): string {
-  return `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+/** The scripts that run (not data blocks): all are files, none inline. */
+function scripts(html: string): string[] {
+  return [...html.matchAll(/<script(?![^>]*type="application\/json")([^>]*)>/g)].map((m) => m[1]!);
 }
 
 describe('embed page /embed/:id', () => {
-  it('serves a frameable HTML page playing the camera, with a CSP that allows its own inline script', async () => {
+  it('serves a frameable HTML page playing the camera with <camgate-player>, with a CSP that allows only its own files', async () => {
     await addCamera('front-door');
     const res = await app.inject('/embed/front-door');
     expect(res.statusCode).toBe(200);
@@ -66,20 +61,22 @@ describe('embed page /embed/:id', () => {
     expect(csp).toContain("media-src 'self' blob:");
     expect(csp).toContain("worker-src 'self' blob:");
     expect(csp).toContain("connect-src 'self'");
-    const scripts = inlineScripts(res.body);
-    expect(scripts).toHaveLength(1);
-    expect(csp).toContain(`script-src 'self' ${sha256(scripts[0]!)}`);
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain("style-src 'self';");
     expect(csp).not.toContain('unsafe-inline');
-    // Relative: the page works under a reverse proxy's path prefix.
-    expect(res.body).toContain('<script src="../assets/hls.min.js"></script>');
+    // Relative: the page works under a reverse proxy's path prefix. No inline script or style.
+    expect(scripts(res.body)).toEqual([' type="module" src="../assets/web/embed/embed.js"']);
+    expect(res.body).toContain('<link rel="stylesheet" href="../assets/web/embed/embed.css">');
+    expect(res.body).not.toMatch(/<style|style="/);
+    expect(res.body).toContain('<camgate-player id="player" no-overlay></camgate-player>');
     expect(res.body).toContain('<meta name="viewport"');
     expect(res.body).toContain('<title>Front door — camgate</title>');
-    expect(res.body).toContain('Camera offline \\u2014 reconnecting');
     expect(configOf(res.body)).toEqual({
       id: 'front-door',
       name: 'Front door',
       src: '../live/front-door/index.m3u8',
       status: '../live/front-door/status.json',
+      poster: '../live/front-door/snapshot.jpg',
       autoplay: true,
       muted: true,
       controls: true,
@@ -109,8 +106,8 @@ describe('embed page /embed/:id', () => {
     expect(res.body).not.toContain(name);
     expect(res.body).not.toContain('<img');
     expect(res.body).not.toContain('<script>alert');
-    // One <script> for hls.js, the config block and the player: no more.
-    expect(res.body.match(/<script/g)).toHaveLength(3);
+    // One <script> for the page's module and the config block: no more.
+    expect(res.body.match(/<script/g)).toHaveLength(2);
     expect(res.body).toContain(`<title>${escapeHtml(name)} — camgate</title>`);
     expect(configOf(res.body).name).toBe(name);
   });
@@ -232,6 +229,7 @@ describe('embed page of signed cameras', () => {
       name: 'other',
       src: `../live/other/t/${minted.token}/index.m3u8`,
       status: `../live/other/t/${minted.token}/status.json`,
+      poster: `../live/other/t/${minted.token}/snapshot.jpg`,
       autoplay: true,
       muted: true,
       controls: false,
@@ -239,7 +237,7 @@ describe('embed page of signed cameras', () => {
       expiresAt: exp * 1000,
       now: expect.any(Number) as number,
     });
-    expect(html).toContain('<script src="../assets/hls.min.js"></script>');
+    expect(scripts(html)).toEqual([' type="module" src="../assets/web/embed/embed.js"']);
     // The embed URL the API returns is this page.
     expect(minted.embed).toBe(`${gateway.origin}/embed/other?token=${minted.token}`);
   });
@@ -258,9 +256,11 @@ describe('embed page of signed cameras', () => {
     const status = await fetch(new URL(config.status, page));
     expect(status.status).toBe(200);
     expect(await status.json()).toMatchObject({ state: 'disabled' });
-    const script = /<script src="([^"]+)"><\/script>/.exec(html)?.[1];
-    expect(script).toBe('../../../assets/hls.min.js');
+    const script = /<script type="module" src="([^"]+)"><\/script>/.exec(html)?.[1];
+    expect(script).toBe('../../../assets/web/embed/embed.js');
     expect((await fetch(new URL(script!, page))).status).toBe(200);
+    const stylesheet = /<link rel="stylesheet" href="([^"]+)">/.exec(html)?.[1];
+    expect((await fetch(new URL(stylesheet!, page))).headers.get('content-type')).toBe('text/css; charset=utf-8');
   });
 
   it('a public camera: plays without a token as before, and through the token path with a valid one', async () => {

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import { PlaybackAccess } from '../playback/playback-access.js';
 import { escapeHtml, jsonForScript, pageCsp, pageHead, sendPage } from './html.js';
-import { PLAYER_SCRIPT } from './player-script.js';
 
 /** Strict flags: only `1`/`0`/`true`/`false` count; anything else (or a repeated key) means the default. */
 export function parseFlag(value: unknown, fallback: boolean): boolean {
@@ -25,6 +24,8 @@ export interface EmbedConfig {
   src: string;
   /** The camera's state for players (`/live/<id>/status.json`), relative to the page. */
   status: string;
+  /** The player's poster: the camera's latest picture (`/live/<id>/snapshot.jpg`), relative to the page. */
+  poster: string;
   autoplay: boolean;
   muted: boolean;
   controls: boolean;
@@ -36,165 +37,16 @@ export interface EmbedConfig {
   now?: number;
 }
 
-const EMBED_STYLE = `
-html, body { margin: 0; width: 100%; height: 100%; background: #000; overflow: hidden; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #fff; }
-video { display: block; width: 100%; height: 100%; object-fit: contain; background: #000; }
-#overlay { position: fixed; inset: 0; display: flex; flex-direction: column; gap: 0.75rem; align-items: center;
-  justify-content: center; background: rgba(0, 0, 0, 0.55); text-align: center; padding: 1rem;
-  font-size: clamp(0.8rem, 3vw, 1.1rem); pointer-events: none; }
-#overlay button { pointer-events: auto; font: inherit; padding: 0.5em 1.2em; border-radius: 999px; border: 0;
-  background: #fff; color: #000; cursor: pointer; }
-[hidden] { display: none !important; }
-.missing { display: flex; align-items: center; justify-content: center; height: 100%; padding: 1rem;
-  text-align: center; color: #ddd; }
-`;
-
 /**
- * Browser-side: reads the config block, applies the flags, and drives the overlay from the player.
- * A camera that cannot stream (`failed`, `disabled`) gets no player: the page says why, in the
- * camera's own words, and waits for the state to change (a held status request, not a poll of the
- * playlist), so it is no viewer of a camera that cannot stream.
- *
- * Signed playback: the page's token can be renewed without a reload. The embedding page sends the
- * frame a new token (minted by its backend) before the current one expires:
- *
- *   iframe.contentWindow.postMessage({ type: 'camgate:token', token: newToken }, 'https://cams.example.com');
- *
- * Accepted from the embedding page only (window.parent; the page itself when not framed), and only
- * a token's characters: the gateway checks the token itself. When the token has expired and the
- * stream is refused, the page says so (not "offline"), stops asking, and tells the embedding page
- * with `{ type: 'camgate:expired', id }`; a new token then starts it again.
+ * The page's own files (apps/gateway/web/embed, served from /assets/web/): its script drives
+ * `<camgate-player>` (status checks for failed and disabled cameras, token renewal by
+ * postMessage from the embedding page: see web/embed/embed.ts), its stylesheet sizes it.
  */
-const EMBED_SCRIPT = `${PLAYER_SCRIPT}
-(function () {
-  var config = JSON.parse(document.getElementById('config').textContent);
-  var video = document.getElementById('video');
-  var overlay = document.getElementById('overlay');
-  var message = document.getElementById('message');
-  var button = document.getElementById('play');
-  video.muted = config.muted;
-  video.defaultMuted = config.muted;
-  video.controls = config.controls;
-  video.autoplay = config.autoplay;
-  var TEXT = {
-    connecting: 'Connecting\\u2026',
-    down: 'Camera offline \\u2014 reconnecting\\u2026',
-    expired: 'Access to this camera has expired \\u2014 reload the page',
-    blocked: 'Press play to watch',
-    unsupported: 'This browser cannot play HLS video',
-  };
-  var TOKEN_SHAPE = /^[A-Za-z0-9_.-]+$/;
-  var MAX_TOKEN_LENGTH = 4096;
-  // A token's exp is on the gateway's clock (or its signer's): this browser's may differ.
-  var skew = typeof config.now === 'number' ? config.now - Date.now() : 0;
-  var token = typeof config.token === 'string'
-    ? { current: config.token, expiresAt: typeof config.expiresAt === 'number' ? config.expiresAt - skew : NaN }
-    : null;
-  var EXPIRED = {};
-  var player = null;
-  var checking = false;
-  var RETRY_MS = 5000;
-  function showText(text, state) {
-    overlay.hidden = text === undefined;
-    message.textContent = text || '';
-    button.hidden = state !== 'blocked';
-    document.body.setAttribute('data-state', state);
-  }
-  function expired() {
-    return !!token && Date.now() >= token.expiresAt;
-  }
-  function onPlayerState(state) {
-    showText(TEXT[state], state);
-    // Offline: is the camera retrying (keep trying) or failed (say why, stop)?
-    if (state === 'down') checkStatus('');
-    if (state === 'expired') tellParent();
-  }
-  function tellParent() {
-    if (window.parent !== window) window.parent.postMessage({ type: 'camgate:expired', id: config.id }, '*');
-  }
-  function startPlayer() {
-    if (player) return;
-    player = camgatePlayer(video, config.src, { autoplay: config.autoplay, onState: onPlayerState, token: token });
-  }
-  function stopPlayer() {
-    if (player) player.destroy();
-    player = null;
-  }
-  function unavailable(status) {
-    return !!status && (status.state === 'failed' || status.state === 'disabled');
-  }
-  function describe(status) {
-    if (status.state === 'disabled') return 'This camera is disabled';
-    return 'Camera unavailable \\u2014 ' + (status.reason ? status.reason.message : 'it failed');
-  }
-  /**
-   * Asks for the camera's state; with \`awaited\`, the answer comes when the state is no longer
-   * that (or after the gateway's hold time). An answer that comes back at once with the same state
-   * (a gateway holding too many requests, or closing) is asked again only after RETRY_MS.
-   */
-  function checkStatus(awaited) {
-    if (checking) return;
-    checking = true;
-    var asked = Date.now();
-    fetch(config.status + (awaited ? '?while=' + encodeURIComponent(awaited) : ''), { cache: 'no-store' })
-      .then(function (res) {
-        if (res.ok) return res.json();
-        // Refused with an expired token: no use asking again with it.
-        if (res.status === 404 && expired()) return EXPIRED;
-        // Waiting for a failed camera, an error (a proxy's 502, a shutdown's 503) is no news: ask
-        // again later rather than play a camera that failed.
-        if (awaited) throw new Error('status ' + res.status);
-        return null;
-      })
-      .then(
-        function (status) {
-          checking = false;
-          if (status === EXPIRED) {
-            stopPlayer();
-            showText(TEXT.expired, 'expired');
-            tellParent();
-          } else if (unavailable(status)) {
-            stopPlayer();
-            showText(describe(status), 'unavailable');
-            var again = function () { checkStatus(status.state); };
-            if (status.state === awaited && Date.now() - asked < RETRY_MS) setTimeout(again, RETRY_MS);
-            else again();
-          } else {
-            startPlayer();
-          }
-        },
-        function () {
-          checking = false;
-          if (awaited) setTimeout(function () { checkStatus(awaited); }, RETRY_MS);
-          else startPlayer();
-        }
-      );
-  }
-  window.addEventListener('message', function (event) {
-    var data = event.data;
-    if (event.source !== window.parent || token === null || !data || data.type !== 'camgate:token') return;
-    var next = data.token;
-    if (typeof next !== 'string' || next.length > MAX_TOKEN_LENGTH || !TOKEN_SHAPE.test(next)) return;
-    // The player's next request carries it (the player reads token.current).
-    token.current = next;
-    token.expiresAt = camgateTokenExpiry(next) - skew;
-    config.status = camgateWithToken(config.status, next);
-    if (document.body.getAttribute('data-state') !== 'expired') return;
-    showText(TEXT.connecting, 'connecting');
-    if (player) player.renew();
-    else checkStatus('');
-  });
-  button.addEventListener('click', function () {
-    void video.play();
-  });
-  showText(TEXT.connecting, 'connecting');
-  checkStatus('');
-})();
-`;
+const EMBED_SCRIPT = 'assets/web/embed/embed.js';
+const EMBED_STYLESHEET = 'assets/web/embed/embed.css';
 
 // Meant for <iframe>s on any site: no X-Frame-Options, and any ancestor.
-const EMBED_CSP = pageCsp({ script: EMBED_SCRIPT, style: EMBED_STYLE, frameAncestors: '*' });
+const EMBED_CSP = pageCsp({ frameAncestors: '*' });
 
 /** 100 characters of an unknown id are plenty to recognize it on the 404 page. */
 const MAX_SHOWN_ID = 100;
@@ -233,6 +85,7 @@ export function registerEmbedPage(
       name: camera.name,
       src: `${live}index.m3u8`,
       status: `${live}status.json`,
+      poster: `${live}snapshot.jpg`,
       autoplay: parseFlag(query['autoplay'], true),
       muted: parseFlag(query['muted'], true),
       controls: parseFlag(query['controls'], true),
@@ -264,14 +117,16 @@ export function registerEmbedPage(
   );
 }
 
-/** `root`: the way from the page up to the gateway's root (`../`, or `../../../` for the path form). */
+/**
+ * `root`: the way from the page up to the gateway's root (`../`, or `../../../` for the path form).
+ * The player starts without a source: the page's script gives it one once the camera can stream.
+ */
 function embedPage(config: EmbedConfig, root: string): string {
-  return `${pageHead(`${config.name} — camgate`, EMBED_STYLE)}
-<video id="video" playsinline muted></video>
+  return `${pageHead(`${config.name} — camgate`, { stylesheets: [root + EMBED_STYLESHEET], modules: [root + EMBED_SCRIPT] })}
+<camgate-player id="player" no-overlay></camgate-player>
 <div id="overlay" role="status" aria-live="polite"><span id="message">Connecting…</span><button id="play" type="button" hidden>▶ Play</button></div>
+<div id="notice" hidden></div>
 <script type="application/json" id="config">${jsonForScript(config)}</script>
-<script src="${root}assets/hls.min.js"></script>
-<script>${EMBED_SCRIPT}</script>
 </body>
 </html>
 `;
@@ -279,7 +134,8 @@ function embedPage(config: EmbedConfig, root: string): string {
 
 /** One page for an unknown camera and for a refused token: which it was is not said (S06). */
 function notFoundPage(id: string): string {
-  return `${pageHead('Camera not found — camgate', EMBED_STYLE)}
+  // No stylesheet: its URL would differ between the query and the path form, which must not.
+  return `${pageHead('Camera not found — camgate', { stylesheets: [], modules: [] })}
 <p class="missing">There is no camera “${escapeHtml(id)}” here, or this link is not valid (it may have expired).</p>
 </body>
 </html>

@@ -34,15 +34,17 @@ export function cspHash(source: string): string {
 }
 
 /**
- * The Content-Security-Policy of our pages: this origin only, inline script and style only the
- * page's own (by hash), media from `blob:` (MSE) and hls.js's worker; `frameAncestors` says which
- * sites may frame the page.
+ * The Content-Security-Policy of our pages: this origin only; media from `blob:` (MSE) and hls.js's
+ * worker; `frameAncestors` says which sites may frame the page. Scripts and styles are our own
+ * files (`'self'`: /assets/web/, docs/architecture.md "Front-end"); a page that still has an inline
+ * `<script>` or `<style>` passes its text, allowed by hash.
  */
-export function pageCsp(page: { script: string; style: string; frameAncestors: string }): string {
+export function pageCsp(page: { script?: string; style?: string; frameAncestors: string }): string {
+  const inline = (text: string | undefined) => (text === undefined ? '' : ` ${cspHash(text)}`);
   return [
     "default-src 'none'",
-    `script-src 'self' ${cspHash(page.script)}`,
-    `style-src 'self' ${cspHash(page.style)}`,
+    `script-src 'self'${inline(page.script)}`,
+    `style-src 'self'${inline(page.style)}`,
     "img-src 'self' data:",
     "media-src 'self' blob:",
     "connect-src 'self'",
@@ -53,15 +55,31 @@ export function pageCsp(page: { script: string; style: string; frameAncestors: s
   ].join('; ');
 }
 
-/** A page from its doctype to `<body>`: the title (escaped here) and the page's inline style. */
-export function pageHead(title: string, style: string): string {
+/** A page's own files: stylesheets and ES module scripts (URLs relative to the page, escaped here). */
+export interface PageFiles {
+  stylesheets: readonly string[];
+  modules: readonly string[];
+}
+
+/**
+ * A page from its doctype to `<body>`: the title (escaped here) and either the page's inline
+ * style or its files (module scripts run after the document is parsed, so they sit in the head).
+ */
+export function pageHead(title: string, style: string | PageFiles): string {
+  const head =
+    typeof style === 'string'
+      ? `<style>${style}</style>`
+      : [
+          ...style.stylesheets.map((href) => `<link rel="stylesheet" href="${escapeHtml(href)}">`),
+          ...style.modules.map((src) => `<script type="module" src="${escapeHtml(src)}"></script>`),
+        ].join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${style}</style>
+${head}
 </head>
 <body>`;
 }

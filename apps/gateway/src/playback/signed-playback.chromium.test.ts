@@ -64,7 +64,7 @@ async function openTab(): Promise<{ page: Page; traffic: Traffic; errors: string
 async function playing(page: Page): Promise<{ time: number; frames: number }> {
   await page.waitForFunction(
     () => {
-      const video = document.querySelector('video');
+      const video = document.querySelector('camgate-player')?.shadowRoot?.querySelector('video') ?? null;
       return video !== null && !video.paused && video.readyState >= 3 && video.currentTime > 0;
     },
     null,
@@ -75,7 +75,9 @@ async function playing(page: Page): Promise<{ time: number; frames: number }> {
 
 async function position(page: Page): Promise<{ time: number; frames: number }> {
   return page.evaluate(() => {
-    const video = document.querySelector('video') as HTMLVideoElement & { webkitDecodedFrameCount: number };
+    const video = document.querySelector('camgate-player')!.shadowRoot!.querySelector('video') as HTMLVideoElement & {
+      webkitDecodedFrameCount: number;
+    };
     return { time: video.currentTime, frames: video.webkitDecodedFrameCount };
   });
 }
@@ -172,9 +174,13 @@ async function renewed(tab: Awaited<ReturnType<typeof openTab>>, token: string) 
     timeout: 40_000,
   });
   const { time } = await position(page);
-  await page.waitForFunction((from) => document.querySelector('video')!.currentTime > from + 1, time, {
-    timeout: 10_000,
-  });
+  await page.waitForFunction(
+    (from) => document.querySelector('camgate-player')!.shadowRoot!.querySelector('video')!.currentTime > from + 1,
+    time,
+    {
+      timeout: 10_000,
+    },
+  );
   expect(await page.evaluate(() => (window as unknown as { states: string[] }).states)).toEqual([]);
   // None refused (a refusal is a 404: the unknown camera's answer).
   expect(traffic.responses.filter((response) => response.status === 404)).toEqual([]);
@@ -222,7 +228,8 @@ async function renewAfter(tab: Awaited<ReturnType<typeof openTab>>, watched: Pro
   const { time } = await position(page);
   await page.waitForFunction(
     (from) =>
-      document.body.getAttribute('data-state') === 'playing' && document.querySelector('video')!.currentTime > from + 1,
+      document.body.getAttribute('data-state') === 'playing' &&
+      document.querySelector('camgate-player')!.shadowRoot!.querySelector('video')!.currentTime > from + 1,
     time,
     { timeout: 30_000 },
   );
