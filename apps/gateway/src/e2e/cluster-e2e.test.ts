@@ -254,12 +254,12 @@ describe.skipIf(!hasTools('postgres') && process.env['CAMGATE_REQUIRE_INTEROP'] 
       const page = await viewer?.context.newPage();
       await page?.goto(`${survivors[0]!.url}/embed/cam-a?muted=1&autoplay=1`);
       const videoTime = () =>
-        page!.evaluate(
-          () =>
-            (
-              globalThis as unknown as { document: { querySelector(s: string): { currentTime: number } | null } }
-            ).document.querySelector('video')?.currentTime ?? 0,
-        );
+        page!.evaluate(() => {
+          // The embed page's video is inside its <camgate-player>'s shadow root.
+          type Node = { currentTime: number; shadowRoot: { querySelector(s: string): Node | null } | null };
+          const { document } = globalThis as unknown as { document: { querySelector(s: string): Node | null } };
+          return document.querySelector('camgate-player')?.shadowRoot?.querySelector('video')?.currentTime ?? 0;
+        });
       if (page !== undefined) {
         await eventually('the viewer plays', 30_000, async () => ((await videoTime()) > 1 ? true : undefined));
       }

@@ -48,6 +48,10 @@ beforeAll(async () => {
   await gateway.addCamera('h264', 'public');
   await gateway.addCamera('h265', 'public', '/h265-aac');
   await gateway.addCamera('vault', 'signed');
+  // The first test's states start with a streaming camera: its media playlist answers once the
+  // stream has parts (a held request, not a poll), so the player's first load never sees a 503.
+  const ready = await fetch(`${gateway.origin}/live/h264/video.m3u8`, { signal: AbortSignal.timeout(30_000) });
+  if (ready.status !== 200) throw new Error(`the h264 camera did not start: ${ready.status}`);
   const html = sitePage(gateway.origin);
   site = createServer((request, response) => {
     // A playlist that never answers (a gateway holding it): the test sees when the player lets go.

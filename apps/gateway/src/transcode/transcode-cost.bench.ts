@@ -67,6 +67,10 @@ describe(`one transcoded camera for ${SECONDS} s`, () => {
         const pid = pipeline.transcoder?.pid;
         if (pid === undefined) throw new Error('no transcoder');
         const before = cpuSeconds(pid);
+        // The baseline, measured over the same seconds: this Node process, which runs the simulated
+        // camera and the gateway's whole path for it (RTSP, depacketizing, both video renditions and
+        // the audio packaged), everything camgate costs for the camera without a decoder.
+        const ownBefore = process.cpuUsage();
         const framesBefore = pipeline.status().transcode?.framesOut ?? 0;
         // Requests keep the variant watched (the idle stop would end it after a minute).
         for (let s = 0; s < SECONDS; s += CPU_SAMPLE_MS / 1000) {
@@ -74,11 +78,14 @@ describe(`one transcoded camera for ${SECONDS} s`, () => {
           await stream.handle('h264/video.m3u8');
         }
         const cpu = ((cpuSeconds(pid) - before) / SECONDS) * 100;
+        const own = process.cpuUsage(ownBefore);
+        const ownCpu = ((own.user + own.system) / 1e6 / SECONDS) * 100;
         const status = pipeline.status().transcode;
         const fps = ((status?.framesOut ?? 0) - framesBefore) / SECONDS;
         lines.push(
           `${encoder}: ${cpu.toFixed(1)}% of one core, ${rssMiB(pid).toFixed(0)} MiB resident, ` +
-            `${fps.toFixed(1)} frames/s out, ${status?.framesDropped ?? 0} dropped`,
+            `${fps.toFixed(1)} frames/s out, ${status?.framesDropped ?? 0} dropped; baseline (camsim + the gateway's ` +
+            `own work for the camera, same seconds): ${ownCpu.toFixed(1)}% of one core, ratio ${(cpu / ownCpu).toFixed(1)}x`,
         );
       } finally {
         await pipeline.close();
