@@ -256,7 +256,10 @@ describe.skipIf(!hasTools('postgres') && process.env['CAMGATE_REQUIRE_INTEROP'] 
       const videoTime = () =>
         page!.evaluate(() => {
           // The embed page's video is inside its <camgate-player>'s shadow root.
-          type Node = { currentTime: number; shadowRoot: { querySelector(s: string): Node | null } | null };
+          interface Node {
+            currentTime: number;
+            shadowRoot: { querySelector(s: string): Node | null } | null;
+          }
           const { document } = globalThis as unknown as { document: { querySelector(s: string): Node | null } };
           return document.querySelector('camgate-player')?.shadowRoot?.querySelector('video')?.currentTime ?? 0;
         });
