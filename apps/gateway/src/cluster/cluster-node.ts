@@ -145,13 +145,14 @@ export class ClusterNode implements CameraCluster {
 
   /**
    * A `/live` request for a camera this node does not pull: forwarded to the node that does. A
-   * camera nobody pulls (on demand, or between owners) is asked for and waited on.
+   * camera nobody pulls (on demand, or between owners) is asked for and waited on. `path`: what
+   * to ask the owner for (path and query) instead of the request's own.
    */
   async serveRemote(
     request: FastifyRequest,
     reply: FastifyReply,
     cameraId: string,
-    options: { start?: boolean } = {},
+    options: { start?: boolean; path?: string } = {},
   ): Promise<RemoteOutcome> {
     const record = this.#registry?.record(cameraId);
     if (record === undefined || !record.enabled || this.#stopped) return 'none';
@@ -187,7 +188,7 @@ export class ClusterNode implements CameraCluster {
       this.#supervisor?.pipeline(cameraId)?.wake();
       return 'local';
     }
-    await this.#proxy.forward(request, reply, cameraId, owner.url);
+    await this.#proxy.forward(request, reply, cameraId, owner.url, options.path);
     return 'answered';
   }
 

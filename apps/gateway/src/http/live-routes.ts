@@ -43,12 +43,13 @@ export interface LiveRoutesOptions {
    * Cameras another node pulls (a cluster): called when this node has no stream for an allowed
    * request. `answered`: it forwarded the request to the owner and answered; `local`: this node
    * has just become the owner (look again); `none`: no such camera, or nobody can pull it now.
+   * `path`: what to ask the owner for, when not the request's own path and query.
    */
   remote?: (
     request: FastifyRequest,
     reply: FastifyReply,
     cameraId: string,
-    options?: { start?: boolean },
+    options?: { start?: boolean; path?: string },
   ) => Promise<RemoteOutcome>;
   /**
    * A cluster: whether `stream`, which just answered 404, was closed because its camera moved to

@@ -82,6 +82,20 @@ describe('OwnerProxy', () => {
     expect(headers['cookie']).toBeUndefined();
   });
 
+  it('asks the owner for another path when given one, the request keeping its own URL', async () => {
+    const { url, seen } = await owner();
+    const proxy = new OwnerProxy({ nodeId: 'n2' });
+    const app = Fastify();
+    app.get('/v1/snap', (request, reply) =>
+      proxy.forward(request, reply, 'cam', url, '/live/cam/snapshot.jpg?width=320'),
+    );
+    closers.push(() => proxy.close());
+    closers.push(() => app.close());
+    const res = await app.inject({ url: '/v1/snap' });
+    expect(res.statusCode).toBe(200);
+    expect(seen.map((s) => s['url'])).toEqual(['/live/cam/snapshot.jpg?width=320']);
+  });
+
   it('holds the request as long as the owner does (a blocking reload)', async () => {
     const { url } = await owner(600);
     const app = await forwarder(url);

@@ -77,10 +77,17 @@ export class OwnerProxy {
   }
 
   /**
-   * Forwards `request` to `ownerUrl` (same path and query) and sends back what it answers. A node
-   * that cannot be reached is a 503 CAMERA_MOVING with Retry-After: its lease is about to pass on.
+   * Forwards `request` to `ownerUrl` (same path and query, or `path` when given) and sends back what
+   * it answers. A node that cannot be reached is a 503 CAMERA_MOVING with Retry-After: its lease is
+   * about to pass on.
    */
-  async forward(request: FastifyRequest, reply: FastifyReply, cameraId: string, ownerUrl: string): Promise<void> {
+  async forward(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    cameraId: string,
+    ownerUrl: string,
+    path = request.raw.url ?? '/',
+  ): Promise<void> {
     const headers: Record<string, string> = { [FORWARDED_BY_HEADER]: this.#nodeId };
     for (const name of REQUEST_HEADERS) {
       const value = request.headers[name];
@@ -93,7 +100,7 @@ export class OwnerProxy {
     const signal = clientLeft(reply);
     let answer;
     try {
-      answer = await upstreamRequest(ownerTarget(ownerUrl, request.raw.url ?? '/'), {
+      answer = await upstreamRequest(ownerTarget(ownerUrl, path), {
         method: request.method === 'HEAD' ? 'HEAD' : 'GET',
         headers,
         dispatcher: this.#agent,

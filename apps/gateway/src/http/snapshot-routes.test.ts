@@ -346,9 +346,10 @@ describe('snapshots of a camera another node pulls (a cluster)', () => {
       snapshots: new SnapshotService({ decode: () => Promise.reject(new Error('not here')) }),
       cluster: {
         ready: true,
-        serveRemote: async (request, reply) => {
-          // The owner's answer, as the owner proxy would relay it.
-          forwarded.push(request.raw.url ?? '');
+        serveRemote: async (request, reply, _id, options) => {
+          // What the owner proxy asks the owner for (the given path, else the request's own), and
+          // the owner's answer as the proxy would relay it.
+          forwarded.push(options?.path ?? request.raw.url ?? '');
           await reply
             .code(200)
             .type('image/jpeg')
@@ -389,7 +390,7 @@ describe('snapshots of a camera another node pulls (a cluster)', () => {
       // A token for this camera only, valid for the owner (which shares the signing keys).
       const claims = await tokens.verify(token ?? '');
       expect(claims?.sub).toBe('far');
-      // The token was in the request's URL only while it was forwarded: no log line holds it.
+      // The token is only in what the owner is asked for: no log line holds it.
       expect(lines.some((line) => line.includes('/v1/cameras/far/snapshot.jpg'))).toBe(true);
       expect(lines.filter((line) => line.includes(token ?? ''))).toEqual([]);
     } finally {

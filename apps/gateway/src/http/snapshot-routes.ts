@@ -236,8 +236,8 @@ export function registerSnapshotRoutes(app: FastifyInstance, options: SnapshotRo
 
 /**
  * Forwards a `/v1` snapshot to the node that pulls the camera, as the `/live` snapshot it serves to
- * any node: with a token minted here for the camera (the API key stays on this node). The request's
- * URL is the forwarded one only while it is forwarded: the request log never sees the token.
+ * any node: with a token minted here for the camera (the API key stays on this node). The owner is
+ * asked for that path; the request keeps its own URL, so its log line never holds the token.
  */
 async function forward(
   request: FastifyRequest,
@@ -247,11 +247,6 @@ async function forward(
   remote: NonNullable<SnapshotRoutesOptions['remote']>,
 ): Promise<'answered' | 'local' | 'none'> {
   const { token } = await remote.tokens.mint(id, FORWARD_TOKEN_TTL_S);
-  const original = request.raw.url;
-  request.raw.url = `/live/${encodeURIComponent(id)}/t/${token}/${SNAPSHOT_FILE}${width === undefined ? '' : `?width=${width}`}`;
-  try {
-    return await remote.serve(request, reply, id);
-  } finally {
-    request.raw.url = original;
-  }
+  const path = `/live/${encodeURIComponent(id)}/t/${token}/${SNAPSHOT_FILE}${width === undefined ? '' : `?width=${width}`}`;
+  return remote.serve(request, reply, id, { path });
 }
