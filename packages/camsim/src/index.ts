@@ -22,6 +22,7 @@ export {
   type CamsimServerOptions,
   type HookContext,
   type OutgoingPacket,
+  type SentFrame,
   type ResponseSpec,
 } from './server/camsim-server.js';
 export type { AuthScheme, CamsimAuthOptions } from './server/server-auth.js';

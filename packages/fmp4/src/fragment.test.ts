@@ -9,7 +9,7 @@ import {
 import muxjs from 'mux.js';
 import { describe, expect, it } from 'vitest';
 import { Fmp4ErrorCode } from './errors.js';
-import { fragmentSize, type FragmentTrack, type Sample, writeFragment } from './fragment.js';
+import { fragmentSize, type FragmentTrack, type Sample, writeFragment, writeFragmentInto } from './fragment.js';
 import { writeInitSegment } from './init-segment.js';
 import { MAX_FRAGMENT_BYTES } from './limits.js';
 import { cc, golden } from './test-boxes.js';
@@ -230,6 +230,46 @@ describe('writeFragment', () => {
     expect(() => writeFragment(1, [{ id: 1, baseMediaDecodeTime: 0, samples }])).toThrow(
       expect.objectContaining({ code: Fmp4ErrorCode.FRAGMENT_TOO_LARGE }),
     );
+  });
+
+  describe('writeFragmentInto', () => {
+    it.each([
+      { name: 'one track', tracks: ONE_TRACK },
+      { name: 'two tracks', tracks: TWO_TRACKS },
+      { name: 'no tracks', tracks: [] as FragmentTrack[] },
+    ])('writes the same bytes as writeFragment at the start of the target, leaving the rest ($name)', ({ tracks }) => {
+      const target = new Uint8Array(fragmentSize(tracks) + 5).fill(0xee);
+      const written = writeFragmentInto(target, 9, tracks);
+      expect(written.buffer).toBe(target.buffer);
+      expect(written.byteOffset).toBe(0);
+      expect(Buffer.from(written)).toEqual(Buffer.from(writeFragment(9, tracks)));
+      expect([...target.subarray(written.length)]).toEqual([0xee, 0xee, 0xee, 0xee, 0xee]);
+    });
+
+    it('writes into a view at an offset of a larger buffer (a chunk of a pool)', () => {
+      const chunk = new Uint8Array(1024);
+      const written = writeFragmentInto(chunk.subarray(100), 3, TWO_TRACKS);
+      expect(written.byteOffset).toBe(100);
+      expect(Buffer.from(chunk.subarray(100, 100 + written.length))).toEqual(Buffer.from(writeFragment(3, TWO_TRACKS)));
+    });
+
+    it.each([
+      {
+        name: 'too small a target',
+        target: () => new Uint8Array(fragmentSize(ONE_TRACK) - 1),
+        code: Fmp4ErrorCode.BUFFER_OVERFLOW,
+      },
+      {
+        name: 'an invalid track',
+        target: () => new Uint8Array(4096),
+        code: Fmp4ErrorCode.INVALID_FRAGMENT,
+        tracks: [{ id: 0, baseMediaDecodeTime: 0, samples: [] }],
+      },
+    ])('refuses $name and writes nothing', ({ target, code, tracks }) => {
+      const buffer = target().fill(0xee);
+      expect(() => writeFragmentInto(buffer, 1, tracks ?? ONE_TRACK)).toThrow(expect.objectContaining({ code }));
+      expect(buffer.every((b) => b === 0xee)).toBe(true);
+    });
   });
 
   describe('properties', () => {

@@ -66,23 +66,54 @@ export function fragmentSize(tracks: readonly FragmentTrack[]): number {
  * FMP4_FRAGMENT_TOO_LARGE past MAX_FRAGMENT_BYTES.
  */
 export function writeFragment(sequenceNumber: number, tracks: readonly FragmentTrack[]): Uint8Array {
-  if (!isUint32(sequenceNumber)) throw new Fmp4Error(INVALID, `sequence number ${sequenceNumber} is not 32-bit`);
-  let moofSize = MOOF_FIXED_SIZE;
-  let dataSize = 0;
-  tracks.forEach(checkTrack);
-  for (const track of tracks) {
-    moofSize += TRAF_FIXED_SIZE + TRUN_FIXED_SIZE + TRUN_SAMPLE_SIZE * track.samples.length;
-    for (const sample of track.samples) {
-      checkSample(sample, track.id);
-      dataSize += sample.data.length;
-    }
+  const size = checkFragment(sequenceNumber, tracks);
+  return writeChecked(allocate(size), sequenceNumber, tracks, size);
+}
+
+/**
+ * {@link writeFragment} into memory the caller owns (a packager's reused chunks): the fragment is
+ * written at the start of `target` and returned as a view on it (its first {@link fragmentSize}
+ * bytes). Throws as writeFragment does, and FMP4_BUFFER_OVERFLOW when `target` is too small
+ * (nothing is written then).
+ */
+export function writeFragmentInto(
+  target: Uint8Array,
+  sequenceNumber: number,
+  tracks: readonly FragmentTrack[],
+): Uint8Array {
+  const size = checkFragment(sequenceNumber, tracks);
+  if (target.length < size) {
+    throw new Fmp4Error(
+      Fmp4ErrorCode.BUFFER_OVERFLOW,
+      `a fragment of ${size} bytes does not fit a buffer of ${target.length}`,
+    );
   }
-  const size = moofSize + MDAT_HEADER_SIZE + dataSize;
+  return writeChecked(target.subarray(0, size), sequenceNumber, tracks, size);
+}
+
+/** Checks what the boxes must carry; returns the fragment's size. */
+function checkFragment(sequenceNumber: number, tracks: readonly FragmentTrack[]): number {
+  if (!isUint32(sequenceNumber)) throw new Fmp4Error(INVALID, `sequence number ${sequenceNumber} is not 32-bit`);
+  tracks.forEach(checkTrack);
+  for (const track of tracks) for (const sample of track.samples) checkSample(sample, track.id);
+  const size = fragmentSize(tracks);
   if (size > MAX_FRAGMENT_BYTES) {
     throw new Fmp4Error(Fmp4ErrorCode.FRAGMENT_TOO_LARGE, `fragment of ${size} bytes exceeds ${MAX_FRAGMENT_BYTES}`);
   }
+  return size;
+}
 
-  const w = new BoxWriter(allocate(size));
+/** Writes checked tracks into `target`, exactly `size` bytes long. */
+function writeChecked(
+  target: Uint8Array,
+  sequenceNumber: number,
+  tracks: readonly FragmentTrack[],
+  size: number,
+): Uint8Array {
+  let moofSize = MOOF_FIXED_SIZE;
+  for (const track of tracks) moofSize += TRAF_FIXED_SIZE + TRUN_FIXED_SIZE + TRUN_SAMPLE_SIZE * track.samples.length;
+  const dataSize = size - moofSize - MDAT_HEADER_SIZE;
+  const w = new BoxWriter(target);
   const moof = w.startBox('moof'); // §8.8.4
   const mfhd = w.startFullBox('mfhd', 0, 0); // §8.8.5
   w.u32(sequenceNumber);

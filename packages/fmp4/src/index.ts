@@ -1,7 +1,7 @@
 export { BoxWriter } from './box-writer.js';
 export { CMAF_FILE_TYPE, ftypSize, writeFtyp, type FileType } from './boxes/ftyp.js';
 export { Fmp4Error, Fmp4ErrorCode } from './errors.js';
-export { fragmentSize, writeFragment, type FragmentTrack, type Sample } from './fragment.js';
+export { fragmentSize, writeFragment, writeFragmentInto, type FragmentTrack, type Sample } from './fragment.js';
 export { writeInitSegment } from './init-segment.js';
 export { MAX_FRAGMENT_BYTES, MAX_INIT_TRACKS } from './limits.js';
 export { codecStringOf, sampleEntryOf, type SampleEntry } from './sample-entry.js';

@@ -181,7 +181,14 @@ const options = { time: 2000 };
       {
         ...options,
         teardown: (_task, mode) => {
-          if (mode === 'run') stream.close();
+          if (mode !== 'run') return;
+          // The window's memory: the media it holds, and what the part chunks reserve for it.
+          const { bytesHeld, bytesReserved, chunksAllocated } = stream.stats;
+          const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+          process.stdout.write(
+            `window: ${mb(bytesHeld)} MB of media held, ${mb(bytesReserved)} MB reserved (${(bytesReserved / bytesHeld).toFixed(3)}x), ${chunksAllocated} chunks allocated\n`,
+          );
+          stream.close();
         },
       },
     );

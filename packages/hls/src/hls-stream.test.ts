@@ -573,18 +573,27 @@ describe('HlsStream', () => {
       expect(video).not.toMatch(/#EXT-X-DISCONTINUITY\n/);
     });
 
-    it(`keeps 7 segments listed; older ones stay downloadable for 3 x TD, then are released`, async () => {
+    it("keeps 7 segments listed; a removed one stays downloadable for its duration plus its playlist's (§6.2.2), then is released", async () => {
       vi.useFakeTimers();
       const { stream, playlist } = setup();
       push(stream, syntheticFrames({ seconds: 30 }));
       const video = body(await playlist('video'));
-      expect(video.split('\n').filter((l) => l.startsWith('#EXTINF'))).toHaveLength(7);
+      const extinfs = video.split('\n').filter((l) => l.startsWith('#EXTINF'));
+      expect(extinfs).toHaveLength(7);
+      // The playlist that listed the removed segment: these 7 and itself (at most TD), and it lasts at most TD.
+      const listed = extinfs.reduce((sum, l) => sum + Number(l.slice(8, -1)), 0);
+      const td = Number(/#EXT-X-TARGETDURATION:(\d+)/.exec(video)?.[1]);
       const first = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(video)?.[1]);
-      expect((await stream.handle(`video-${first - 1}.m4s`)).status).toBe(200);
+      const removed = `video-${first - 1}.m4s`;
+      expect((await stream.handle(removed)).status).toBe(200);
       const held = stream.stats.bytesHeld;
-      await vi.advanceTimersByTimeAsync(6_001);
-      push(stream, syntheticFrames({ seconds: 2, start: 30 }));
-      expect((await stream.handle(`video-${first - 1}.m4s`)).status).toBe(404);
+      // Parts published later check what expired; 0.2 s of media each (no segment more removed).
+      await vi.advanceTimersByTimeAsync(listed * 1000);
+      push(stream, syntheticFrames({ seconds: 0.2, start: 30 }));
+      expect((await stream.handle(removed)).status).toBe(200);
+      await vi.advanceTimersByTimeAsync(2 * td * 1000 + 1);
+      push(stream, syntheticFrames({ seconds: 0.2, start: 30.2 }));
+      expect((await stream.handle(removed)).status).toBe(404);
       expect(stream.stats.bytesHeld).toBeLessThanOrEqual(held * 1.2);
     });
 

@@ -4,7 +4,7 @@ import { renderMultivariantPlaylist } from './playlist/multivariant-playlist.js'
 import { Segmenter, type SegmenterStats } from './segmenter/segmenter.js';
 import { parseDirectives, rejectsDirectives, satisfies, type PlaylistPosition } from './serve/blocking-request.js';
 import { Waiters } from './serve/waiters.js';
-import type { Rendition } from './store/rendition.js';
+import type { Part, Rendition } from './store/rendition.js';
 import type { StreamTiming } from './timing/stream-timing.js';
 import type { HlsFrame, HlsResponse, HlsTrack, RenditionName } from './types.js';
 
@@ -80,6 +80,13 @@ export interface HlsStreamStats extends SegmenterStats {
   waiting: number;
   /** Media bytes held in memory (listed and recently removed segments, init segments). */
   bytesHeld: number;
+  /**
+   * Memory reserved for them: the renditions' part chunks (held, leased by responses being sent,
+   * and free ones kept for reuse) and the init segments; bytesReserved - bytesHeld is the overhead.
+   */
+  bytesReserved: number;
+  /** Part memory chunks allocated so far (own buffers of outsized parts included): a steady stream stops allocating. */
+  chunksAllocated: number;
 }
 
 export const PLAYLIST_NAMES = { multivariant: 'index.m3u8', video: 'video.m3u8', audio: 'audio.m3u8' } as const;
@@ -165,14 +172,19 @@ export class HlsStream {
 
   /** The stream is over: playlists get EXT-X-ENDLIST. */
   end(): void {
-    this.#segmenter.end();
+    if (!this.#closed) this.#segmenter.end();
   }
 
-  /** Releases every held request (answered 404) and all media; every later request gets 404. */
+  /**
+   * Releases every held request (answered 404) and all media (the memory of responses still being
+   * sent once they release it); every later request gets 404.
+   */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#cache.clear();
     this.#waiters.releaseAll();
+    this.#segmenter.close();
   }
 
   /** The fixed numbers and the first parts exist: playlists can be served. */
@@ -203,6 +215,14 @@ export class HlsStream {
     });
   }
 
+  /**
+   * Parts published so far by the track that drives the part clock (video, or audio in an
+   * audio-only stream): a counter to compare after a push (read batching: a new part just went out).
+   */
+  get partsPublished(): number {
+    return this.#segmenter.stats.parts;
+  }
+
   get timing(): StreamTiming | undefined {
     return this.#segmenter.timing;
   }
@@ -223,6 +243,8 @@ export class HlsStream {
       ...this.#segmenter.stats,
       waiting: this.#waiters.size,
       bytesHeld: this.#segmenter.renditions.reduce((n, r) => n + r.bytesHeld, 0),
+      bytesReserved: this.#segmenter.renditions.reduce((n, r) => n + r.bytesReserved, 0),
+      chunksAllocated: this.#segmenter.renditions.reduce((n, r) => n + r.arena.chunksAllocated, 0),
     };
   }
 
@@ -237,6 +259,9 @@ export class HlsStream {
   /**
    * Answers a request for `name` (a file under the stream's path) with the query of its URL. A held
    * request whose `signal` aborts (its client went away) stops waiting at once; its answer is moot.
+   * A media answer (a part, a segment) has a `release`: its bytes are views on memory the stream
+   * reuses, kept for it until the sender calls `release` once it has written the body out or given
+   * it up (the HTTP response's 'close'), and every answer that has one must be released.
    */
   async handle(
     name: string,
@@ -424,16 +449,19 @@ export class HlsStream {
         : undefined;
     if (rendition === undefined) return notFound();
     const found = rendition.lookup(name);
-    if (found !== undefined)
-      return mediaResponse(
+    if (found?.kind === 'init') return mediaResponse(rendition.name, found.bytes, IMMUTABLE);
+    if (found?.kind === 'part') return partResponse(rendition, found.part, IMMUTABLE);
+    if (found?.kind === 'segment') {
+      // A segment is its parts' views, sent one after another (no joined copy).
+      const parts = found.segment.parts;
+      const response = mediaResponse(
         rendition.name,
-        found.kind === 'init'
-          ? found.bytes
-          : found.kind === 'part'
-            ? found.part.bytes
-            : found.segment.parts.map((p) => p.bytes),
+        parts.flatMap((p) => p.views),
         IMMUTABLE,
       );
+      response.release = rendition.lease(parts);
+      return response;
+    }
 
     // The hinted part (EXT-X-PRELOAD-HINT): held until it is complete, then sent whole (§6.2.6).
     const hint = nextPart(rendition);
@@ -446,7 +474,7 @@ export class HlsStream {
     );
     const published = this.#closed ? undefined : rendition.lookup(name);
     if (published?.kind === 'part')
-      return mediaResponse(rendition.name, published.part.bytes, `max-age=${6 * timing.targetDuration}`);
+      return partResponse(rendition, published.part, `max-age=${6 * timing.targetDuration}`);
     // The stream ended or was closed before the part came: 404; stalled: 503.
     if (!timedOut || this.#closed) return notFound(timing.targetDuration);
     return unavailable('the stream stalled', timing.targetDuration);
@@ -465,7 +493,7 @@ export class HlsStream {
     for (const rendition of this.#segmenter.renditions) {
       if (only !== undefined && rendition.name !== only) continue;
       for (const segment of rendition.segments) {
-        const size = segment.parts.reduce((n, p) => n + p.bytes.length, 0);
+        const size = segment.parts.reduce((n, p) => n + p.size, 0);
         const length = segment.duration ?? segment.parts.reduce((n, p) => n + p.duration, 0);
         bytes += size;
         if (rendition.name === 'video' || this.#segmenter.video === undefined || only !== undefined) duration += length;
@@ -521,6 +549,14 @@ function mediaResponse(
     headers: { 'content-type': kind === 'video' ? 'video/mp4' : 'audio/mp4', 'cache-control': cacheControl },
     body,
   };
+}
+
+/** A part's answer: its view (two when it continues into a next chunk), leased until released. */
+function partResponse(rendition: Rendition, part: Part, cacheControl: string): HlsResponse {
+  const views = part.views;
+  const response = mediaResponse(rendition.name, views.length === 1 ? (views[0] as Uint8Array) : views, cacheControl);
+  response.release = rendition.lease([part]);
+  return response;
 }
 
 function notFound(maxAge?: number): HlsResponse {

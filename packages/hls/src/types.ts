@@ -39,4 +39,11 @@ export interface HlsResponse {
   headers: Record<string, string>;
   /** A playlist as text, or media bytes; a segment is its parts' bytes in order (sent without joining them). */
   body: string | Uint8Array | readonly Uint8Array[];
+  /**
+   * Present on media answers whose body is memory the stream reuses (parts, segments): the sender
+   * calls it exactly once, when the body has been written out or abandoned (the HTTP response's
+   * 'close'). Until then the bytes are never overwritten; after it they may be at any time. A call
+   * after the first does nothing. Not calling it costs the reuse of that memory, not a leak.
+   */
+  release?: () => void;
 }

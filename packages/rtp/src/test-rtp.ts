@@ -22,14 +22,15 @@ export function rtp(fields: TestPacketFields, payload: readonly number[] | Uint8
 }
 
 /** Collects what a depacketizer emits. */
-export function collector<T>() {
+export function collector<T extends { data: Uint8Array; nals?: Uint8Array[] }>() {
   const units: T[] = [];
   const errors: string[] = [];
   return {
     units,
     errors,
     sink: {
-      onUnit: (unit: T) => units.push(unit),
+      // A unit's bytes are the depacketizer's again once onUnit returns (its slab, the packet): keep a copy.
+      onUnit: (unit: T) => units.push(copyOf(unit)),
       onError: (code: string) => errors.push(code),
     },
   };
@@ -44,4 +45,17 @@ export function lengthPrefixed(...nals: ReadonlyArray<readonly number[]>): numbe
     nal.length & 0xff,
     ...nal,
   ]);
+}
+
+/** The unit with its bytes copied, and for video its NAL unit views rebuilt on the copy. */
+function copyOf<T extends { data: Uint8Array; nals?: Uint8Array[] }>(unit: T): T {
+  const data = unit.data.slice();
+  if (unit.nals === undefined) return { ...unit, data };
+  const base = unit.data.byteOffset;
+  const nals = unit.nals.map((nal) => {
+    const at = nal.byteOffset - base;
+    const inside = nal.buffer === unit.data.buffer && at >= 0 && at + nal.length <= data.length;
+    return inside ? data.subarray(at, at + nal.length) : nal.slice();
+  });
+  return { ...unit, data, nals };
 }

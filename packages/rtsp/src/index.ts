@@ -6,6 +6,9 @@ export {
   type TransportMode,
 } from './client/rtsp-session.js';
 export type { Frame } from './client/frame.js';
+export { READ_BUFFER_BYTES } from './client/rtsp-connection.js';
+export { ReadScheduler, defaultReadScheduler } from './client/read-scheduler.js';
+export { SESSION_TICK_MS, SessionTicker, sessionTicker } from './client/session-ticker.js';
 export type { Track, TrackCodec, TrackConfig, UnsupportedTrack } from './client/track.js';
 export type { SessionStats, TrackStats } from './client/stats.js';
 export type { SessionLogger } from './client/logger.js';
@@ -17,6 +20,7 @@ export {
   MAX_BODY_BYTES,
   MAX_HEADER_BYTES,
   MAX_HEADER_COUNT,
+  MAX_INTERLEAVED_PAYLOAD,
   MessageReader,
   type MessageHandler,
   type MessageReaderOptions,

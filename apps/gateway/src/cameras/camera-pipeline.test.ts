@@ -1,7 +1,8 @@
 import { CamsimServer, type CamsimServerOptions } from '@camgate/camsim';
 import { openSegment } from '@camgate/hls/testing';
 import { getFreePort } from '@camgate/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { RtspSession } from '@camgate/rtsp';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAddressPolicy } from './address-policy.js';
 import {
   CameraPipeline,
@@ -18,6 +19,7 @@ const FAST: CameraPipelineOptions = { backoff: { initialMs: 20, maxMs: 100 }, hl
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  vi.restoreAllMocks();
 });
 
 async function camera(options: CamsimServerOptions = {}): Promise<CamsimServer> {
@@ -326,6 +328,39 @@ describe('CameraPipeline', () => {
       expect((await waiting)?.status).toBe(404);
       expect(server.sessionCount).toBe(0);
       expect(p.touch('viewer')).toBeUndefined();
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'with read batching, lets its session batch reads after each part and streams as without',
+    async () => {
+      const server = await camera();
+      const deferred = vi.spyOn(RtspSession.prototype, 'deferReadsUntil');
+      const p = pipeline({ url: server.url('/h264-aac') }, { ...FAST, session: { readBatchMs: 20 } });
+      await reach(p, 'streaming');
+      const stream = p.stream;
+      expect(await stream?.whenReady()).toBe(true);
+      // Once the first GOP has fixed the stream's timing, every video part published defers reads:
+      // blocking reloads, one part at a time (rfc8216bis §6.2.5.2), until five have.
+      const deadlines: number[] = [];
+      for (let i = 0; i < 40 && deadlines.length < 5; i++) {
+        const playlist = (await stream?.handle('video.m3u8', new URLSearchParams()))?.body as string;
+        const { msn, nextPart } = openSegment(playlist);
+        const before = deferred.mock.calls.length;
+        const query = new URLSearchParams({ _HLS_msn: String(msn), _HLS_part: String(nextPart) });
+        expect((await stream?.handle('video.m3u8', query))?.status).toBe(200);
+        const now = performance.now();
+        for (const [until] of deferred.mock.calls.slice(before)) deadlines.push(until - now);
+      }
+      expect(deadlines.length).toBeGreaterThanOrEqual(5);
+      // Never past the next part's last frame (parts of 200 ms by default).
+      for (const ahead of deadlines) expect(ahead).toBeLessThan(200);
+      expect(deferred.mock.contexts.every((session) => session instanceof RtspSession)).toBe(true);
+      const status = p.status();
+      expect(status.framesReceived).toBeGreaterThan(0);
+      expect(status.framesDropped).toBe(0);
+      expect(p.stream?.stats.invalidFrames).toBe(0);
     },
     TIMEOUT_MS,
   );

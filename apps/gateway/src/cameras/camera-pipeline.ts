@@ -76,7 +76,10 @@ export interface CameraPipelineOptions {
   backoff?: BackoffOptions;
   /** Failures in a row with a problem retrying cannot fix before the state says `failed` (default 3). */
   failAfter?: number;
-  /** Session options the gateway adds (timeouts, SSRF policy). */
+  /**
+   * Session options the gateway adds (timeouts, SSRF policy, read batching: with `readBatchMs`
+   * above 0 the pipeline lets each session batch its reads between LL-HLS parts, see SessionBridge).
+   */
   session?: Omit<RtspSessionOptions, 'url' | 'transport' | 'audio' | 'logger'>;
   /** How `transcode: "h264"` runs (ffmpeg, encoder, hardware); default: `ffmpeg` from PATH with libx264. */
   transcode?: TranscodeOptions;
@@ -146,9 +149,13 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   #framesReceived = 0;
   #bytesReceived = 0;
   #framesDropped = 0;
+  /** performance.now() of the last frame (per-frame clock reads are monotonic; status converts). */
   #lastFrameAt: number | undefined;
+  /** Bytes per monotonic second, a ring of the complete seconds; the current second's, and when it ends. */
   readonly #bitrateBuckets = new Float64Array(BITRATE_SECONDS + 1);
-  #bitrateSecond = 0;
+  #bitrateSecond = -1;
+  #bitrateCurrent = 0;
+  #bitrateSecondEnds = 0;
   #closed = false;
 
   constructor(id: string, settings: CameraSettings, options: CameraPipelineOptions = {}) {
@@ -275,11 +282,12 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       nextAttemptAt: this.#nextAttemptAt === undefined ? null : new Date(this.#nextAttemptAt).toISOString(),
       reconnects: this.#reconnects,
       tracks,
-      bitrate: this.#bitrate(now),
+      bitrate: this.#bitrate(),
       bytesReceived: this.#bytesReceived,
       framesReceived: this.#framesReceived,
       framesDropped: this.#framesDropped + (session?.stats.dropped ?? 0) + (this.#bridge?.stats.framesDropped ?? 0),
-      lastFrameAt: this.#lastFrameAt === undefined ? null : new Date(this.#lastFrameAt).toISOString(),
+      lastFrameAt:
+        this.#lastFrameAt === undefined ? null : new Date(now - (performance.now() - this.#lastFrameAt)).toISOString(),
       viewers: this.#viewers.size,
       transcode: this.#transcoder?.status() ?? null,
     };
@@ -331,6 +339,19 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     return { codec: config.codec, width, height, fps };
   }
 
+  /**
+   * Each frame of the running session, to every consumer in turn, while the session's listeners
+   * run (the frame's data is the receive path's again afterwards: whoever keeps bytes copies
+   * them). The transcoder comes after the bridge: the main stream has placed the frame when the
+   * transcoder asks where it lies on its timeline.
+   */
+  #onFrame(frame: Frame, bridge: SessionBridge | undefined): void {
+    this.#count(frame);
+    bridge?.push(frame);
+    this.#transcodeFrame(frame);
+    this.#keyframes.push(frame);
+  }
+
   /** A frame the bridge has handed to the stream: the camera's video goes to the transcoder too. */
   #transcodeFrame(frame: Frame): void {
     const transcoder = this.#transcoder;
@@ -374,7 +395,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
         externalReports: () => this.#transcoder?.reports() ?? [],
         ...(last === undefined ? {} : { continueFrom: { ...last, final: true } }),
       });
-      this.#bridge = new SessionBridge(this.#stream);
+      this.#bridge = new SessionBridge(this.#stream, { readBatchMs: this.#options.session?.readBatchMs ?? 0 });
     }
     this.#running = this.#run(generation).finally(() => {
       if (this.#generation === generation) this.#running = undefined;
@@ -433,12 +454,15 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       session.on('error', (err) => (failure = err));
       const ended = new Promise<void>((resolve) => session.once('close', resolve));
       this.#sessionFrames = 0;
-      session.on('frame', (frame) => this.#count(frame));
-      this.#bridge?.attach(session);
-      // After the bridge's listener: the main stream has placed the frame when the transcoder sees it.
-      session.on('frame', (frame) => this.#transcodeFrame(frame));
-      if ((this.#bridge?.stats.sessions ?? 0) > 1) this.#transcoder?.sessionChanged();
-      this.#keyframes.attach(session);
+      // One listener hands each frame to every consumer (see #onFrame); they listen to track changes.
+      const bridge = this.#bridge;
+      session.on('frame', (frame) => {
+        // A session being torn down (stopped, replaced) feeds nothing any more.
+        if (this.#session === session) this.#onFrame(frame, bridge);
+      });
+      bridge?.attach(session, { listen: false });
+      if ((bridge?.stats.sessions ?? 0) > 1) this.#transcoder?.sessionChanged();
+      this.#keyframes.attach(session, { listen: false });
       this.#sessionsStarted++;
       if (this.#sessionsStarted > 1) this.#reconnects++;
       let streamed = false;
@@ -532,30 +556,39 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
 
   // ------------------------------------------------------------------ counters
 
+  /**
+   * Runs for every frame of every camera: counters, one monotonic clock read and one add to the
+   * current second's bytes; the ring of seconds moves on once a second. The wall-clock time of the
+   * last frame is made from the monotonic one when the status is asked for.
+   */
   #count(frame: Frame): void {
     // The camera delivers media again: its next failure starts from the shortest delay (a camera
     // that reboots five times must not wait longer each time it is back).
     if (this.#sessionFrames++ === 0) this.#backoff.reset();
-    const now = this.#now();
+    const bytes = frame.data.length;
+    const now = performance.now();
     this.#framesReceived++;
-    this.#bytesReceived += frame.data.length;
+    this.#bytesReceived += bytes;
     this.#lastFrameAt = now;
-    const second = Math.floor(now / 1000);
-    this.#advanceBitrate(second);
-    this.#bitrateBuckets[second % this.#bitrateBuckets.length] =
-      (this.#bitrateBuckets[second % this.#bitrateBuckets.length] ?? 0) + frame.data.length;
+    if (now >= this.#bitrateSecondEnds) this.#advanceBitrate(Math.floor(now / 1000));
+    this.#bitrateCurrent += bytes;
   }
 
+  /** Moves on to monotonic second `second`: the current second's bytes go into the ring, skipped seconds are empty. */
   #advanceBitrate(second: number): void {
+    if (second <= this.#bitrateSecond) return;
     const size = this.#bitrateBuckets.length;
+    if (this.#bitrateSecond >= 0) this.#bitrateBuckets[this.#bitrateSecond % size] = this.#bitrateCurrent;
     if (second - this.#bitrateSecond >= size) this.#bitrateBuckets.fill(0);
     else for (let s = this.#bitrateSecond + 1; s <= second; s++) this.#bitrateBuckets[s % size] = 0;
-    this.#bitrateSecond = Math.max(this.#bitrateSecond, second);
+    this.#bitrateSecond = second;
+    this.#bitrateCurrent = 0;
+    this.#bitrateSecondEnds = (second + 1) * 1000;
   }
 
   /** Bits per second over the last complete seconds (the current one is still filling). */
-  #bitrate(now: number): number {
-    const second = Math.floor(now / 1000);
+  #bitrate(): number {
+    const second = Math.floor(performance.now() / 1000);
     this.#advanceBitrate(second);
     let bytes = 0;
     for (let s = second - BITRATE_SECONDS; s < second; s++)

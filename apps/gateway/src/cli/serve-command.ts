@@ -47,7 +47,7 @@ Options:
                            logLevel, demo, apiKey, metricsToken, publicUrl, corsOrigins, cameraAllowlist,
                            trustProxy, onDemandIdleMs, partDurationMs, segmentDurationMs, tlsCert,
                            tlsKey, databaseUrl, secretKey, secretKeyPrevious, nodeId, nodeUrl,
-                           nodeCapacity
+                           nodeCapacity, readBatchMs
                            (env CAMGATE_CONFIG)
   -h, --help               show this help
 
@@ -58,6 +58,8 @@ CAMGATE_METRICS_TOKEN (a token for /metrics only, e.g. for Prometheus; same rule
 CAMGATE_CORS_ORIGINS (* or a comma-separated list of origins that may fetch streams),
 CAMGATE_CAMERA_ALLOWLIST (CIDRs or address:port allowed although loopback or link-local),
 CAMGATE_PART_DURATION_MS (200), CAMGATE_SEGMENT_DURATION_MS (2000),
+CAMGATE_READ_BATCH_MS (50: camera sockets are read together at most this often between parts;
+0 reads each as data arrives),
 CAMGATE_ON_DEMAND_IDLE_MS (60000: on-demand cameras stop pulling this long after the last viewer),
 CAMGATE_TRUST_PROXY (reverse proxies whose X-Forwarded-For is believed: addresses or CIDRs),
 CAMGATE_LOG_FORMAT (json or pretty; default pretty on a terminal, else one JSON object per line),
@@ -249,7 +251,7 @@ async function openResources(
     pipeline: (id) => ({
       hls: { partDurationMs: config.partDurationMs, segmentDurationMs: config.segmentDurationMs },
       logger: logger.child({ camera: id }),
-      session: { beforeConnect: addressPolicy },
+      session: { beforeConnect: addressPolicy, readBatchMs: config.readBatchMs },
       onDemandIdleMs: config.onDemandIdleMs,
       transcode,
     }),

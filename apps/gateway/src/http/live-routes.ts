@@ -158,6 +158,8 @@ export function registerLiveRoutes(
     // A client that goes away while its request is held (a blocking reload, the hinted part) frees
     // its place at once rather than after 3 target durations.
     let response = await stream.handle(variant === undefined ? file : `${variant}/${file}`, query, clientLeft(reply));
+    // A part or segment is memory the stream reuses: kept until this reply is sent or given up.
+    if (response.release !== undefined) releaseOnClose(reply, response.release);
     const { body } = response;
     options.onServed?.(id, bodyBytes(body));
     if (response.status === 404 && options.moved?.(id, stream) === true && !(options.isClosing?.() ?? false)) {
@@ -322,6 +324,15 @@ function bodyBytes(body: HlsResponse['body']): number {
   let length = 0;
   for (const part of body) length += part.byteLength;
   return length;
+}
+
+/**
+ * Calls `release` once the response is over: its body written out (the last write handed to the
+ * socket) or abandoned (the client left, the socket destroyed); at once when it is over already.
+ */
+function releaseOnClose(reply: FastifyReply, release: () => void): void {
+  if (reply.raw.closed) release();
+  else reply.raw.once('close', release);
 }
 
 function addVary(reply: FastifyReply, field: string): void {

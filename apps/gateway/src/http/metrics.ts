@@ -1,3 +1,4 @@
+import { constants, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CameraManager } from '../cameras/camera-manager.js';
@@ -22,6 +23,53 @@ export interface ClusterMetricsSource {
 const STATES: readonly CameraState[] = ['idle', 'connecting', 'streaming', 'retrying', 'failed', 'disabled'];
 
 /**
+ * 1 s between the event-loop delay monitor's samples (`camgate_nodejs_eventloop_lag_*`). prom-client
+ * samples every 10 ms by default: a timer that wakes the process 100 times a second with no camera
+ * at all, about 1 % of a core (issue 14). Sampled each second, the lag series still show a loop
+ * that is stuck (a stall overlapping a sample); how busy the loop is comes from
+ * `camgate_eventloop_active_seconds_total`, which costs no wake-up.
+ */
+export const EVENT_LOOP_MONITORING_PRECISION_MS = 1000;
+
+/** GC kinds as perf_hooks numbers them (`major` is V8's mark-compact, `minor` a scavenge). */
+const GC_KINDS = new Map<number, string>([
+  [constants.NODE_PERFORMANCE_GC_MAJOR, 'major'],
+  [constants.NODE_PERFORMANCE_GC_MINOR, 'minor'],
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'],
+  [constants.NODE_PERFORMANCE_GC_WEAKCB, 'weakcb'],
+]);
+
+/** Garbage collections of the process by kind since the first GatewayMetrics: counts and seconds. */
+const gcTotals = new Map<string, { count: number; seconds: number }>();
+let gcObserver: PerformanceObserver | undefined;
+
+/**
+ * Counts every GC entry, process-wide, with one observer however many registries there are.
+ * prom-client's `nodejs_gc_duration_seconds` observes only the first entry of each batch the
+ * observer is handed (prom-client 15.1), so under churn its counts fall far short (2 of 50 GCs in
+ * a burst); mark-compacts are the figure of merit for the media path's memory (issue 14).
+ */
+function observeGc(): void {
+  if (gcObserver !== undefined) return;
+  gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = GC_KINDS.get(gcKind(entry)) ?? 'other';
+      const totals = gcTotals.get(kind) ?? { count: 0, seconds: 0 };
+      totals.count++;
+      totals.seconds += entry.duration / 1000;
+      gcTotals.set(kind, totals);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+}
+
+/** The entry's GC kind: in `detail` since Node 16 (DEP0152). */
+function gcKind(entry: PerformanceEntry): number {
+  const { detail } = entry as PerformanceEntry & { detail?: { kind?: number } | null };
+  return detail?.kind ?? -1;
+}
+
+/**
  * Prometheus metrics, names prefixed `camgate_`, counters ending in `_total`, and the camera id as
  * the only per-camera label (never a URL: credentials must not reach a metric). Camera numbers are
  * read from the pipelines at scrape time; HLS traffic is counted as it is served.
@@ -34,7 +82,12 @@ export class GatewayMetrics {
   readonly #served = new Set<string>();
 
   constructor(cameras: CameraManager | undefined) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'camgate_' });
+    collectDefaultMetrics({
+      register: this.registry,
+      prefix: 'camgate_',
+      eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS,
+    });
+    this.#addProcess();
     const served = this.#served;
     const forget = (camera: string) => this.forget(camera);
     this.#requests = new Counter({
@@ -55,6 +108,17 @@ export class GatewayMetrics {
       registers: [this.registry],
     });
     if (cameras === undefined) return;
+
+    // A camera's status is read by several series: made once per scrape (their collects run in
+    // one turn of the event loop), not once per series.
+    const statuses = new Map<string, CameraStatus | undefined>();
+    const statusOf = (id: string): CameraStatus | undefined => {
+      if (statuses.has(id)) return statuses.get(id);
+      if (statuses.size === 0) setImmediate(() => statuses.clear());
+      const status = cameras.pipeline(id)?.status();
+      statuses.set(id, status);
+      return status;
+    };
 
     new Gauge({
       name: 'camgate_cameras',
@@ -84,7 +148,7 @@ export class GatewayMetrics {
     perCamera(
       'camgate_camera_viewers',
       'Players that requested the stream in the last 10 s',
-      (id) => cameras.pipeline(id)?.status().viewers,
+      (id) => statusOf(id)?.viewers,
     );
     perCamera(
       'camgate_hls_blocked_requests',
@@ -94,7 +158,7 @@ export class GatewayMetrics {
     perCamera(
       'camgate_camera_bitrate_bits_per_second',
       'Received bitrate over the last 5 s',
-      (id) => cameras.pipeline(id)?.status().bitrate,
+      (id) => statusOf(id)?.bitrate,
     );
 
     const mirrored = (name: string, help: string, read: (status: CameraStatus) => number) => {
@@ -109,7 +173,7 @@ export class GatewayMetrics {
           const seen = new Set<string>();
           for (const pipeline of cameras.pipelines()) {
             seen.add(pipeline.id);
-            const value = read(pipeline.status());
+            const value = read(statusOf(pipeline.id) as CameraStatus);
             const before = mirror.get(pipeline.id) ?? 0;
             // Counters only grow; a recreated camera starts a new series from its own zero.
             if (value > before) this.inc({ camera: pipeline.id }, value - before);
@@ -132,6 +196,26 @@ export class GatewayMetrics {
       (s) => s.framesDropped,
     );
     mirrored('camgate_camera_reconnects_total', 'Camera sessions started after the first', (s) => s.reconnects);
+    perCamera(
+      'camgate_hls_bytes_held',
+      'Media bytes the camera’s LL-HLS window holds in memory (listed and recently removed segments, init segments; the H.264 variant’s too)',
+      (id) => {
+        const pipeline = cameras.pipeline(id);
+        const main = pipeline?.stream?.stats.bytesHeld;
+        const variant = pipeline?.transcoder?.stream?.stats.bytesHeld ?? 0;
+        return main === undefined ? undefined : main + variant;
+      },
+    );
+    perCamera(
+      'camgate_hls_bytes_reserved',
+      'Memory the camera’s LL-HLS streams keep for media: the window, parts leased to responses being sent, chunks kept for reuse',
+      (id) => {
+        const pipeline = cameras.pipeline(id);
+        const main = pipeline?.stream?.stats.bytesReserved;
+        const variant = pipeline?.transcoder?.stream?.stats.bytesReserved ?? 0;
+        return main === undefined ? undefined : main + variant;
+      },
+    );
     // Cameras set to transcode: "h264" only (undefined leaves others out of the series).
     perCamera(
       'camgate_transcode_cpu_percent',
@@ -151,6 +235,40 @@ export class GatewayMetrics {
       'Frames the H.264 transcoder did not turn into output (ffmpeg behind or restarting)',
       (s) => s.transcode?.framesDropped ?? 0,
     );
+  }
+
+  /** Process-wide numbers read at scrape time, none sampled in between (no wake-ups). */
+  #addProcess(): void {
+    observeGc();
+    new Counter({
+      name: 'camgate_eventloop_active_seconds_total',
+      help: 'Time the event loop spent running callbacks (not waiting for events); its rate is the event-loop utilization, 0 to 1',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(performance.eventLoopUtilization().active / 1000);
+      },
+    });
+    new Counter({
+      name: 'camgate_gc_total',
+      help: 'Garbage collections by kind (major: mark-compact, minor: scavenge, incremental, weakcb), every one counted',
+      labelNames: ['kind'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [kind, { count }] of gcTotals) this.inc({ kind }, count);
+      },
+    });
+    new Counter({
+      name: 'camgate_gc_seconds_total',
+      help: 'Time spent in garbage collection pauses by kind',
+      labelNames: ['kind'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [kind, { seconds }] of gcTotals) this.inc({ kind }, seconds);
+      },
+    });
   }
 
   /**

@@ -2,7 +2,7 @@ import { CamsimServer, type CamsimServerOptions } from '@camgate/camsim';
 import { HlsStream } from '@camgate/hls';
 import { openSegment } from '@camgate/hls/testing';
 import { EventEmitter } from 'node:events';
-import { RtspSession, type Track } from '@camgate/rtsp';
+import { RtspSession, type Frame, type Track } from '@camgate/rtsp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SessionBridge } from './session-bridge.js';
 
@@ -175,5 +175,185 @@ describe('SessionBridge G.711 discontinuities', () => {
       [1000, true],
       [1168, false],
     ]);
+  });
+});
+
+/** The events and tracks the bridge reads of a session, and read batching's deferral (decision 2). */
+class FakeSession extends EventEmitter {
+  readonly deferrals: Array<{ at: number; until: number }> = [];
+  constructor(readonly tracks: Track[]) {
+    super();
+  }
+  deferReadsUntil(until: number): void {
+    this.deferrals.push({ at: performance.now(), until });
+  }
+}
+
+const H264_TRACK: Track = {
+  id: 0,
+  kind: 'video',
+  codec: 'h264',
+  codecString: 'avc1.4d400d',
+  clockRate: 90_000,
+  width: 320,
+  height: 240,
+  fps: 25,
+  config: {
+    sps: Buffer.from('674d400de880a0fd80880000030008000003019078a14890', 'hex'),
+    pps: Buffer.from('68ebe0e4b2', 'hex'),
+  },
+};
+const AAC_TRACK: Track = {
+  id: 1,
+  kind: 'audio',
+  codec: 'aac',
+  codecString: 'mp4a.40.2',
+  clockRate: 48_000,
+  sampleRate: 48_000,
+  channels: 2,
+  config: { audioSpecificConfig: Uint8Array.of(0x11, 0x90) },
+};
+const PCMA_TRACK: Track = {
+  id: 0,
+  kind: 'audio',
+  codec: 'pcma',
+  codecString: 'alaw',
+  clockRate: 8000,
+  sampleRate: 8000,
+  channels: 1,
+  config: {},
+};
+
+/** `seconds` of 25 fps H.264 (a keyframe a second) and, with `audio`, AAC, in arrival order, as a session emits them. */
+function cameraFrames(seconds: number, audio: boolean): Frame[] {
+  const frames: Array<Frame & { time: number }> = [];
+  for (let i = 0; i < seconds * 25; i++) {
+    const keyframe = i % 25 === 0;
+    const slice = Uint8Array.of(keyframe ? 0x65 : 0x41, 0x88, i & 0xff, 0x10);
+    const nals = keyframe ? [H264_TRACK.config.sps as Uint8Array, H264_TRACK.config.pps as Uint8Array, slice] : [slice];
+    const data = new Uint8Array(nals.reduce((n, nal) => n + 4 + nal.length, 0));
+    let at = 0;
+    for (const nal of nals) {
+      new DataView(data.buffer).setUint32(at, nal.length);
+      data.set(nal, at + 4);
+      at += 4 + nal.length;
+    }
+    const dts = i * 3600;
+    frames.push({
+      trackId: 0,
+      dts,
+      pts: dts,
+      keyframe,
+      discontinuity: false,
+      wallclock: 1e12 + i * 40,
+      data,
+      time: i / 25,
+    });
+  }
+  for (let i = 0; audio && i * 1024 < seconds * 48_000; i++) {
+    const dts = i * 1024;
+    const data = Uint8Array.of(0x21, 0x10, i & 0xff);
+    frames.push({
+      trackId: 1,
+      dts,
+      pts: dts,
+      keyframe: true,
+      discontinuity: false,
+      wallclock: 1e12 + dts / 48,
+      data,
+      time: dts / 48_000,
+    });
+  }
+  return frames.sort((a, b) => a.time - b.time);
+}
+
+describe('SessionBridge read batching', () => {
+  it.each([
+    { what: 'video only', audio: false },
+    { what: 'video and audio: audio parts do not move the deadline', audio: true },
+  ])('after each video part published, lets the session batch reads until near the next ($what)', ({ audio }) => {
+    const stream = new HlsStream({ segmentDurationMs: 1000 });
+    cleanups.push(() => stream.close());
+    const bridge = new SessionBridge(stream, { readBatchMs: 50 });
+    const session = new FakeSession(audio ? [H264_TRACK, AAC_TRACK] : [H264_TRACK]);
+    bridge.attach(session as unknown as RtspSession);
+    let videoParts = 0;
+    for (const frame of cameraFrames(4, audio)) {
+      const before = stream.stats.parts;
+      session.emit('frame', frame);
+      // Parts published before the stream's timing is fixed (its first GOP) are left alone.
+      const published = stream.stats.parts > before && stream.timing !== undefined;
+      if (published && frame.trackId === 0) videoParts++;
+    }
+    expect(videoParts).toBeGreaterThan(10);
+    expect(session.deferrals.length).toBe(videoParts);
+    const timing = stream.timing;
+    // 200 ms parts of five 40 ms frames: reads at once again 40 + 10 ms before the next part's last frame.
+    expect(timing).toMatchObject({ framesPerPart: 5 });
+    for (const { at, until } of session.deferrals) {
+      expect(until - at).toBeGreaterThan(200 - 40 - 10 - 5);
+      expect(until - at).toBeLessThanOrEqual(200 - 40 - 10);
+    }
+  });
+
+  it('defers nothing without read batching (readBatchMs 0, the default)', () => {
+    const stream = new HlsStream({ segmentDurationMs: 1000 });
+    cleanups.push(() => stream.close());
+    const bridge = new SessionBridge(stream);
+    const session = new FakeSession([H264_TRACK]);
+    bridge.attach(session as unknown as RtspSession);
+    for (const frame of cameraFrames(3, false)) session.emit('frame', frame);
+    expect(stream.stats.parts).toBeGreaterThan(5);
+    expect(session.deferrals).toEqual([]);
+  });
+
+  it('attached with listen: false, takes the frames its caller hands it', () => {
+    const stream = new HlsStream({ segmentDurationMs: 1000 });
+    cleanups.push(() => stream.close());
+    const bridge = new SessionBridge(stream);
+    const session = new FakeSession([H264_TRACK]);
+    bridge.attach(session as unknown as RtspSession, { listen: false });
+    expect(session.listenerCount('frame')).toBe(0);
+    for (const frame of cameraFrames(3, false)) bridge.push(frame);
+    expect(bridge.stats.framesIn).toBe(75);
+    expect(stream.ready).toBe(true);
+    bridge.detach();
+    bridge.push(cameraFrames(1, false)[0] as Frame);
+    expect(bridge.stats.framesIn).toBe(75);
+  });
+});
+
+describe('SessionBridge and the frame contract', () => {
+  // Design decision 1: a frame's data is the receive path's again once the listeners return. G.711
+  // held across packets (fewer than 16 samples) must not be read from it later.
+  it('FLAC frames are the same when the session overwrites each packet after its event', () => {
+    const flacOf = (overwrite: boolean) => {
+      const { stream, bridge } = packager();
+      const pushed = vi.spyOn(stream, 'push');
+      const session = new FakeSession([PCMA_TRACK]);
+      bridge.attach(session as unknown as RtspSession);
+      const read = new Uint8Array(2048); // the session's read buffer, reused when `overwrite`
+      let dts = 0;
+      for (const samples of [160, 8, 4, 160, 12, 400, 160]) {
+        // Without overwriting, each packet has memory of its own (what the contract allowed before).
+        const data = overwrite ? read.subarray(0, samples) : new Uint8Array(samples);
+        for (let i = 0; i < samples; i++) data[i] = (dts + i * 37) & 0xff;
+        session.emit('frame', {
+          trackId: 0,
+          dts,
+          pts: dts,
+          keyframe: true,
+          discontinuity: false,
+          wallclock: 1e12,
+          data,
+        });
+        if (overwrite) read.fill(0x55);
+        dts += samples;
+      }
+      return pushed.mock.calls.map(([frame]) => [frame.dts, [...frame.data]]);
+    };
+    const clean = flacOf(false);
+    expect(clean.length).toBeGreaterThan(3);
+    expect(flacOf(true)).toEqual(clean);
   });
 });

@@ -19,6 +19,29 @@ export interface SessionBridgeStats {
   sessions: number;
 }
 
+export interface SessionBridgeOptions {
+  /**
+   * The sessions' `readBatchMs` (RtspSessionOptions, design decision 2): above 0, after each part
+   * it publishes the bridge lets the session drain its socket on the shared timer until shortly
+   * before the frame that closes the next part is due (`deferReadsUntil`). 0: no deferral.
+   */
+  readBatchMs?: number;
+}
+
+/** How to attach: `listen: false` when the caller listens to the session's frames and hands each to `push`. */
+export interface BridgeAttachOptions {
+  listen?: boolean;
+}
+
+/**
+ * 10 ms more than one frame interval before the next part's last frame is due, reads go back to
+ * at once: that frame may come one interval early (camera jitter, frames sent in bursts), the
+ * shared read timer may fire a few ms late, and the audio part closes on an audio frame up to half
+ * an audio frame (32 ms at 16 kHz AAC) before the video boundary. The shared timer's last tick
+ * before the deadline already reads at once (decision 2), so `readBatchMs` needs no room here.
+ */
+const PART_DEADLINE_SLACK_MS = 10;
+
 interface Slot {
   trackId: number;
   /** The packager has the track (its configuration is complete). */
@@ -37,6 +60,8 @@ interface Slot {
  */
 export class SessionBridge {
   readonly #stream: HlsStream;
+  readonly #readBatchMs: number;
+  #session: RtspSession | undefined;
   #detach: (() => void) | undefined;
   #tracks: BridgedTrack[] = [];
   #video: Slot | undefined;
@@ -49,10 +74,13 @@ export class SessionBridge {
    * until 16 samples are in): the next FLAC frame pushed carries the flag.
    */
   #flacDiscontinuity = false;
+  /** The stream's published parts after the last push: one more means that push published a part. */
+  #parts = 0;
   readonly stats: SessionBridgeStats = { framesIn: 0, framesDropped: 0, sessions: 0 };
 
-  constructor(stream: HlsStream) {
+  constructor(stream: HlsStream, options: SessionBridgeOptions = {}) {
     this.#stream = stream;
+    this.#readBatchMs = options.readBatchMs ?? 0;
   }
 
   /** The received tracks of the current session and what became of each (for status reports). */
@@ -65,8 +93,14 @@ export class SessionBridge {
     return this.#video?.set === true ? this.#video.trackId : undefined;
   }
 
-  attach(session: RtspSession): void {
+  /**
+   * Feeds `session` into the stream from now on. With `listen: false` the caller hands each of the
+   * session's frames to `push` itself (one 'frame' listener per session instead of one per
+   * consumer: an EventEmitter copies its listener array on every emit when there are several).
+   */
+  attach(session: RtspSession, options: BridgeAttachOptions = {}): void {
     this.detach();
+    this.#session = session;
     this.stats.sessions++;
     if (this.stats.sessions > 1) this.#stream.markDiscontinuity();
     this.#selected = false;
@@ -74,12 +108,13 @@ export class SessionBridge {
     this.#video = undefined;
     this.#audio = undefined;
     this.#flacDiscontinuity = false;
-    const onFrame = (frame: Frame) => this.#onFrame(session, frame);
+    const onFrame = (frame: Frame) => this.push(frame);
     const onTrackChange = (track: Track) => this.#onTrackChange(session, track);
-    session.on('frame', onFrame);
+    const listen = options.listen ?? true;
+    if (listen) session.on('frame', onFrame);
     session.on('track-change', onTrackChange);
     this.#detach = () => {
-      session.off('frame', onFrame);
+      if (listen) session.off('frame', onFrame);
       session.off('track-change', onTrackChange);
     };
   }
@@ -88,6 +123,7 @@ export class SessionBridge {
   detach(): void {
     this.#detach?.();
     this.#detach = undefined;
+    this.#session = undefined;
   }
 
   /** Chooses the tracks once the session knows them (after SETUP; at the latest with its first frame). */
@@ -158,7 +194,14 @@ export class SessionBridge {
     this.#setTracks();
   }
 
-  #onFrame(session: RtspSession, frame: Frame): void {
+  /**
+   * A frame of the attached session (attached with `listen: false`). Its data is used only during
+   * the call (the stream copies what it keeps; FLAC conversion decodes at once), as the frame
+   * contract asks: the session reuses that memory afterwards.
+   */
+  push(frame: Frame): void {
+    const session = this.#session;
+    if (session === undefined) return;
     this.#select(session);
     const kind: RenditionName | undefined =
       frame.trackId === this.#video?.trackId ? 'video' : frame.trackId === this.#audio?.trackId ? 'audio' : undefined;
@@ -178,6 +221,7 @@ export class SessionBridge {
       }
       slot.flac.push(frame.dts, frame.data);
       this.#converting = undefined;
+      this.#afterPush(session, kind);
       return;
     }
     this.#stream.push({
@@ -189,6 +233,28 @@ export class SessionBridge {
       wallclock: frame.wallclock,
       data: frame.data,
     });
+    this.#afterPush(session, kind);
+  }
+
+  /**
+   * Read batching (design decision 2): a push of the track that makes the parts (video, or audio
+   * in an audio-only stream) that published one lets the session batch its reads until shortly
+   * before the next part's last frame is due, so that frame is read, and its part published, at
+   * once. A part published by the other track (audio parts close a little after video's) does not
+   * move the deadline. Per frame: one counter read and a comparison.
+   */
+  #afterPush(session: RtspSession, kind: RenditionName): void {
+    if (this.#readBatchMs <= 0) return;
+    const parts = this.#stream.partsPublished;
+    if (parts === this.#parts) return;
+    this.#parts = parts;
+    const driving = this.#video?.set === true ? 'video' : 'audio';
+    const timing = this.#stream.timing;
+    if (kind !== driving || timing === undefined) return;
+    const frameMs = (timing.videoPart / timing.framesPerPart) * 1000;
+    const batchMs = timing.videoPart * 1000 - frameMs - PART_DEADLINE_SLACK_MS;
+    // A part of one frame leaves nothing to batch: reads stay immediate.
+    if (batchMs > 0) session.deferReadsUntil(performance.now() + batchMs);
   }
 
   /** A FLAC frame of the camera packet being converted: its wall clock, and a pending discontinuity on the first. */

@@ -114,20 +114,69 @@ function attached(): { keeper: KeyframeKeeper; session: FakeSession } {
 }
 
 describe('KeyframeKeeper', () => {
-  it('keeps a reference to the last video keyframe (no copy), ignoring other frames and tracks', () => {
+  it('keeps a copy of the last video keyframe, ignoring other frames and tracks', () => {
     const { keeper, session } = attached();
     session.frame(0, true); // audio: every frame is a "keyframe"
     session.frame(1, false);
     expect(keeper.latest).toBeUndefined();
     const first = session.frame(1, true);
-    expect(keeper.latest?.data).toBe(first.data);
+    expect(keeper.latest?.data).toEqual(first.data);
+    expect(keeper.latest?.data.buffer).not.toBe(first.data.buffer);
     expect(keeper.latest).toMatchObject({ codec: 'h264', width: 640, height: 360, wallclock: 1234 });
     expect(keeper.latest?.parameterSets.length).toBe(2);
     const sequence = keeper.latest?.sequence ?? 0;
     session.frame(1, false);
-    const second = session.frame(1, true);
-    expect(keeper.latest?.data).toBe(second.data);
+    const second = session.frame(1, true, lengthPrefixed(H264_IDR));
+    expect(keeper.latest?.data).toEqual(second.data);
     expect(keeper.latest?.sequence).toBeGreaterThan(sequence);
+  });
+
+  // Design decision 1 (the frame contract): a frame's data is the receive path's again once the
+  // listeners have returned; what the keeper keeps must not change with it.
+  it('keeps the keyframe as it was when the session reuses the frame’s memory', () => {
+    const { keeper, session } = attached();
+    const slab = lengthPrefixed(H264_SPS, H264_PPS, H264_IDR);
+    const original = [...slab];
+    session.frame(1, true, slab);
+    slab.fill(0xee); // the next frames' bytes, written where this one was
+    expect([...(keeper.latest?.data ?? [])]).toEqual(original);
+  });
+
+  it.each([
+    { what: 'read through latest', take: (keeper: KeyframeKeeper) => Promise.resolve(keeper.latest) },
+    { what: 'given to a waiter', take: (keeper: KeyframeKeeper) => keeper.next(10_000) },
+  ])('never overwrites a keyframe $what: the next keyframe goes elsewhere', async ({ take }) => {
+    const { keeper, session } = attached();
+    const waiting = take(keeper);
+    session.frame(1, true, lengthPrefixed(H264_SPS, H264_PPS, H264_IDR));
+    const handedOut = (await waiting) ?? keeper.latest;
+    const bytes = [...(handedOut?.data ?? [])];
+    expect(bytes.length).toBeGreaterThan(0);
+    // Smaller and larger keyframes after it, as a snapshot waits for a decode slot.
+    session.frame(1, true, lengthPrefixed([0x65, 0x11]));
+    session.frame(1, true, lengthPrefixed(H264_SPS, H264_PPS, H264_IDR, H264_IDR, H264_IDR));
+    expect([...(handedOut?.data ?? [])]).toEqual(bytes);
+    expect(keeper.latest?.sequence).toBeGreaterThan(handedOut?.sequence ?? 0);
+    expect(keeper.latest?.data.buffer).not.toBe(handedOut?.data.buffer);
+  });
+
+  it('hands out one Keyframe per keyframe, however often it is asked for', () => {
+    const { keeper, session } = attached();
+    session.frame(1, true);
+    expect(keeper.latest).toBe(keeper.latest);
+  });
+
+  it('attached with listen: false, takes the frames its caller hands it', () => {
+    const keeper = new KeyframeKeeper();
+    const session = new FakeSession();
+    keeper.attach(session as unknown as RtspSession, { listen: false });
+    const frame = session.frame(1, true);
+    expect(session.listenerCount('frame')).toBe(0);
+    expect(keeper.latest).toBeUndefined();
+    keeper.push(frame);
+    expect(keeper.latest?.data).toEqual(frame.data);
+    keeper.detach();
+    expect(session.listenerCount('track-change')).toBe(0);
   });
 
   it('forgets the last keyframe on reset and when the next session is attached', () => {
@@ -156,7 +205,7 @@ describe('KeyframeKeeper', () => {
     const { keeper, session } = attached();
     const waiting = keeper.next(10_000);
     const frame = session.frame(1, true);
-    expect((await waiting)?.data).toBe(frame.data);
+    expect((await waiting)?.data).toEqual(frame.data);
     expect(await keeper.next(5)).toBeUndefined();
     const aborted = new AbortController();
     const abortedWait = keeper.next(10_000, aborted.signal);

@@ -7,7 +7,7 @@ export interface Keyframe {
   /**
    * The access unit as the RTSP session delivered it: 4-byte length-prefixed NAL units (ISO/IEC
    * 14496-15 sample format), the parameter sets in front (the depacketizer puts the stored ones
-   * before every keyframe). A view on the session's slab, never written again: kept, not copied.
+   * before every keyframe). The keeper's copy: never written again once handed out.
    */
   data: Uint8Array;
   /** The track's parameter sets (VPS, SPS, PPS) when the frame came, for a unit that lacks them. */
@@ -27,38 +27,70 @@ export interface Keyframe {
  */
 export const MAX_KEYFRAME_WAITERS = 1024;
 
+/**
+ * A quarter more room than the keyframe that made the copy buffer grow: a camera's keyframes vary
+ * by some tens of percent with the scene, and each growth is a new buffer for the GC.
+ */
+const BUFFER_HEADROOM = 1.25;
+
 let nextSequence = 1;
 
+/** How to attach: `listen: false` when the caller listens to the session's frames and hands each to `push`. */
+export interface KeyframeAttachOptions {
+  listen?: boolean;
+}
+
 /**
- * Keeps the last keyframe of a session's first H.264 or H.265 video track, for snapshots: one
- * reference to the frame's data per keyframe (the previous one is let go), nothing per other
- * frame but a comparison. Attach each session of a camera in turn; reset when the camera stops.
+ * Keeps the last keyframe of a session's first H.264 or H.265 video track, for snapshots. A
+ * frame's data is valid only while the session's 'frame' listeners run (the receive path reuses
+ * its memory), so the keeper copies each keyframe, into one buffer it reuses from keyframe to
+ * keyframe: nothing is allocated per keyframe but while snapshots are taken. A keyframe handed out
+ * (`latest`, `next()`) keeps its bytes: a snapshot reads them after awaiting a decode slot, seconds
+ * later, so the buffer is the snapshot's from then on and the next keyframe takes a new one. Other
+ * frames cost a comparison. Attach each session of a camera in turn; reset when the camera stops.
  * Waiters for the next keyframe (a snapshot of a camera that is starting) are bounded.
  */
 export class KeyframeKeeper {
-  #latest: Keyframe | undefined;
+  #session: RtspSession | undefined;
   #track: Track | undefined;
   #detach: (() => void) | undefined;
   readonly #waiters = new Set<(keyframe: Keyframe | undefined) => void>();
+  /** Where the last keyframe is copied; undefined after a reset (an idle camera holds nothing). */
+  #buffer: Uint8Array | undefined;
+  /** The last keyframe, described without allocating: its bytes are `#buffer`'s first `#length`. */
+  #length = 0;
+  #kept = false;
+  #codec: Keyframe['codec'] = 'h264';
+  #keptTrack: Track | undefined;
+  #sequence = 0;
+  #wallclock = 0;
+  /** The last keyframe as handed out: `#buffer` is no longer the keeper's to write. */
+  #handedOut: Keyframe | undefined;
 
-  /** The last keyframe since the last reset, if any. */
+  /** The last keyframe since the last reset, if any (its bytes stay as they are from now on). */
   get latest(): Keyframe | undefined {
-    return this.#latest;
+    return this.#kept ? this.#handOut() : undefined;
   }
 
-  /** Listens to `session`; the keyframe of the one before is forgotten (it may be minutes old). */
-  attach(session: RtspSession): void {
+  /**
+   * Listens to `session`; the keyframe of the one before is forgotten (it may be minutes old).
+   * With `listen: false` the caller hands each of the session's frames to `push` itself (one
+   * 'frame' listener per session instead of one per consumer).
+   */
+  attach(session: RtspSession, options: KeyframeAttachOptions = {}): void {
     this.detach();
-    this.#latest = undefined;
+    this.#forget();
+    this.#session = session;
     this.#track = undefined;
-    const onFrame = (frame: Frame) => this.#onFrame(session, frame);
+    const onFrame = (frame: Frame) => this.push(frame);
     const onTrackChange = (track: Track) => {
       if (track.id === this.#track?.id) this.#track = track;
     };
-    session.on('frame', onFrame);
+    const listen = options.listen ?? true;
+    if (listen) session.on('frame', onFrame);
     session.on('track-change', onTrackChange);
     this.#detach = () => {
-      session.off('frame', onFrame);
+      if (listen) session.off('frame', onFrame);
       session.off('track-change', onTrackChange);
     };
   }
@@ -67,11 +99,13 @@ export class KeyframeKeeper {
   detach(): void {
     this.#detach?.();
     this.#detach = undefined;
+    this.#session = undefined;
   }
 
-  /** Forgets the last keyframe (the camera stopped: its picture is no longer the camera's). */
+  /** Forgets the last keyframe and lets its buffer go (the camera stopped: its picture is no longer the camera's). */
   reset(): void {
-    this.#latest = undefined;
+    this.#forget();
+    this.#buffer = undefined;
   }
 
   /**
@@ -101,8 +135,11 @@ export class KeyframeKeeper {
     for (const done of [...this.#waiters]) done(undefined);
   }
 
-  #onFrame(session: RtspSession, frame: Frame): void {
+  /** A frame of the attached session (attached with `listen: false`); kept when it is a video keyframe. */
+  push(frame: Frame): void {
     if (!frame.keyframe) return;
+    const session = this.#session;
+    if (session === undefined) return;
     let track = this.#track;
     if (track === undefined) {
       // The session's first video track, as the HLS stream uses it.
@@ -111,18 +148,55 @@ export class KeyframeKeeper {
       this.#track = track;
     }
     if (frame.trackId !== track.id || (track.codec !== 'h264' && track.codec !== 'h265')) return;
+    this.#keep(frame.data);
+    this.#codec = track.codec;
+    this.#keptTrack = track;
+    this.#sequence = nextSequence++;
+    this.#wallclock = frame.wallclock;
+    if (this.#waiters.size === 0) return;
+    const keyframe = this.#handOut();
+    for (const done of [...this.#waiters]) done(keyframe);
+  }
+
+  /** Copies `data` into the keeper's buffer: the same one again unless it is too small or was handed out. */
+  #keep(data: Uint8Array): void {
+    let buffer = this.#buffer;
+    if (buffer === undefined || this.#handedOut !== undefined || buffer.length < data.length) {
+      const size = Math.max(buffer?.length ?? 0, data.length);
+      buffer = new Uint8Array(size > (buffer?.length ?? 0) ? Math.ceil(size * BUFFER_HEADROOM) : size);
+      this.#buffer = buffer;
+    }
+    buffer.set(data);
+    this.#length = data.length;
+    this.#kept = true;
+    this.#handedOut = undefined;
+  }
+
+  /** The last keyframe as a Keyframe, made once per keyframe: from now on its buffer is the holder's. */
+  #handOut(): Keyframe {
+    if (this.#handedOut !== undefined) return this.#handedOut;
+    const track = this.#keptTrack as Track;
     const { vps, sps, pps } = track.config;
     const keyframe: Keyframe = {
-      codec: track.codec,
-      data: frame.data,
+      codec: this.#codec,
+      data: (this.#buffer as Uint8Array).subarray(0, this.#length),
       parameterSets: [vps, sps, pps].filter((set): set is Uint8Array => set !== undefined),
       ...(track.width === undefined ? {} : { width: track.width }),
       ...(track.height === undefined ? {} : { height: track.height }),
-      sequence: nextSequence++,
-      wallclock: frame.wallclock,
+      sequence: this.#sequence,
+      wallclock: this.#wallclock,
     };
-    this.#latest = keyframe;
-    for (const done of [...this.#waiters]) done(keyframe);
+    this.#handedOut = keyframe;
+    return keyframe;
+  }
+
+  /** No last keyframe; the buffer stays for the next one unless it was handed out. */
+  #forget(): void {
+    this.#kept = false;
+    this.#length = 0;
+    this.#keptTrack = undefined;
+    if (this.#handedOut !== undefined) this.#buffer = undefined;
+    this.#handedOut = undefined;
   }
 }
 

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayError } from '../errors.js';
-import { MAX_STDIN_QUEUE_BYTES, TranscoderProcess } from './transcoder-process.js';
+import { MAX_STDIN_QUEUE_BYTES, TranscoderProcess, type TranscodedFrame } from './transcoder-process.js';
 
 /**
  * TranscoderProcess against stand-ins for ffmpeg that are real processes (Node scripts): one that
- * reads nothing (its stdin fills up), one that writes H.264 access units. ffmpeg itself:
+ * reads nothing (its stdin fills up), one that writes H.264 access units, one that gives back what
+ * it reads. ffmpeg itself:
  * transcode-interop.test.ts.
  */
 
@@ -18,7 +19,7 @@ afterEach(async () => {
   await Promise.all(processes.splice(0).map((p) => p.stop()));
 });
 
-function start(script: string, onFrame: () => void = () => undefined) {
+function start(script: string, onFrame: (frame: TranscodedFrame) => void = () => undefined) {
   let exit: (error: GatewayError | undefined) => void = () => undefined;
   const exited = new Promise<GatewayError | undefined>((resolve) => (exit = resolve));
   const process = new TranscoderProcess({
@@ -67,5 +68,39 @@ describe('TranscoderProcess', () => {
     for (let i = 0; i < 3; i++) process.write(keyframe(64), true, { pts: i * 3600, wallclock: 0, keyframe: true });
     const error = await exited;
     expect(error).toMatchObject({ code: 'CAMGATE_ERR_TRANSCODE_FAILED', message: expect.stringContaining('refused') });
+  });
+
+  // Design decision 1 (the frame contract): a camera frame's memory is the receive path's again once
+  // the 'frame' listeners return, while a write to ffmpeg may wait in the pipe's queue for longer.
+  it('writes each frame as it was when written, although its memory is reused at once', async () => {
+    const units: Array<TranscodedFrame['unit']> = [];
+    let twoUnits: () => void = () => undefined;
+    const received = new Promise<void>((resolve) => (twoUnits = resolve));
+    // Gives back what it reads: the splitter cuts it into access units again.
+    const { process } = start('process.stdin.pipe(process.stdout)', ({ unit }) => {
+      if (units.push(unit) === 2) twoUnits();
+    });
+    // Larger than a pipe holds (64 KiB on Linux): most of each write waits in the queue.
+    const idrBytes = 256 * 1024;
+    const nals = (fill: number) => [
+      Buffer.from(SPS, 'hex'),
+      Buffer.from(PPS, 'hex'),
+      Object.assign(new Uint8Array(idrBytes).fill(fill), { 0: 0x65, 1: 0x88 }),
+    ];
+    const slab = new Uint8Array(3 * (4 + idrBytes + 64)); // the session's memory, reused per frame
+    for (let i = 0; i < 3; i++) {
+      let at = 0;
+      for (const nal of nals(0x10 + i)) {
+        new DataView(slab.buffer).setUint32(at, nal.length);
+        slab.set(nal, at + 4);
+        at += 4 + nal.length;
+      }
+      expect(process.write(slab.subarray(0, at), true, { pts: i * 3600, wallclock: 0, keyframe: true })).toBe(true);
+      slab.fill(0); // the next frames' bytes
+    }
+    await received;
+    for (const [i, unit] of units.entries()) {
+      expect(unit.nals.map((nal) => Buffer.from(nal))).toEqual(nals(0x10 + i).map((nal) => Buffer.from(nal)));
+    }
   });
 });

@@ -123,7 +123,11 @@ export class TranscoderProcess {
     this.#options.onExit(error);
   }
 
-  /** Writes one input frame (`timing` on the main stream's output timeline); false when it was dropped. */
+  /**
+   * Writes one input frame (`timing` on the main stream's output timeline); false when it was
+   * dropped. `data` is read during the call only: its Annex B copy is what waits in the pipe's
+   * queue, so the caller may reuse the memory at once (a camera frame's, design decision 1).
+   */
   write(data: Uint8Array, keyframe: boolean, timing: PendingFrame): boolean {
     if (this.#stopping || this.#exited) return false;
     const stdin = this.#child.stdin;

@@ -1,4 +1,4 @@
-import { h264CodecString, joinLengthPrefixed } from '@camgate/codecs';
+import { h264CodecString } from '@camgate/codecs';
 import {
   HlsStream,
   type ExtraVariant,
@@ -124,6 +124,11 @@ export class VideoTranscoder {
   /** The last look for ffmpeg (taken when the variant starts and at each restart). */
   #ffmpeg: FfmpegLookup | undefined;
   #warnedCodec = false;
+  /**
+   * Where each output frame is joined (4-byte length-prefixed NAL units) for the H.264 stream:
+   * reused from frame to frame, as the stream copies what it keeps (design decision 1).
+   */
+  #joined = new Uint8Array(0);
   #closed = false;
 
   constructor(
@@ -210,9 +215,16 @@ export class VideoTranscoder {
             : AbortSignal.any([signal, failures]);
         const response = await stream.handle(name, query, waitSignal);
         if (signal?.aborted === true) return response;
+        // An answer not passed on gives its media memory back at once (see HlsResponse.release).
         const failed = this.#failedBeforeStart(stream);
-        if (failed !== undefined) return failed;
-        if (attempt === 0 && this.#stream !== undefined && this.#stream !== stream) continue;
+        if (failed !== undefined) {
+          response.release?.();
+          return failed;
+        }
+        if (attempt === 0 && this.#stream !== undefined && this.#stream !== stream) {
+          response.release?.();
+          continue;
+        }
         return response;
       }
     } finally {
@@ -436,12 +448,32 @@ export class VideoTranscoder {
       keyframe: unit.keyframe,
       discontinuity: false,
       wallclock: timing.wallclock,
-      data: joinLengthPrefixed(unit.nals),
+      data: this.#join(unit.nals),
     });
     if (this.#state !== 'running') {
       this.#setState('running');
       this.#backoff.reset();
     }
+  }
+
+  /** `nals` behind 4-byte lengths (ISO/IEC 14496-15), in the reused buffer; valid until the next call. */
+  #join(nals: readonly Uint8Array[]): Uint8Array {
+    let size = 0;
+    for (const nal of nals) size += 4 + nal.length;
+    // A quarter more room when it grows: the next keyframe is likely a little larger.
+    if (this.#joined.length < size) this.#joined = new Uint8Array(Math.ceil(size * 1.25));
+    const out = this.#joined;
+    let at = 0;
+    for (const nal of nals) {
+      const length = nal.length;
+      out[at] = length >>> 24;
+      out[at + 1] = (length >>> 16) & 0xff;
+      out[at + 2] = (length >>> 8) & 0xff;
+      out[at + 3] = length & 0xff;
+      out.set(nal, at + 4);
+      at += 4 + length;
+    }
+    return out.subarray(0, size);
   }
 
   #onExit(process: TranscoderProcess, error: GatewayError | undefined): void {

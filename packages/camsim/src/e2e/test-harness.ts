@@ -40,7 +40,9 @@ export async function withCamsim(
   const frames: Frame[] = [];
   const waiters: Array<{ count: number; filter: (f: Frame) => boolean; resolve: (f: Frame[]) => void }> = [];
   session.on('frame', (frame) => {
-    frames.push(frame);
+    // A frame's bytes are the session's only while the listeners run (the receive path reuses its
+    // memory): the harness keeps a copy.
+    frames.push({ ...frame, data: frame.data.slice() });
     for (const w of [...waiters]) {
       const matching = frames.filter(w.filter);
       if (matching.length >= w.count) {

@@ -45,6 +45,16 @@ export interface OutgoingPacket {
   transport: 'tcp' | 'udp';
 }
 
+/** A frame that went out, for `CamsimHooks.frameSent`. */
+export interface SentFrame {
+  trackIndex: number;
+  keyframe: boolean;
+  /** RTP timestamp of the frame. */
+  timestamp: number;
+  packets: number;
+  sentAt: number;
+}
+
 /** What a hook can do to the connection it runs on. */
 export interface HookContext {
   /** Writes raw bytes on the TCP connection (junk, stray `$` frames, half messages). */
@@ -65,8 +75,13 @@ export interface CamsimHooks {
   response?(response: ResponseSpec, request: RtspRequest, ctx: HookContext): ResponseSpec | 'ignore';
   /** Change the SDP of a stream. */
   sdp?(sdp: string, path: string): string;
-  /** Change or drop ('drop') an RTP packet. */
+  /**
+   * Change or drop ('drop') an RTP packet. Setting it costs an object per packet: load tests that
+   * only need to know when frames leave use `frameSent`.
+   */
   packet?(packet: OutgoingPacket, ctx: HookContext): 'drop' | undefined;
+  /** A frame's packets were written (TCP) or sent (UDP): `sentAt` is performance.now(). */
+  frameSent?(frame: SentFrame, ctx: HookContext): void;
   /** PLAY was answered. */
   playing?(ctx: HookContext): void;
   /** An RTCP packet from a viewer over UDP (receiver reports, NAT punches). */
@@ -539,14 +554,60 @@ class ServerSessionState {
     if (tcp && this.#socket.writableLength > MAX_QUEUED_BYTES) return; // slow viewer: drop this frame for it alone
     const hooks = this.#options.hooks;
     const payloadType = this.#player.tracks[trackIndex]?.payloadType ?? 96;
-    if (tcp) this.#socket.cork();
+    const timestamp = (track.timestampBase + rtpTime) >>> 0;
+    if (track.transport.kind === 'tcp' && hooks?.packet === undefined) {
+      this.#sendFrameTcp(track, track.transport.channels[0], frame, payloadType, timestamp);
+    } else {
+      this.#sendPackets(track, frame, payloadType, timestamp);
+    }
+    hooks?.frameSent?.(
+      { trackIndex, keyframe: frame.keyframe, timestamp, packets: frame.packets.length, sentAt: performance.now() },
+      this.#ctx,
+    );
+  }
+
+  /**
+   * A frame's packets interleaved (RFC 2326 §10.12) into one buffer and one write: what a camera
+   * serving many viewers should cost, so that load tests measure the viewer, not the camera.
+   */
+  #sendFrameTcp(track: SessionTrack, channel: number, frame: PacketizedFrame, payloadType: number, timestamp: number) {
+    let size = 0;
+    for (const packet of frame.packets) size += 16 + packet.payload.length;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
     for (const packet of frame.packets) {
-      const out: OutgoingPacket = {
-        trackIndex,
+      const length = 12 + packet.payload.length;
+      out[at] = 0x24;
+      out[at + 1] = channel;
+      out.writeUInt16BE(length, at + 2);
+      writeRtpHeader(out, at + 4, {
         marker: packet.marker,
         payloadType,
         sequenceNumber: track.sequence,
-        timestamp: (track.timestampBase + rtpTime) >>> 0,
+        timestamp,
+        ssrc: track.ssrc,
+      });
+      out.set(packet.payload, at + 16);
+      at += 4 + length;
+      track.sequence = (track.sequence + 1) & 0xffff;
+      track.packets++;
+      track.octets += packet.payload.length;
+    }
+    this.#socket.write(out);
+  }
+
+  /** Packet by packet, through the `packet` hook (tests that change or drop packets), or over UDP. */
+  #sendPackets(track: SessionTrack, frame: PacketizedFrame, payloadType: number, timestamp: number): void {
+    const hooks = this.#options.hooks;
+    const tcp = track.transport.kind === 'tcp';
+    if (tcp) this.#socket.cork();
+    for (const packet of frame.packets) {
+      const out: OutgoingPacket = {
+        trackIndex: track.trackIndex,
+        marker: packet.marker,
+        payloadType,
+        sequenceNumber: track.sequence,
+        timestamp,
         ssrc: track.ssrc,
         payload: packet.payload,
         keyframe: frame.keyframe,

@@ -1,5 +1,5 @@
 import { flacFrameBlockSize } from '@camgate/codecs';
-import { codecStringOf, writeFragment, writeInitSegment, type Sample } from '@camgate/fmp4';
+import { codecStringOf, writeInitSegment, type Sample } from '@camgate/fmp4';
 import type { StreamPosition } from '../continuation.js';
 import { HlsError, HlsErrorCode } from '../errors.js';
 import { Rendition, type Segment } from '../store/rendition.js';
@@ -64,6 +64,11 @@ const MAX_PENDING_BOUNDARIES = 16;
 /** Apple authoring 7.7, rfc8216bis §4.4.3.1: a segment never reaches TD + 0.5 s (round(EXTINF) <= TD). */
 const SEGMENT_OVERSHOOT = 0.5;
 const EPSILON = 1e-9;
+/**
+ * 64 KiB: a track's first staging buffer (a few hundred audio frames, a few video frames); it
+ * doubles while a part needs more (a 4 Mbit/s video part: ~100-200 KB) and is then reused.
+ */
+const MIN_STAGING_BYTES = 64 * 1024;
 
 interface PendingSample {
   dts: number;
@@ -96,10 +101,58 @@ class TrackState {
   samples: PendingSample[] = [];
   sampleBytes = 0;
   fragmentSequence = 0;
+  /**
+   * Where pending samples' bytes are kept: a frame's data is the caller's only while push runs
+   * (the RTSP client reuses its memory), so what waits for its part is copied here. Pending
+   * samples are views on it, in order; it is reused once a part took them.
+   */
+  #staging: Uint8Array = new Uint8Array(0);
+  #stagingUsed = 0;
 
-  constructor(name: RenditionName, track: HlsTrack, firstMsn: number, discontinuitySequence: number) {
-    this.rendition = new Rendition(name, firstMsn, discontinuitySequence);
+  constructor(
+    name: RenditionName,
+    track: HlsTrack,
+    firstMsn: number,
+    discontinuitySequence: number,
+    now: () => number,
+  ) {
+    this.rendition = new Rendition(name, firstMsn, discontinuitySequence, now);
     this.track = track;
+  }
+
+  /** A copy of a frame's data in the staging memory, for a sample about to be added to `samples`. */
+  stage(data: Uint8Array): Uint8Array {
+    if (this.samples.length === 0) this.#stagingUsed = 0;
+    if (this.#stagingUsed + data.length > this.#staging.length) this.#makeRoom(data.length);
+    const copy = this.#staging.subarray(this.#stagingUsed, this.#stagingUsed + data.length);
+    copy.set(data);
+    this.#stagingUsed += data.length;
+    return copy;
+  }
+
+  /**
+   * Room for `length` more bytes: the pending samples move to the start of the staging memory (the
+   * samples before them were published or dropped), into a larger one when they and the new data
+   * do not fit (twice as large at least: growth stops at the largest part).
+   */
+  #makeRoom(length: number): void {
+    let pending = 0;
+    for (const sample of this.samples) pending += sample.data.length;
+    const old = this.#staging;
+    const target =
+      pending + length <= old.length ? old : allocate(Math.max(pending + length, 2 * old.length, MIN_STAGING_BYTES));
+    let at = 0;
+    for (const sample of this.samples) {
+      const size = sample.data.length;
+      // Samples are in staging order, so a move within the same memory never overwrites one not moved yet.
+      const from = sample.data.byteOffset - old.byteOffset;
+      if (target === old) target.copyWithin(at, from, from + size);
+      else target.set(sample.data, at);
+      sample.data = target.subarray(at, at + size);
+      at += size;
+    }
+    this.#staging = target;
+    this.#stagingUsed = at;
   }
 
   get clockRate(): number {
@@ -260,6 +313,7 @@ export class Segmenter {
         track,
         this.#options.startMsn,
         this.#options.continuesDiscontinuity ?? 0,
+        this.#options.now,
       );
       if (track.kind === 'audio') state.cadence = audioFrameTicks(track);
       if (track.kind === 'video') this.#video = state;
@@ -422,7 +476,7 @@ export class Segmenter {
     // The part starts where its first sample does (moved to the previous part's end when the
     // camera repeated or jittered a timestamp), so its nominal length is measured from there.
     if (v.samples.length === 0) this.#partStart = dts;
-    v.samples.push({ dts, pts, keyframe: frame.keyframe, wallclock: frame.wallclock, data: frame.data });
+    v.samples.push({ dts, pts, keyframe: frame.keyframe, wallclock: frame.wallclock, data: v.stage(frame.data) });
     v.sampleBytes += frame.data.length;
 
     // The part has its frames once the next one, one nominal interval away, would not fit its
@@ -533,13 +587,11 @@ export class Segmenter {
     const timing = this.#partTiming;
     if (timing !== undefined) end = Math.min(end, first.dts + partTargetTicks(timing, v.clockRate));
     end = Math.max(end, (v.samples.at(-1) as PendingSample).dts + 1);
-    const bytes = writeFragment(++v.fragmentSequence, [
-      { id: 1, baseMediaDecodeTime: first.dts, samples: toSamples(v.samples, end) },
-    ]);
     const part = v.rendition.addPart(
       (end - first.dts) / v.clockRate,
       v.samples.some((s) => s.keyframe),
-      bytes,
+      ++v.fragmentSequence,
+      [{ id: 1, baseMediaDecodeTime: first.dts, samples: toSamples(v.samples, end) }],
     );
     v.lastEnd = end;
     v.samples = [];
@@ -593,7 +645,7 @@ export class Segmenter {
       this.stats.droppedFrames++;
       return;
     }
-    a.samples.push({ dts, pts: dts, keyframe: true, wallclock: frame.wallclock, data: frame.data });
+    a.samples.push({ dts, pts: dts, keyframe: true, wallclock: frame.wallclock, data: a.stage(frame.data) });
     this.#drainAudio(false);
   }
 
@@ -660,10 +712,9 @@ export class Segmenter {
     if (samples.length > 0) {
       const first = samples[0] as PendingSample;
       const end = (samples.at(-1) as PendingSample).dts + a.cadence;
-      const bytes = writeFragment(++a.fragmentSequence, [
+      rendition.addPart((end - first.dts) / a.clockRate, true, ++a.fragmentSequence, [
         { id: 1, baseMediaDecodeTime: first.dts, samples: toSamples(samples, end) },
       ]);
-      rendition.addPart((end - first.dts) / a.clockRate, true, bytes);
       a.lastEnd = end;
     } else {
       // No audio for this video part: a GAP part of the same length keeps the indices aligned.
@@ -712,7 +763,7 @@ export class Segmenter {
         programDateTime: this.#segmentPdt(frame.wallclock, dts / a.clockRate, discontinuity),
       });
     }
-    a.samples.push({ dts, pts: dts, keyframe: true, wallclock: frame.wallclock, data: frame.data });
+    a.samples.push({ dts, pts: dts, keyframe: true, wallclock: frame.wallclock, data: a.stage(frame.data) });
     const parts = this.#partTiming as StreamTiming;
     if (a.samples.length >= parts.framesPerPart) {
       const partsPerSegment = Math.max(1, Math.round(this.#options.segmentDuration / parts.videoPart));
@@ -726,10 +777,9 @@ export class Segmenter {
     if (a.samples.length === 0 || a.rendition.openSegment === undefined) return;
     const first = a.samples[0] as PendingSample;
     const end = a.end;
-    const bytes = writeFragment(++a.fragmentSequence, [
+    a.rendition.addPart((end - first.dts) / a.clockRate, true, ++a.fragmentSequence, [
       { id: 1, baseMediaDecodeTime: first.dts, samples: toSamples(a.samples, end) },
     ]);
-    a.rendition.addPart((end - first.dts) / a.clockRate, true, bytes);
     a.lastEnd = end;
     a.samples = [];
     this.stats.parts++;
@@ -787,7 +837,12 @@ export class Segmenter {
 
   #retain(rendition: Rendition): void {
     const targetDuration = this.timing?.targetDuration ?? this.#options.segmentDuration;
-    rendition.retain(this.#options.segmentCount, this.#options.now(), 3 * targetDuration * 1000, 3 * targetDuration);
+    rendition.retain(this.#options.segmentCount, this.#options.now(), 3 * targetDuration);
+  }
+
+  /** The stream is closed: every rendition's media is released (see Rendition.close). */
+  close(): void {
+    for (const rendition of this.renditions) rendition.close();
   }
 }
 
@@ -849,6 +904,12 @@ function audioFrameTicks(track: HlsTrack): number {
 }
 
 export type { Segment };
+
+/** A buffer of `size` bytes, not zero-filled (every byte is written before it is read). */
+function allocate(size: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
+}
 
 /**
  * What the RTSP client guarantees, checked because the packager is a library: integer

@@ -1,4 +1,6 @@
+import { fragmentSize, writeFragmentInto, type FragmentTrack } from '@camgate/fmp4';
 import type { RenditionName } from '../types.js';
+import { PartArena, type ArenaSlot } from './part-arena.js';
 
 /** A partial segment (rfc8216bis §3.2): one moof+mdat, servable once published. */
 export interface Part {
@@ -10,7 +12,12 @@ export interface Part {
   independent: boolean;
   /** No media for this time (audio dropout): listed with GAP=YES, never served. */
   gap: boolean;
-  bytes: Uint8Array;
+  /** Its bytes in order: one view on the rendition's arena, two when it continues into a next chunk, none for a GAP part. */
+  views: readonly Uint8Array[];
+  /** Bytes. */
+  size: number;
+  /** Where the views are in the arena (released when the part expires). */
+  slot: ArenaSlot | undefined;
   uri: string;
 }
 
@@ -29,7 +36,12 @@ export interface Segment {
   programDateTime: number;
   /** The segment was cut without a keyframe (a GOP longer than TD allows). */
   forced: boolean;
-  /** Monotonic ms when it left the playlist (downloadable for 3 x TD more). */
+  /**
+   * Seconds of the longest playlist that listed it so far: its complete segments and the open
+   * segment's parts (an upper bound: measured at each segment's completion, just before removals).
+   */
+  longestPlaylist: number;
+  /** Monotonic ms when it left the playlist. */
   removedAt?: number;
   /** Media seconds the rendition had published when this segment left the playlist. */
   removedAtMedia?: number;
@@ -38,15 +50,26 @@ export interface Segment {
 export type MediaLookup =
   { kind: 'init'; bytes: Uint8Array } | { kind: 'segment'; segment: Segment } | { kind: 'part'; part: Part };
 
-/**
- * The live window of one rendition: listed segments (the last may be open),
- * their parts, init segments, and what left the playlist recently and must stay
- * downloadable (§6.2.2). Memory is bounded by the window: `segmentCount`
- * complete segments listed, plus those removed within the last 3 x TD.
- */
 /** 1000 segments listed at most: far beyond any real window (7 x 2 s); bounds a pathological stream. */
 const MAX_LISTED_SEGMENTS = 1000;
+const NO_VIEWS: readonly Uint8Array[] = [];
 
+/**
+ * The live window of one rendition: listed segments (the last may be open), their parts, init
+ * segments, and what left the playlist recently and must stay downloadable. rfc8216bis §6.2.2:
+ * "When the server removes a Media Segment URI from the Playlist, the corresponding Media Segment
+ * MUST remain available to clients for a period of time equal to the duration of the segment plus
+ * the duration of the longest Playlist file distributed by the server containing that segment."
+ * A playlist's duration is that of the media it lists: its segments' EXTINFs, and here the open
+ * segment's parts too (an LL-HLS playlist lists them; counting them errs on the long side). The
+ * parts of a segment live exactly as long as the segment: their EXT-X-PART tags leave the playlist
+ * before the segment does (once 3 x TD from its end), and a removed segment stays for more than
+ * its playlist's duration (at least 3 x TD, §6.2.2), so a part stays downloadable for more than
+ * 3 x TD after its tag is gone, which is what §6.2.2 asks of partial segments.
+ * Memory is bounded by the window: `segmentCount` complete segments listed, plus those removed
+ * within their availability (in wall time and in media time, whichever passes first). Part bytes
+ * live in the rendition's `arena` (chunks reused, see PartArena).
+ */
 export class Rendition {
   readonly name: RenditionName;
   /** Listed segments, oldest first; the last one is open while parts are being added to it. */
@@ -73,13 +96,18 @@ export class Rendition {
    */
   readonly #partPrefix: string;
   #nextPartNumber = 0;
+  readonly #now: () => number;
+  /** The memory of the parts. */
+  readonly arena = new PartArena();
+  #closed = false;
 
   /**
    * `firstMsn`: the stream's first MSN, which names its parts. `discontinuitySequence`: the
    * sequence before the first segment (that of the stream this one continues, else 0).
    */
-  constructor(name: RenditionName, firstMsn = 0, discontinuitySequence = 0) {
+  constructor(name: RenditionName, firstMsn = 0, discontinuitySequence = 0, now = () => performance.now()) {
     this.name = name;
+    this.#now = now;
     this.#partPrefix = `${name}-part-${firstMsn}-`;
     this.discontinuitySequence = discontinuitySequence;
   }
@@ -113,7 +141,9 @@ export class Rendition {
     this.version++;
   }
 
-  startSegment(segment: Omit<Segment, 'parts' | 'duration' | 'uri' | 'forced'> & { forced?: boolean }): Segment {
+  startSegment(
+    segment: Omit<Segment, 'parts' | 'duration' | 'uri' | 'forced' | 'longestPlaylist'> & { forced?: boolean },
+  ): Segment {
     if (this.openSegment !== undefined) throw new Error(`${this.name}: segment ${this.openSegment.msn} is still open`);
     if (this.segments.length === 0) this.mediaSequence = segment.msn;
     const started: Segment = {
@@ -122,6 +152,7 @@ export class Rendition {
       uri: `${this.name}-${segment.msn}.m4s`,
       parts: [],
       duration: undefined,
+      longestPlaylist: 0,
     };
     this.segments.push(started);
     this.#segmentsByUri.set(started.uri, started);
@@ -129,25 +160,36 @@ export class Rendition {
     return started;
   }
 
-  addPart(duration: number, independent: boolean, bytes: Uint8Array): Part {
-    return this.#add(duration, independent, false, bytes);
+  /**
+   * Publishes a part: the CMAF fragment of `tracks` (fMP4 `sequenceNumber`), written into the
+   * rendition's arena. Throws as writeFragment does (nothing is published then).
+   */
+  addPart(duration: number, independent: boolean, sequenceNumber: number, tracks: readonly FragmentTrack[]): Part {
+    if (this.openSegment === undefined) throw new Error(`${this.name}: no open segment`);
+    const size = fragmentSize(tracks);
+    const slot = this.arena.write(size, (target) => writeFragmentInto(target, sequenceNumber, tracks));
+    return this.#add(duration, independent, false, slot, size);
   }
 
   /** A part of the given duration without media (§4.4.4.9 GAP=YES). */
   addGapPart(duration: number): Part {
-    return this.#add(duration, false, true, new Uint8Array(0));
+    return this.#add(duration, false, true, undefined, 0);
   }
 
-  #add(duration: number, independent: boolean, gap: boolean, bytes: Uint8Array): Part {
+  #add(duration: number, independent: boolean, gap: boolean, slot: ArenaSlot | undefined, size: number): Part {
     const segment = this.openSegment;
     if (segment === undefined) throw new Error(`${this.name}: no open segment`);
     const index = segment.parts.length;
     const uri = this.nextPartUri;
     this.#nextPartNumber++;
-    const part: Part = { msn: segment.msn, index, duration, independent, gap, bytes, uri };
+    const views = slot?.views ?? NO_VIEWS;
+    const part: Part = { msn: segment.msn, index, duration, independent, gap, views, size, slot, uri };
     segment.parts.push(part);
     if (!gap) this.#partsByUri.set(uri, part);
     this.version++;
+    // Removed segments expire as time passes, not only when a segment completes: their chunks
+    // come back while the next parts are written.
+    this.#expire(this.#now());
     return part;
   }
 
@@ -168,13 +210,21 @@ export class Rendition {
   }
 
   /**
-   * Keeps `segmentCount` complete segments listed; older ones leave the playlist
-   * and stay downloadable for `downloadableMs`, then their memory is released.
+   * Keeps `segmentCount` complete segments listed (never less than `minListedSeconds` of them,
+   * §6.2.2: 3 x TD); older ones leave the playlist and stay downloadable for their duration plus
+   * that of the longest playlist that listed them (§6.2.2), then their memory is released.
    */
-  retain(segmentCount: number, nowMs: number, downloadableMs: number, minListedSeconds = 0): void {
+  retain(segmentCount: number, nowMs: number, minListedSeconds = 0): void {
+    // Free part memory the last segment's parts did not need goes, before this one's expiries add more.
+    this.arena.trim();
     const completed = this.segments.filter((s) => s.duration !== undefined);
     let complete = completed.length;
     let listedSeconds = completed.reduce((sum, s) => sum + (s.duration ?? 0), 0);
+    // The playlist as it was just before this segment completed, at most: listed segments and the
+    // open one's parts (an open segment with parts is an audio-only stream's, or one being built).
+    const open = this.openSegment;
+    const playlist = listedSeconds + (open === undefined ? 0 : open.parts.reduce((sum, p) => sum + p.duration, 0));
+    for (const segment of this.segments) segment.longestPlaylist = Math.max(segment.longestPlaylist, playlist);
     // §6.2.2: never remove a segment if that leaves less than 3 x TD listed (short segments after
     // reconnects or forced cuts); MAX_LISTED_SEGMENTS still bounds memory whatever the durations.
     while (
@@ -193,20 +243,66 @@ export class Rendition {
       this.#removed.push(removed);
       this.version++;
     }
-    // Downloadable for `downloadableMs` after leaving the playlist, in wall time and in media time,
-    // whichever passes first: media arriving faster than real time (a camera's backlog after a
-    // network stall) must not hold more than that window's worth of media in memory.
-    const expired = (segment: Segment) =>
-      nowMs - (segment.removedAt ?? 0) > downloadableMs ||
-      (this.#publishedSeconds - (segment.removedAtMedia ?? 0)) * 1000 > downloadableMs;
-    while (this.#removed.length > 0 && expired(this.#removed[0] as Segment)) {
-      const gone = this.#removed.shift() as Segment;
-      this.#segmentsByUri.delete(gone.uri);
-      for (const part of gone.parts) this.#partsByUri.delete(part.uri);
+    this.#expire(nowMs);
+  }
+
+  /**
+   * Releases the removed segments whose availability is over: their duration plus their longest
+   * playlist's after they left the playlist, in wall time and in media time, whichever passes
+   * first: media arriving faster than real time (a camera's backlog after a network stall) must
+   * not hold more than that window's worth of media in memory.
+   */
+  #expire(nowMs: number): void {
+    let expired = false;
+    while (this.#removed.length > 0) {
+      const segment = this.#removed[0] as Segment;
+      const available = (segment.duration ?? 0) + segment.longestPlaylist;
+      const wall = (nowMs - (segment.removedAt ?? 0)) / 1000;
+      const media = this.#publishedSeconds - (segment.removedAtMedia ?? 0);
+      if (wall <= available && media <= available) break;
+      this.#removed.shift();
+      this.#drop(segment);
+      expired = true;
     }
+    if (!expired) return;
     // An init segment lives as long as a segment that refers to it.
     const used = new Set([...this.segments, ...this.#removed].map((s) => s.initUri));
     for (const uri of this.#inits.keys()) if (!used.has(uri)) this.#inits.delete(uri);
+  }
+
+  /** Forgets a segment and gives its parts' memory back to the arena. */
+  #drop(segment: Segment): void {
+    this.#segmentsByUri.delete(segment.uri);
+    for (const part of segment.parts) {
+      this.#partsByUri.delete(part.uri);
+      if (part.slot !== undefined) this.arena.release(part.slot);
+      part.slot = undefined;
+      part.views = NO_VIEWS;
+      part.size = 0;
+    }
+  }
+
+  /**
+   * Keeps the memory of `parts` until the returned function is called (a response being sent from
+   * it): the arena does not reuse it meanwhile, even once the parts expired. Idempotent.
+   */
+  lease(parts: readonly Part[]): () => void {
+    const slots: ArenaSlot[] = [];
+    for (const part of parts) if (part.slot !== undefined) slots.push(part.slot);
+    return this.arena.lease(slots);
+  }
+
+  /**
+   * The stream is closed: every part's memory is released (what is leased, once its leases end)
+   * and nothing is found any more; the segments stay listed (positions, reports).
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const segment of [...this.segments, ...this.#removed]) this.#drop(segment);
+    this.#removed.length = 0;
+    this.#inits.clear();
+    this.arena.close();
   }
 
   /** Finds a published init segment, segment or part by its URI. */
@@ -220,11 +316,18 @@ export class Rendition {
     return part === undefined ? undefined : { kind: 'part', part };
   }
 
-  /** Bytes held (parts of listed and recently removed segments, and init segments). */
+  /** Media bytes held (parts of listed and recently removed segments, and init segments). */
   get bytesHeld(): number {
     let bytes = 0;
-    for (const segment of [...this.segments, ...this.#removed])
-      for (const part of segment.parts) bytes += part.bytes.length;
+    for (const segment of this.segments) for (const part of segment.parts) bytes += part.size;
+    for (const segment of this.#removed) for (const part of segment.parts) bytes += part.size;
+    for (const init of this.#inits.values()) bytes += init.length;
+    return bytes;
+  }
+
+  /** Bytes of the arena's chunks (held, leased and free parts' memory) and the init segments. */
+  get bytesReserved(): number {
+    let bytes = this.arena.bytesReserved;
     for (const init of this.#inits.values()) bytes += init.length;
     return bytes;
   }

@@ -30,7 +30,8 @@ export interface Rfc3640Parameters {
  * AU-header layout: several access units per packet, an access unit fragmented
  * over packets (§3.2.3), and ADTS-wrapped payloads, whose headers are stripped
  * (Reolink, go2rtc#1328). Access units are views on the packet; only a
- * fragmented one is copied, once.
+ * fragmented one is copied, once, into a buffer reused for the next one. Either
+ * way a unit is valid only while the sink's onUnit runs.
  */
 export class AacDepacketizer {
   readonly #params: Rfc3640Parameters;
@@ -39,8 +40,12 @@ export class AacDepacketizer {
   readonly #sizes: number[] = [];
   readonly #indices: number[] = [];
   #expectedSequence = -1;
-  /** A fragmented access unit in progress. */
-  #fragment: { buffer: Uint8Array; received: number; timestamp: number } | undefined;
+  /** Reassembly buffer of fragmented access units (allocated at the first one, then reused). */
+  #fragmentBuffer: Uint8Array | undefined;
+  /** Size of the fragmented access unit in progress, or -1. */
+  #fragmentSize = -1;
+  #fragmentReceived = 0;
+  #fragmentTimestamp = 0;
 
   constructor(params: Rfc3640Parameters, sink: DepacketizerSink<AudioUnit>) {
     this.#params = params;
@@ -56,8 +61,8 @@ export class AacDepacketizer {
     if (this.#expectedSequence >= 0 && packet.sequenceNumber !== this.#expectedSequence) {
       const gap = sequenceDistance(this.#expectedSequence, packet.sequenceNumber);
       if (gap < 0 && gap > -64) return; // duplicate or late
-      if (this.#fragment !== undefined) {
-        this.#fragment = undefined;
+      if (this.#fragmentSize >= 0) {
+        this.#fragmentSize = -1;
         this.#error(RtpErrorCode.INCOMPLETE_FRAGMENT, 'AAC fragment cut by packet loss, dropped');
       }
       this.#sink.onError(RtpErrorCode.PACKET_LOSS, 'sequence gap');
@@ -93,15 +98,14 @@ export class AacDepacketizer {
     }
 
     const first = this.#sizes[0] as number;
-    const fragment = this.#fragment;
     if (
-      fragment !== undefined &&
-      (fragment.timestamp !== packet.timestamp || this.#sizes.length !== 1 || fragment.buffer.length !== first)
+      this.#fragmentSize >= 0 &&
+      (this.#fragmentTimestamp !== packet.timestamp || this.#sizes.length !== 1 || this.#fragmentSize !== first)
     ) {
-      this.#fragment = undefined;
+      this.#fragmentSize = -1;
       this.#error(RtpErrorCode.INCOMPLETE_FRAGMENT, 'AAC fragment interrupted, dropped');
     }
-    if (this.#fragment !== undefined || (this.#sizes.length === 1 && first > end - at)) {
+    if (this.#fragmentSize >= 0 || (this.#sizes.length === 1 && first > end - at)) {
       this.#continueFragment(packet, data, at, end, first);
       return;
     }
@@ -166,24 +170,30 @@ export class AacDepacketizer {
 
   /** §3.2.3: each fragment carries one AU header with the whole access unit's size. */
   #continueFragment(packet: RtpPacket, data: Uint8Array, start: number, end: number, size: number): void {
-    const fragment = this.#fragment ?? { buffer: new Uint8Array(size), received: 0, timestamp: packet.timestamp };
+    if (this.#fragmentSize < 0) {
+      // `size` is bounded by MAX_AAC_ACCESS_UNIT_BYTES (#readHeaders), or by the packet without AU headers.
+      if (this.#fragmentBuffer === undefined || this.#fragmentBuffer.length < size) {
+        this.#fragmentBuffer = new Uint8Array(Math.max(size, MAX_AAC_ACCESS_UNIT_BYTES));
+      }
+      this.#fragmentSize = size;
+      this.#fragmentReceived = 0;
+      this.#fragmentTimestamp = packet.timestamp;
+    }
+    const buffer = this.#fragmentBuffer as Uint8Array;
     const length = end - start;
-    if (fragment.received + length > fragment.buffer.length) {
-      this.#fragment = undefined;
+    if (this.#fragmentReceived + length > this.#fragmentSize) {
+      this.#fragmentSize = -1;
       this.#error(RtpErrorCode.INVALID_AUDIO_PAYLOAD, 'AAC fragments exceed the access unit size');
       return;
     }
-    fragment.buffer.set(data.subarray(start, end), fragment.received);
-    fragment.received += length;
-    if (fragment.received === fragment.buffer.length) {
-      this.#fragment = undefined;
-      this.#emit(fragment.timestamp, fragment.buffer);
-    } else {
-      this.#fragment = fragment;
-      if (packet.marker) {
-        this.#fragment = undefined;
-        this.#error(RtpErrorCode.INCOMPLETE_FRAGMENT, 'AAC fragment ended early, dropped');
-      }
+    buffer.set(data.subarray(start, end), this.#fragmentReceived);
+    this.#fragmentReceived += length;
+    if (this.#fragmentReceived === this.#fragmentSize) {
+      this.#fragmentSize = -1;
+      this.#emit(this.#fragmentTimestamp, buffer.subarray(0, this.#fragmentReceived));
+    } else if (packet.marker) {
+      this.#fragmentSize = -1;
+      this.#error(RtpErrorCode.INCOMPLETE_FRAGMENT, 'AAC fragment ended early, dropped');
     }
   }
 

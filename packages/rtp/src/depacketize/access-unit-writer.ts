@@ -6,25 +6,37 @@ export const MAX_ACCESS_UNIT_BYTES = 8 * 1024 * 1024;
  * bounds the per-NAL bookkeeping and a flood of tiny NALs (B05).
  */
 export const MAX_NALS_PER_ACCESS_UNIT = 256;
-/** 1 MiB slabs: about 50 frames of a 4 Mbit/s camera per allocation. */
-const SLAB_BYTES = 1024 * 1024;
+/**
+ * 256 KiB to start with: a 1080p I-frame (~150 KB at 4 Mbit/s) fits with room to spare; the slab
+ * doubles only when one access unit needs more (4K I-frames), up to MAX_ACCESS_UNIT_BYTES.
+ */
+const INITIAL_SLAB_BYTES = 256 * 1024;
 const START_CODE = Buffer.from([0, 0, 1]);
 
 export type AccessUnitOverflow = 'bytes' | 'nals';
 
 /**
  * Builds access units as 4-byte length-prefixed NAL units (the ISO/IEC 14496-15
- * sample format the fMP4 writer stores) directly in a shared slab: every
+ * sample format the fMP4 writer stores) directly in one reused slab: every
  * payload byte is copied once, from the packet to its final place, and a
  * finished access unit is a view on the slab (no copy, no per-frame buffer).
- * The slab is replaced when full; finished views keep their old slab alive.
+ *
+ * The slab is a ring: a finished access unit is handed over synchronously and
+ * its bytes are overwritten later, when writing wraps back to the start of the
+ * slab (the frame contract: whoever keeps a frame past its listener copies it).
+ * A new access unit starts at the slab's start when less room is left than the
+ * largest unit seen, so wrapping moves nothing; a unit that reaches the end
+ * anyway moves to the start (only its own bytes). A bigger slab is allocated
+ * only when one access unit needs more than the slab holds.
  *
  * Callers write NAL units as begin / append... / end. Limits are enforced as
  * data arrives: past a limit the access unit is marked overflowed, stops
  * growing, and is dropped by finish().
  */
 export class AccessUnitWriter {
-  #slab: Buffer = Buffer.allocUnsafe(SLAB_BYTES);
+  #slab: Buffer = Buffer.allocUnsafe(INITIAL_SLAB_BYTES);
+  /** The largest access unit handed over so far: room a new unit starts with. */
+  #largest = 0;
   #auStart = 0;
   #pos = 0;
   /** Offset of the open NAL unit's length prefix, or -1. */
@@ -66,7 +78,7 @@ export class AccessUnitWriter {
     return this.#types[index] as number;
   }
 
-  /** NAL unit `index` without its length prefix: a view, valid until finish() or discard(). */
+  /** NAL unit `index` without its length prefix: a view, valid until the next write, finish() or discard(). */
   nal(index: number): Uint8Array {
     const start = this.#auStart + (this.#offsets[index] as number);
     const end = index + 1 < this.#count ? this.#auStart + (this.#offsets[index + 1] as number) : this.#pos;
@@ -93,7 +105,7 @@ export class AccessUnitWriter {
   append(source: Uint8Array, start: number, end: number): void {
     const length = end - start;
     if (this.#nalStart < 0 || length <= 0 || !this.#reserve(length)) return;
-    this.#slab.set(source.subarray(start, end), this.#pos);
+    copyBytes(source, this.#slab, this.#pos, start, end);
     this.#pos += length;
   }
 
@@ -178,8 +190,8 @@ export class AccessUnitWriter {
   }
 
   /**
-   * Hands the access unit over: a view on the slab, never written again.
-   * Undefined when it is empty or overflowed (then it is discarded).
+   * Hands the access unit over: a view on the slab, valid until the next access unit is written
+   * (the slab is reused: copy to keep). Undefined when it is empty or overflowed (then it is discarded).
    */
   finish(): Uint8Array | undefined {
     if (this.#nalStart >= 0) this.abortNal();
@@ -188,6 +200,7 @@ export class AccessUnitWriter {
       return undefined;
     }
     const unit = this.#slab.subarray(this.#auStart, this.#pos);
+    if (unit.length > this.#largest) this.#largest = unit.length;
     this.#auStart = this.#pos;
     this.#count = 0;
     return unit;
@@ -219,13 +232,26 @@ export class AccessUnitWriter {
       this.#count = 0;
       return false;
     }
-    if (this.#pos + bytes <= this.#slab.length) return true;
-    const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, (used + bytes) * 2));
-    this.#slab.copy(next, 0, this.#auStart, this.#pos);
+    const slab = this.#slab;
+    if (used === 0 && this.#auStart > 0 && slab.length - this.#auStart < Math.max(this.#largest, bytes)) {
+      // A new access unit with less room left than the largest one needed: start over at the slab's start
+      // (nothing to move; the units before were handed over already).
+      this.#auStart = 0;
+      this.#pos = 0;
+    }
+    if (this.#pos + bytes <= slab.length) return true;
+    if (used + bytes <= slab.length) {
+      // Wrap: move the unfinished unit to the start, over units handed over already.
+      slab.copyWithin(0, this.#auStart, this.#pos);
+    } else {
+      // One access unit needs more than the slab: a bigger one (the old one is garbage once the unit moves).
+      const next = Buffer.allocUnsafe(Math.min(MAX_ACCESS_UNIT_BYTES, Math.max(slab.length * 2, used + bytes)));
+      slab.copy(next, 0, this.#auStart, this.#pos);
+      this.#slab = next;
+    }
     if (this.#nalStart >= 0) this.#nalStart -= this.#auStart;
     this.#pos = used;
     this.#auStart = 0;
-    this.#slab = next;
     return true;
   }
 
@@ -259,4 +285,10 @@ export class AccessUnitWriter {
     }
     return added;
   }
+}
+
+/** Copies `source[start, end)` to `target` at `at`; from a Buffer (socket reads are) without a view per call. */
+function copyBytes(source: Uint8Array, target: Buffer, at: number, start: number, end: number): void {
+  if (Buffer.isBuffer(source)) source.copy(target, at, start, end);
+  else target.set(source.subarray(start, end), at);
 }

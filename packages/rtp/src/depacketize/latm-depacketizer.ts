@@ -12,7 +12,8 @@ const MAX_ELEMENT_BYTES = 64 * 1024;
  * AAC in LATM (RFC 3016 `MP4A-LATM`) with the configuration out of band
  * (`cpresent=0`): each AudioMuxElement holds `numSubFrames + 1` payloads,
  * each preceded by its PayloadLengthInfo (ISO/IEC 14496-3 §1.7.3.2); an element
- * may be fragmented over packets, the marker bit ending it.
+ * may be fragmented over packets, the marker bit ending it. Units are views on
+ * the packet or on the reassembly buffer, valid only while the sink's onUnit runs.
  */
 export class LatmDepacketizer {
   readonly #sink: DepacketizerSink<AudioUnit>;
@@ -58,7 +59,8 @@ export class LatmDepacketizer {
       this.#buffer.set(payload, this.#length);
       this.#length += payload.length;
       if (!packet.marker) return;
-      const element = this.#buffer.slice(0, this.#length);
+      // A view: its units are handed over before the next packet writes the buffer again.
+      const element = this.#buffer.subarray(0, this.#length);
       this.#length = 0;
       this.#parse(element);
     } else {

@@ -53,6 +53,8 @@ export abstract class VideoDepacketizer {
   #damaged = false;
   #parameterSetsChanged = false;
   #seenKeyframe = false;
+  /** NAL unit types present in the access unit being ended (6-bit types: H.265's range covers H.264's). */
+  readonly #present = new Uint8Array(64);
   /** Frames dropped while waiting for the first random-access point. */
   droppedBeforeKeyframe = 0;
 
@@ -221,15 +223,16 @@ export abstract class VideoDepacketizer {
     let picture = false;
     let keyframe = false;
     let misplaced = false;
-    const present = new Set<number>();
+    const present = this.#present;
+    present.fill(0);
     for (let i = 0; i < writer.nalCount; i++) {
       const type = writer.nalType(i);
       const parameterSet = this.parameterSetTypes.includes(type);
       // H.264 §7.4.1.2.3 / H.265 §7.4.2.4.4: parameter sets precede the first slice, once each.
-      if (parameterSet && (picture || present.has(type))) misplaced = true;
+      if (parameterSet && (picture || present[type] === 1)) misplaced = true;
       if (this.isPicture(type)) picture = true;
       if (this.isRandomAccess(type)) keyframe = true;
-      present.add(type);
+      present[type] = 1;
     }
     // GStreamer's rtph264pay (config-interval=-1) repeats SPS/PPS before every IDR slice, even
     // between the slices of one picture; decoders then lose a slice. Keep the last of each type
@@ -246,7 +249,7 @@ export abstract class VideoDepacketizer {
       return;
     }
     if (keyframe) {
-      const missing = this.parameterSetTypes.filter((type) => !present.has(type));
+      const missing = this.parameterSetTypes.filter((type) => present[type] !== 1);
       const stored = missing.map((type) => this.#parameterSets.get(type));
       if (stored.some((set) => set === undefined)) {
         writer.discard();

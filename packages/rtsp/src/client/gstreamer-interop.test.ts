@@ -69,7 +69,8 @@ async function receive(
   const frames: Frame[] = [];
   const enough = new Promise<void>((resolve) => {
     session.on('frame', (frame) => {
-      frames.push(frame);
+      // Frame contract: data is valid only during the listener.
+      frames.push({ ...frame, data: new Uint8Array(frame.data) });
       if (frames.filter((f) => f.trackId === 0).length >= videoFrames) resolve();
     });
   });

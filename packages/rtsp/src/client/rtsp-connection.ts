@@ -13,6 +13,15 @@ import {
   type RtspResponse,
 } from '../message/message.js';
 import type { SessionLogger } from './logger.js';
+import { defaultReadScheduler, type ReadBatch, type ReadScheduler } from './read-scheduler.js';
+
+/**
+ * 64 KiB read buffer per connection, reused for every read (`onread`): what a 4 Mbit/s camera sends
+ * in 130 ms, so a batched drain (readBatchMs) is one or two reads, and it holds the largest
+ * interleaved frame (65535 + 4 bytes). A fresh Buffer per read ('data' events) was the largest
+ * share of the receive path's garbage, and V8 counts such external memory against the old generation.
+ */
+export const READ_BUFFER_BYTES = 64 * 1024;
 
 /** 16 requests in flight: a session sends one at a time plus keepalives; bounds a camera that never answers. */
 const MAX_PENDING_REQUESTS = 16;
@@ -28,7 +37,17 @@ export interface ConnectionOptions {
   requestTimeoutMs: number;
   authenticator: Authenticator;
   logger: SessionLogger;
-  /** An interleaved frame arrived (RTP or RTCP over TCP). */
+  /**
+   * Batch reads over this period when asked (deferReadsUntil); 0 (default) reads as data arrives.
+   * See read-scheduler.ts.
+   */
+  readBatchMs?: number;
+  /** The scheduler of batched reads (tests); default: the process's. */
+  readScheduler?: ReadScheduler;
+  /**
+   * An interleaved frame arrived (RTP or RTCP over TCP). `payload` is a view on the connection's read
+   * buffer (or the reader's reassembly buffer), valid only during the call.
+   */
   onInterleaved(channel: number, payload: Uint8Array): void;
   /** The connection failed or closed; it is unusable afterwards. Not called after close(). */
   onFatal(error: RtspError): void;
@@ -48,6 +67,11 @@ interface Pending {
  * CSeq), retries a 401 through the Authenticator, answers requests the server
  * sends (OPTIONS, GET_PARAMETER, SET_PARAMETER, ANNOUNCE get 200, others 501),
  * and passes interleaved frames on.
+ *
+ * The socket reads with `onread` into one buffer of the connection, reused for
+ * every read (TLS sockets too: tls.connect passes `onread` on to the socket it
+ * makes), and, with `readBatchMs`, may be drained on the shared timer of
+ * read-scheduler.ts.
  */
 export class RtspConnection {
   /** The session id, sent with every request once SETUP assigned it. */
@@ -55,12 +79,16 @@ export class RtspConnection {
   readonly #socket: Socket;
   readonly #options: ConnectionOptions;
   readonly #reader: MessageReader;
+  readonly #readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   readonly #pending = new Map<number, Pending>();
   #cseq = 0;
   #closed = false;
+  #batch: ReadBatch | undefined;
+  /** Settles open() while connecting. */
+  #opening:
+    { resolve(connection: RtspConnection): void; reject(error: RtspError): void; timer: NodeJS.Timeout } | undefined;
 
-  private constructor(socket: Socket, options: ConnectionOptions) {
-    this.#socket = socket;
+  private constructor(options: ConnectionOptions) {
     this.#options = options;
     // strictStart: a peer that is not RTSP (an HTTP server on the port) fails the connection at once
     // with RTSP_INVALID_MESSAGE instead of having its answer skipped as junk until the request times out.
@@ -68,61 +96,87 @@ export class RtspConnection {
       {
         onResponse: (response) => this.#onResponse(response),
         onRequest: (request) => this.#onServerRequest(request),
-        onInterleaved: (channel, payload) => options.onInterleaved(channel, payload),
+        onInterleaved: (channel, payload) => {
+          // A listener may close the session half-way through a read: nothing is passed on after that.
+          if (!this.#closed) options.onInterleaved(channel, payload);
+        },
       },
       { strictStart: true },
     );
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.#reader.feed(chunk);
-      } catch (err) {
-        this.#fail(err instanceof RtspError ? err : new RtspError(RtspErrorCode.INVALID_MESSAGE, String(err)));
-      }
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(socketError(err, options)));
-    socket.on('close', () =>
+    // The reader exists before the socket does: no byte can arrive without it.
+    const onread = { buffer: this.#readBuffer, callback: (bytes: number) => this.#onRead(bytes) };
+    this.#socket = options.secure
+      ? tlsConnect({
+          host: options.address ?? options.host,
+          port: options.port,
+          servername: serverName(options.host),
+          ...options.tls,
+          // Missing from @types/node's tls.ConnectionOptions; Node honours it when TLS makes its own socket.
+          ...({ onread } as object),
+        })
+      : netConnect({ host: options.address ?? options.host, port: options.port, onread });
+    this.#socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(socketError(err, options)));
+    this.#socket.on('close', () =>
       this.#fail(new RtspError(RtspErrorCode.CONNECTION_CLOSED, 'the camera closed the connection')),
     );
   }
 
   /** Opens the connection, or rejects with RTSP_CONNECTION_FAILED / RTSP_TLS_ERROR / RTSP_TIMEOUT. */
   static open(options: ConnectionOptions): Promise<RtspConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = options.secure
-        ? tlsConnect({
-            host: options.address ?? options.host,
-            port: options.port,
-            servername: serverName(options.host),
-            ...options.tls,
-          })
-        : netConnect({ host: options.address ?? options.host, port: options.port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(
-          new RtspError(
-            RtspErrorCode.TIMEOUT,
-            `no connection to ${endpoint(options)} within ${options.requestTimeoutMs} ms`,
-          ),
-        );
-      }, options.requestTimeoutMs);
-      const onError = (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(socketError(err, options));
-      };
-      socket.once('error', onError);
-      socket.once(options.secure ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        socket.off('error', onError);
-        resolve(new RtspConnection(socket, options));
-      });
-    });
+    const connection = new RtspConnection(options);
+    return new Promise((resolve, reject) => connection.#awaitConnect(resolve, reject));
   }
 
   /** Bytes skipped while resynchronizing the stream (junk between frames). */
   get junkBytes(): number {
     return this.#reader.junkBytes;
+  }
+
+  /**
+   * Batches reads until `monotonicMs` (performance.now()): the socket is drained on the shared
+   * timer every readBatchMs, and reads as data arrives again from one period before that time.
+   * Does nothing without readBatchMs.
+   */
+  deferReadsUntil(monotonicMs: number): void {
+    this.#batch?.deferUntil(monotonicMs);
+  }
+
+  #awaitConnect(resolve: (connection: RtspConnection) => void, reject: (error: RtspError) => void): void {
+    const options = this.#options;
+    const timer = setTimeout(() => {
+      this.#fail(
+        new RtspError(
+          RtspErrorCode.TIMEOUT,
+          `no connection to ${endpoint(options)} within ${options.requestTimeoutMs} ms`,
+        ),
+      );
+    }, options.requestTimeoutMs);
+    this.#opening = { resolve, reject, timer };
+    this.#socket.once(options.secure ? 'secureConnect' : 'connect', () => {
+      if (this.#opening === undefined) return;
+      clearTimeout(timer);
+      this.#opening = undefined;
+      this.#socket.setNoDelay(true);
+      const batchMs = options.readBatchMs ?? 0;
+      if (batchMs > 0) {
+        this.#batch = (options.readScheduler ?? defaultReadScheduler).join(this.#socket, batchMs, {
+          pauseOnShortRead: !options.secure,
+          capacity: READ_BUFFER_BYTES,
+        });
+      }
+      resolve(this);
+    });
+  }
+
+  /** One socket read is in the read buffer. Returns false to pause the socket (read batching). */
+  #onRead(bytes: number): boolean {
+    try {
+      this.#reader.feed(this.#readBuffer, bytes);
+    } catch (err) {
+      this.#fail(err instanceof RtspError ? err : new RtspError(RtspErrorCode.INVALID_MESSAGE, String(err)));
+      return false;
+    }
+    return this.#batch === undefined || this.#batch.afterRead(bytes);
   }
 
   get remoteAddress(): string | undefined {
@@ -182,6 +236,7 @@ export class RtspConnection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#batch?.leave();
     this.#rejectAll(new RtspError(RtspErrorCode.CLOSED, 'the session was closed'));
     this.#socket.destroy();
   }
@@ -266,8 +321,17 @@ export class RtspConnection {
   #fail(error: RtspError): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#batch?.leave();
     this.#rejectAll(error);
     this.#socket.destroy();
+    const opening = this.#opening;
+    if (opening !== undefined) {
+      // Before 'connect': open() rejects; nobody holds the connection yet.
+      this.#opening = undefined;
+      clearTimeout(opening.timer);
+      opening.reject(error);
+      return;
+    }
     this.#options.onFatal(error);
   }
 }

@@ -13,9 +13,11 @@ import type { RtspResponse } from '../message/message.js';
 import { baseUrlFor, resolveControlUrl } from '../url/control-url.js';
 import { parseRtspUrl, redactUrl, type RtspUrl } from '../url/rtsp-url.js';
 import type { Frame } from './frame.js';
+import { InterleavedDemux } from './interleaved-demux.js';
 import { silentLogger, type SessionLogger } from './logger.js';
 import { RtspConnection } from './rtsp-connection.js';
-import { countError, type SessionStats } from './stats.js';
+import { sessionTicker, type TickListener } from './session-ticker.js';
+import type { SessionStats } from './stats.js';
 import { describeTrack, type SupportedFormat, type Track, type UnsupportedTrack } from './track.js';
 import { TrackReceiver } from './track-receiver.js';
 import { UdpPair } from './udp-pair.js';
@@ -39,8 +41,14 @@ export interface RtspSessionOptions {
   readTimeoutMs?: number;
   /** With `auto`, UDP that delivers nothing this long after PLAY is abandoned for TCP (default 3 s). */
   udpFallbackMs?: number;
-  /** RTCP receiver reports over UDP every this many ms (default 5 s). */
+  /** RTCP receiver reports over UDP every this many ms (default 5 s; due on the sessions' 500 ms tick). */
   receiverReportIntervalMs?: number;
+  /**
+   * Read batching for TCP interleaved media (not UDP): with a period > 0, the socket may be drained on
+   * one timer shared by all sessions, every this many ms, instead of on every readiness event, while
+   * the owner asks for it with {@link RtspSession.deferReadsUntil}. Default 0: read as data arrives.
+   */
+  readBatchMs?: number;
   /** TLS options for rtsps:// (certificate checks, CA, ...). */
   tls?: TlsOptions;
   /**
@@ -58,6 +66,11 @@ export interface RtspSessionOptions {
 }
 
 export interface RtspSessionEvents {
+  /**
+   * A frame. Its `data` is valid only while the 'frame' listeners run: the receive path reuses that
+   * memory afterwards (the socket's read buffer for audio, the access-unit slab for video). A listener
+   * that keeps bytes copies them (see {@link Frame}).
+   */
   frame: [frame: Frame];
   /** A track's codec configuration changed in-band: a new init segment is needed before the next frame. */
   'track-change': [track: Track];
@@ -78,7 +91,6 @@ const RECEIVER_REPORT_INTERVAL_MS = 5_000;
 const DEFAULT_SESSION_TIMEOUT_S = 60;
 /** 1024 frames buffered for a slow frames() reader before the oldest are dropped. */
 const DEFAULT_ITERATOR_BUFFER = 1024;
-const WATCHDOG_INTERVAL_MS = 500;
 
 interface Selected {
   track: Track;
@@ -123,7 +135,14 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   #connection: RtspConnection | undefined;
   #legs: Leg[] = [];
   #selected: Selected[] = [];
-  #timers: NodeJS.Timeout[] = [];
+  /** TCP interleaved channels -> track receivers: the per-packet path over TCP. */
+  readonly #demux = new InterleavedDemux();
+  /** The session's periodic work, on the process's shared ticker while playing. */
+  readonly #tick: TickListener = { tick: (now) => this.#onTick(now) };
+  #keepaliveMs = 0;
+  #nextKeepaliveAt = 0;
+  #nextReportAt = 0;
+  /** Monotonic ms of the last UDP datagram (TCP: the demux's). */
   #lastDataAt = 0;
   #playedAt = 0;
   #clock: SessionClock = { startMs: 0, wallStartMs: 0 };
@@ -152,6 +171,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       readTimeoutMs: options.readTimeoutMs ?? 10_000,
       udpFallbackMs: options.udpFallbackMs ?? 3_000,
       receiverReportIntervalMs: options.receiverReportIntervalMs ?? RECEIVER_REPORT_INTERVAL_MS,
+      readBatchMs: Math.max(0, options.readBatchMs ?? 0),
       ...(options.tls === undefined ? {} : { tls: options.tls }),
       ...(options.beforeConnect === undefined ? {} : { beforeConnect: options.beforeConnect }),
     };
@@ -164,6 +184,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   get stats(): SessionStats {
     const tracks = this.#legs.map((leg) => leg.receiver.stats);
     const errors: Record<string, number> = { ...this.#errors };
+    if (this.#demux.unassigned > 0) errors['RTSP_UNASSIGNED_CHANNEL'] = this.#demux.unassigned;
     for (const track of tracks)
       for (const [code, n] of Object.entries(track.errors)) errors[code] = (errors[code] ?? 0) + n;
     const sum = (key: 'bytes' | 'packets' | 'lost' | 'frames' | 'dropped') => tracks.reduce((n, t) => n + t[key], 0);
@@ -197,14 +218,19 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.#startTimers();
   }
 
-  /** Frames as an async iterator, buffered up to `maxBuffered` (the oldest are dropped beyond). Ends at close; throws the session's error. */
+  /**
+   * Frames as an async iterator, buffered up to `maxBuffered` (the oldest are dropped beyond). Ends at
+   * close; throws the session's error. Each frame's data is a copy of its own (the iterator hands it
+   * over after the 'frame' listeners returned): convenient, not the allocation-free path.
+   */
   frames(options: { maxBuffered?: number } = {}): AsyncIterableIterator<Frame> {
     const max = options.maxBuffered ?? DEFAULT_ITERATOR_BUFFER;
     const queue: Frame[] = [];
     let waiting: { resolve(r: IteratorResult<Frame>): void; reject(e: unknown): void } | undefined;
     let failure: RtspError | undefined;
     let done = this.#state === 'closed';
-    const onFrame = (frame: Frame) => {
+    const onFrame = (received: Frame) => {
+      const frame: Frame = { ...received, data: new Uint8Array(received.data) };
       if (waiting !== undefined) {
         const w = waiting;
         waiting = undefined;
@@ -253,6 +279,17 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     return iterator;
   }
 
+  /**
+   * Read batching (with `readBatchMs`, over TCP; otherwise nothing): until `monotonicMs`
+   * (performance.now() clock) the socket is drained on the shared timer every readBatchMs; from one
+   * period before that time on, it reads as data arrives again, until the next call. The gateway
+   * calls it after publishing a part, with the time the frame closing the next part is due, minus a
+   * margin: that frame is read at once, the ones in between in batches.
+   */
+  deferReadsUntil(monotonicMs: number): void {
+    if (this.transport === 'tcp' && this.#options.readBatchMs > 0) this.#connection?.deferReadsUntil(monotonicMs);
+  }
+
   /** Tears the session down (TEARDOWN, sockets, timers). Idempotent; resolves when everything is released. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
@@ -260,7 +297,9 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     const sessionId = connection?.sessionId;
     const playing = this.#state === 'playing';
     this.#state = 'closed';
+    this.#clearTimers();
     if (playing && connection !== undefined && !connection.closed && sessionId !== undefined) {
+      connection.deferReadsUntil(0); // the answer to TEARDOWN is read at once
       // Polite TEARDOWN, bounded: a camera that does not answer is closed anyway.
       let timer: NodeJS.Timeout | undefined;
       const teardown = connection.request('TEARDOWN', this.#baseUrl).catch(() => undefined);
@@ -348,7 +387,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       requestTimeoutMs: this.#options.requestTimeoutMs,
       authenticator: new Authenticator(target.credentials),
       logger: this.#logger,
-      onInterleaved: (channel, payload) => this.#onInterleaved(channel, payload),
+      readBatchMs: this.#options.readBatchMs,
+      onInterleaved: (channel, payload) => this.#demux.push(channel, payload),
       onFatal: (error) => {
         if (connection === this.#connection) this.#fail(error);
       },
@@ -484,6 +524,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       throw err;
     }
     this.#legs = legs;
+    this.#demux.clear();
+    for (const leg of legs) if (leg.channels !== undefined) this.#demux.route(leg.receiver, leg.channels);
     this.transport = mode;
   }
 
@@ -544,38 +586,28 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
 
   // ---------------------------------------------------------------- running
 
-  #onInterleaved(channel: number, payload: Uint8Array): void {
-    this.#lastDataAt = performance.now();
-    for (const leg of this.#legs) {
-      const channels = leg.channels;
-      if (channels === undefined) continue;
-      if (channel === channels[0]) {
-        leg.receiver.pushRtp(payload, performance.now());
-        return;
-      }
-      if (channel === channels[1]) {
-        leg.receiver.pushRtcp(payload, performance.now());
-        return;
-      }
-    }
-    // Data on a channel never set up (retina: "some broken IP cameras") is ignored.
-    countError(this.#errors, 'RTSP_UNASSIGNED_CHANNEL');
-  }
-
   #startTimers(): void {
     // Keepalive at min(timeout/2, timeout-5) s, never awaited.
     const timeout = this.#sessionTimeoutS;
-    const keepaliveMs = Math.max(1, Math.min(timeout / 2, timeout - 5)) * 1000;
-    this.#timers.push(
-      setInterval(() => {
-        const connection = this.#connection;
-        if (connection !== undefined && !connection.closed) connection.notify(this.#keepaliveMethod, this.#baseUrl);
-      }, keepaliveMs),
-    );
-    if (this.transport === 'udp') {
-      this.#timers.push(setInterval(() => this.#sendReceiverReports(), this.#options.receiverReportIntervalMs));
+    this.#keepaliveMs = Math.max(1, Math.min(timeout / 2, timeout - 5)) * 1000;
+    const now = performance.now();
+    this.#nextKeepaliveAt = now + this.#keepaliveMs;
+    this.#nextReportAt = now + this.#options.receiverReportIntervalMs;
+    sessionTicker.add(this.#tick);
+  }
+
+  /** The shared tick (every 500 ms): keepalive and receiver reports when due, then the watchdog. */
+  #onTick(now: number): void {
+    if (now >= this.#nextKeepaliveAt) {
+      this.#nextKeepaliveAt = nextDue(this.#nextKeepaliveAt, this.#keepaliveMs, now);
+      const connection = this.#connection;
+      if (connection !== undefined && !connection.closed) connection.notify(this.#keepaliveMethod, this.#baseUrl);
     }
-    this.#timers.push(setInterval(() => this.#watchdog(), WATCHDOG_INTERVAL_MS));
+    if (this.transport === 'udp' && now >= this.#nextReportAt) {
+      this.#nextReportAt = nextDue(this.#nextReportAt, this.#options.receiverReportIntervalMs, now);
+      this.#sendReceiverReports();
+    }
+    this.#watchdog(now);
   }
 
   #sendReceiverReports(): void {
@@ -587,8 +619,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     }
   }
 
-  #watchdog(): void {
-    const now = performance.now();
+  #watchdog(now: number): void {
     if (
       this.transport === 'udp' &&
       this.#options.transport === 'auto' &&
@@ -598,7 +629,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       void this.#switchToTcp();
       return;
     }
-    if (now - this.#lastDataAt >= this.#options.readTimeoutMs) {
+    if (now - Math.max(this.#lastDataAt, this.#demux.lastDataAt) >= this.#options.readTimeoutMs) {
       this.#fail(
         new RtspError(RtspErrorCode.TIMEOUT, `no media from the camera for ${this.#options.readTimeoutMs / 1000} s`),
       );
@@ -658,8 +689,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   }
 
   #clearTimers(): void {
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers = [];
+    sessionTicker.remove(this.#tick);
   }
 
   /** Releases every socket and timer, then says `close` (once). */
@@ -681,6 +711,12 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.#closeEmitted = true;
     this.emit('close');
   }
+}
+
+/** The next time a periodic task is due: one period on, or one period from now after a stall (no bursts). */
+function nextDue(due: number, periodMs: number, now: number): number {
+  const next = due + periodMs;
+  return next > now ? next : now + periodMs;
 }
 
 function statusError(method: string, response: RtspResponse): RtspError {

@@ -1,7 +1,12 @@
 import { BitWriter, addEmulationPrevention } from '@camgate/bits';
 import { writeAudioSpecificConfig } from '@camgate/codecs';
-import { buildRtpPacket, packetizeAac, packetizeH264 } from '@camgate/rtp';
-import type { SupportedFormat } from './track.js';
+import { buildRtpPacket, packetizeAac, packetizeH264, type SessionClock } from '@camgate/rtp';
+import { MessageReader } from '../message/message-reader.js';
+import type { Frame } from './frame.js';
+import { InterleavedDemux } from './interleaved-demux.js';
+import { READ_BUFFER_BYTES } from './rtsp-connection.js';
+import { describeTrack, type SupportedFormat } from './track.js';
+import { TrackReceiver } from './track-receiver.js';
 
 /**
  * A deterministic recording of what a 1080p H.264 + AAC camera sends over RTSP
@@ -200,4 +205,41 @@ function writeSliceHeader(idr: boolean, frameNum: number, idrPicId: number): Uin
   w.writeSE(0); // slice_beta_offset_div2
   while (!w.byteAligned) w.writeBit(1); // cabac_alignment_one_bit
   return w.toUint8Array();
+}
+
+/**
+ * A session's TCP receive path without its socket, for tests and the benchmark: the connection's
+ * MessageReader, the session's InterleavedDemux and one TrackReceiver per track (channels 2i, 2i+1),
+ * as RtspSession sets them up. `read(chunk)` does what the connection's `onread` does: the bytes land
+ * in one reused 64 KiB read buffer, which is fed, then overwritten by the next read.
+ */
+export function receivePath(formats: readonly SupportedFormat[], onFrame: (frame: Frame) => void) {
+  const clock: SessionClock = { startMs: performance.now(), wallStartMs: Date.now() };
+  const demux = new InterleavedDemux();
+  const receivers = formats.map((format, id) => {
+    const receiver = new TrackReceiver(
+      describeTrack(id, format),
+      format,
+      clock,
+      { onFrame, onTrackChange: () => undefined },
+      { reorder: false },
+    );
+    demux.route(receiver, [id * 2, id * 2 + 1]);
+    return receiver;
+  });
+  const reader = new MessageReader(
+    {
+      onResponse: () => undefined,
+      onRequest: () => undefined,
+      onInterleaved: (channel, payload) => demux.push(channel, payload),
+    },
+    { strictStart: true },
+  );
+  const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  /** One socket read of `chunk` (at most 64 KiB). */
+  const read = (chunk: Buffer) => {
+    const bytes = chunk.copy(readBuffer);
+    reader.feed(readBuffer, bytes);
+  };
+  return { read, readBuffer, reader, demux, receivers };
 }

@@ -3,7 +3,13 @@ import { fuzzRuns, fuzzTimeout } from '@camgate/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RtspErrorCode } from '../errors.js';
-import { MAX_BODY_BYTES, MAX_HEADER_BYTES, MessageReader, type MessageReaderOptions } from './message-reader.js';
+import {
+  MAX_BODY_BYTES,
+  MAX_HEADER_BYTES,
+  MAX_INTERLEAVED_PAYLOAD,
+  MessageReader,
+  type MessageReaderOptions,
+} from './message-reader.js';
 import type { RtspRequest, RtspResponse } from './message.js';
 
 type Event =
@@ -36,6 +42,21 @@ function reader(options: MessageReaderOptions = {}) {
       chunks.forEach((c) => r.feed(Buffer.from(typeof c === 'string' ? Buffer.from(c, 'latin1') : c))),
   };
 }
+
+/** Like reader(), with payloads and bodies as base64 text: quick to compare when they are 64 KiB. */
+function compactReader() {
+  const events: string[] = [];
+  const r = new MessageReader({
+    onResponse: (res) =>
+      events.push(`${res.statusCode} ${[...res.headers].join()} ${Buffer.from(res.body).toString('base64')}`),
+    onRequest: (req) => events.push(`${req.method} ${req.uri} ${[...req.headers].join()}`),
+    onInterleaved: (channel, payload) => events.push(`$${channel} ${Buffer.from(payload).toString('base64')}`),
+  });
+  return { r, events };
+}
+
+/** The connection's read buffer size (rtsp-connection.ts). */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\n';
 const DESCRIBE_OK = `RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`;
@@ -211,6 +232,92 @@ describe('MessageReader', () => {
         },
       ),
       { numRuns: fuzzRuns() },
+    );
+  });
+
+  it('reads a message whose body spans many reads (the carry grows to the message, within the limits)', () => {
+    const body = 'a'.repeat(MAX_BODY_BYTES);
+    const message = Buffer.from(`RTSP/1.0 200 OK\r\nCSeq: 1\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    const t = reader();
+    for (let at = 0; at < message.length; at += 1000) t.r.feed(message.subarray(at, at + 1000));
+    t.feed([0x24, 0x01, 0x00, 0x01, 7]);
+    expect(t.events.map((e) => (e.type === 'response' ? e.body.length : e.type))).toEqual([MAX_BODY_BYTES, 'frame']);
+  });
+
+  it('reassembles a 65535-byte frame cut into many reads, twice, in its reused buffer', () => {
+    const payload = Buffer.alloc(0xffff, 0x5a);
+    const stream = Buffer.concat([Buffer.from([0x24, 0x00, 0xff, 0xff]), payload]);
+    const payloads: Uint8Array[] = [];
+    const r = new MessageReader({
+      onResponse: () => undefined,
+      onRequest: () => undefined,
+      onInterleaved: (_c, p) => payloads.push(p),
+    });
+    for (const size of [1, 7000]) {
+      for (let at = 0; at < stream.length; at += size) r.feed(stream.subarray(at, at + size));
+    }
+    expect(payloads.map((p) => p.length)).toEqual([0xffff, 0xffff]);
+    expect(payloads[1]?.buffer).toBe(payloads[0]?.buffer); // one buffer, reused
+    expect(Buffer.from(payloads[1] as Uint8Array).equals(payload)).toBe(true);
+  });
+
+  it('reads only `length` bytes of the chunk (a read buffer longer than the read)', () => {
+    const t = reader();
+    const buffer = Buffer.alloc(64, 0x24); // stale bytes after the read look like frame starts
+    buffer.set([0x24, 0x01, 0x00, 0x02, 8, 9]);
+    t.r.feed(buffer, 6);
+    expect(t.events).toEqual([{ type: 'frame', channel: 1, payload: [8, 9] }]);
+  });
+
+  it('fuzz: one read buffer, reused and overwritten after each read, yields what the whole stream yields', () => {
+    const text = fc
+      .constantFrom(
+        DESCRIBE_OK,
+        'GET_PARAMETER rtsp://x/ RTSP/1.0\r\nCSeq: 4\r\n\r\n',
+        'RTSP/1.0 200 OK\nCSeq: 5\n\n',
+        `RTSP/1.0 200 OK\r\nContent-Length: 3000\r\n\r\n${'b'.repeat(3000)}`,
+      )
+      .map((s) => Buffer.from(s));
+    const frame = fc
+      .tuple(
+        fc.integer({ min: 0, max: 3 }),
+        fc.oneof(
+          fc.integer({ min: 1, max: 1500 }),
+          fc.integer({ min: 1500, max: 20_000 }),
+          fc.constant(MAX_INTERLEAVED_PAYLOAD),
+        ),
+        fc.integer({ min: 0, max: 255 }),
+      )
+      .map(([channel, size, fill]) => {
+        const bytes = Buffer.alloc(4 + size, fill);
+        bytes.set([0x24, channel, size >> 8, size & 0xff]);
+        bytes[4 + ((fill * 7919) % size)] = fill ^ 0xff; // not one repeated byte: a shifted view would differ
+        return bytes;
+      });
+    const junk = fc.uint8Array({ minLength: 1, maxLength: 20 }).map((b) => Buffer.from(b));
+    const readBuffer = Buffer.alloc(READ_BUFFER_BYTES);
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof({ weight: 4, arbitrary: frame }, { weight: 2, arbitrary: text }, junk), { maxLength: 16 }),
+        fc.array(fc.integer({ min: 1, max: READ_BUFFER_BYTES }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 0, max: 255 }),
+        (pieces, sizes, scribble) => {
+          const all = Buffer.concat(pieces);
+          const whole = compactReader();
+          whole.r.feed(Buffer.from(all));
+          const chunked = compactReader();
+          for (let at = 0, i = 0; at < all.length; i++) {
+            const size = Math.min(sizes[i % sizes.length] as number, all.length - at);
+            all.copy(readBuffer, 0, at, at + size);
+            chunked.r.feed(readBuffer, size);
+            readBuffer.fill(scribble); // the next read overwrites the buffer: nothing may still point into it
+            at += size;
+          }
+          expect(chunked.events).toEqual(whole.events);
+          expect(chunked.r.junkBytes).toBe(whole.r.junkBytes);
+        },
+      ),
+      { numRuns: fuzzRuns(300) },
     );
   });
 });

@@ -1,0 +1,191 @@
+/**
+ * The gateway side of the cost benchmark, as a process of its own: `CameraManager` and the HTTP
+ * server with its metrics (as `camgate serve` builds them, logging nothing), pulling
+ * `CAMGATE_COST_CAMERAS` cameras from `CAMGATE_COST_CAMSIM` (`rtsp://host:port`, paths `/cam-N`),
+ * with the session options the gateway uses (`CAMGATE_READ_BATCH_MS`). It waits for every camera to
+ * stream, lets the windows fill, then measures for `CAMGATE_COST_SECONDS`: CPU time (all threads),
+ * wake-ups of the main thread (its context switches), garbage collections by kind, memory, the media
+ * the windows hold, and, for the first `CAMGATE_COST_TIMED` cameras, the time each video part was
+ * published (a held request for the hinted part, as an LL-HLS player makes). Sends one
+ * {@link CostReport} over IPC and exits.
+ *
+ * Run with `node --conditions=camgate-source --import tsx` (see camera-cost.bench.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HlsStream } from '@camgate/hls';
+import { buildServer } from '../../http/server.js';
+import { createLogger } from '../../logger.js';
+import { FileCameraStore } from '../../store/file-camera-store.js';
+import { CameraManager } from '../camera-manager.js';
+
+export interface CostReport {
+  cameras: number;
+  seconds: number;
+  cpuSeconds: number;
+  /** Voluntary + involuntary context switches of the main thread: how often it slept and woke. */
+  wakeups: number;
+  gc: { major: number; minor: number; incremental: number; weak: number; totalMs: number };
+  /** Before the cameras, and at the end (bytes). */
+  memoryBefore: NodeJS.MemoryUsage;
+  memoryAfter: NodeJS.MemoryUsage;
+  /** Media bytes the cameras' windows hold at the end (listed and recently removed segments). */
+  mediaHeld: number;
+  /** Event-loop utilization over the run (0..1): how busy the one JavaScript thread was. */
+  eventLoopUtilization: number;
+  /** Memory sampled every `CAMGATE_COST_SAMPLE_SECONDS` during the run (soak runs). */
+  samples: Array<{
+    atSeconds: number;
+    rss: number;
+    external: number;
+    arrayBuffers: number;
+    heapUsed: number;
+    mediaHeld: number;
+  }>;
+  /** Mean bit rate of the cameras as the gateway measured it (bits/s). */
+  bitrate: number;
+  /** Per timed camera: the clock times (performance.timeOrigin + now, ms) its video parts were published. */
+  publishTimes: number[][];
+}
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const cameraCount = env('CAMGATE_COST_CAMERAS', 10);
+const seconds = env('CAMGATE_COST_SECONDS', 30);
+const settleSeconds = env('CAMGATE_COST_SETTLE_SECONDS', 20);
+const timed = Math.min(cameraCount, env('CAMGATE_COST_TIMED', 10));
+const readBatchMs = process.env['CAMGATE_READ_BATCH_MS'];
+const sampleSeconds = env('CAMGATE_COST_SAMPLE_SECONDS', 0);
+const camsim = process.env['CAMGATE_COST_CAMSIM'] ?? 'rtsp://127.0.0.1:8554';
+/** 60 s for every camera to stream: 200 sessions set up at once on a loaded 2-core machine. */
+const START_TIMEOUT_MS = 60_000;
+const clock = () => performance.timeOrigin + performance.now();
+
+/** Context switches of this process's main thread (Linux /proc; its thread id is the process id). */
+function mainThreadSwitches(): number {
+  const status = readFileSync(`/proc/self/task/${process.pid}/status`, 'utf8');
+  const count = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)$`, 'm').exec(status)?.[1] ?? 0);
+  return count('voluntary_ctxt_switches') + count('nonvoluntary_ctxt_switches');
+}
+
+/** Holds a request for the hinted part, again and again, recording when each was answered. */
+async function watchParts(stream: HlsStream, times: number[], stop: AbortSignal): Promise<void> {
+  const playlist = await stream.handle('video.m3u8', new URLSearchParams(), stop);
+  const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+?)(\d+)\.m4s"/.exec(String(playlist.body));
+  if (hint === null) throw new Error('no preload hint in the video playlist');
+  const prefix = hint[1] as string;
+  for (let n = Number(hint[2]); !stop.aborted; n++) {
+    const answer = await stream.handle(`${prefix}${n}.m4s`, new URLSearchParams(), stop);
+    const at = clock();
+    (answer as { release?: () => void }).release?.();
+    // Anything else than the part: the run is over (aborted), or the stream stalled (fewer parts timed).
+    if (answer.status !== 200) return;
+    times.push(at);
+  }
+}
+
+const gc = { major: 0, minor: 0, incremental: 0, weak: 0, totalMs: 0 };
+let counting = false;
+new PerformanceObserver((list) => {
+  if (!counting) return;
+  for (const entry of list.getEntries()) {
+    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+    gc.totalMs += entry.duration;
+    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+    else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+    else if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) gc.incremental++;
+    else gc.weak++;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+const dir = await mkdtemp(join(tmpdir(), 'camgate-cost-'));
+const memoryBefore = process.memoryUsage();
+const cameras = await CameraManager.open({
+  store: await FileCameraStore.open(dir),
+  pipeline: () => ({ session: readBatchMs === undefined ? {} : { readBatchMs: Number(readBatchMs) } }),
+});
+const app = buildServer({ logger: createLogger('silent', undefined, { env: {} }), cameras });
+await app.ready();
+try {
+  for (let i = 0; i < cameraCount; i++) {
+    await cameras.create({ id: `cam-${i}`, name: `Camera ${i}`, url: `${camsim}/cam-${i}`, transport: 'tcp' });
+  }
+  const deadline = performance.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const streaming = cameras.list().filter((camera) => camera.status.state === 'streaming').length;
+    if (streaming === cameraCount) break;
+    if (performance.now() > deadline) throw new Error(`${streaming} of ${cameraCount} cameras streaming`);
+    await sleep(200);
+  }
+  // The windows fill (7 listed segments and those removed but still available) before measuring.
+  await sleep(settleSeconds * 1000);
+
+  const stop = new AbortController();
+  const publishTimes: number[][] = [];
+  const watchers: Array<Promise<void>> = [];
+  for (let i = 0; i < timed; i++) {
+    const stream = cameras.pipeline(`cam-${i}`)?.stream;
+    if (stream === undefined) throw new Error(`cam-${i} has no stream`);
+    const times: number[] = [];
+    publishTimes.push(times);
+    watchers.push(watchParts(stream, times, stop.signal));
+  }
+  const mediaHeld = () => {
+    let bytes = 0;
+    for (let i = 0; i < cameraCount; i++) bytes += cameras.pipeline(`cam-${i}`)?.stream?.stats.bytesHeld ?? 0;
+    return bytes;
+  };
+  const samples: CostReport['samples'] = [];
+  counting = true;
+  const switches = mainThreadSwitches();
+  const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
+  const started = performance.now();
+  const sampler =
+    sampleSeconds > 0
+      ? setInterval(() => {
+          const memory = process.memoryUsage();
+          samples.push({
+            atSeconds: (performance.now() - started) / 1000,
+            rss: memory.rss,
+            external: memory.external,
+            arrayBuffers: memory.arrayBuffers,
+            heapUsed: memory.heapUsed,
+            mediaHeld: mediaHeld(),
+          });
+        }, sampleSeconds * 1000)
+      : undefined;
+  await sleep(seconds * 1000);
+  clearInterval(sampler);
+  const used = process.cpuUsage(cpu);
+  const eventLoopUtilization = performance.eventLoopUtilization(elu).utilization;
+  const wakeups = mainThreadSwitches() - switches;
+  counting = false;
+  stop.abort();
+  await Promise.allSettled(watchers);
+
+  const views = cameras.list();
+  const report: CostReport = {
+    cameras: cameraCount,
+    seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    wakeups,
+    gc,
+    memoryBefore,
+    memoryAfter: process.memoryUsage(),
+    mediaHeld: mediaHeld(),
+    eventLoopUtilization,
+    samples,
+    bitrate: views.reduce((sum, camera) => sum + camera.status.bitrate, 0) / Math.max(1, views.length),
+    publishTimes,
+  };
+  process.send?.(report);
+} finally {
+  await app.close();
+  await cameras.close();
+  await rm(dir, { recursive: true, force: true });
+}
+if (process.connected) process.disconnect();

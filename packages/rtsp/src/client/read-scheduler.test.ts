@@ -1,0 +1,129 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ReadScheduler } from './read-scheduler.js';
+
+const PERIOD = 20;
+const CAPACITY = 64 * 1024;
+
+/** A socket stand-in: counts pause() and resume() and knows whether it reads. */
+function fakeSocket() {
+  const socket = {
+    reading: true,
+    resumes: 0,
+    pauses: 0,
+    pause() {
+      socket.reading = false;
+      socket.pauses++;
+    },
+    resume() {
+      socket.reading = true;
+      socket.resumes++;
+    },
+  };
+  return socket;
+}
+
+describe('ReadScheduler (fake clock)', () => {
+  let scheduler: ReadScheduler;
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['setInterval', 'clearInterval', 'setImmediate', 'Date'] });
+    scheduler = new ReadScheduler({ now: () => Date.now() });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('reads at once until deferred; no timer without a deferred connection', () => {
+    const socket = fakeSocket();
+    const batch = scheduler.join(socket, PERIOD, { pauseOnShortRead: true, capacity: CAPACITY });
+    expect(batch.afterRead(100)).toBe(true);
+    expect(scheduler.activeTimers).toBe(0);
+    // An end within one period reads at once: no timer either.
+    batch.deferUntil(Date.now() + PERIOD);
+    expect(batch.deferred).toBe(false);
+    expect(scheduler.activeTimers).toBe(0);
+  });
+
+  it('TCP: pauses after a short read while deferred, keeps reading after a full one, resumes on each tick', () => {
+    const socket = fakeSocket();
+    const batch = scheduler.join(socket, PERIOD, { pauseOnShortRead: true, capacity: CAPACITY });
+    batch.deferUntil(Date.now() + 200);
+    expect(scheduler.activeTimers).toBe(1);
+    expect(batch.afterRead(CAPACITY)).toBe(true); // more is waiting: throughput is never capped
+    expect(batch.afterRead(1400)).toBe(false); // drained: wait for the tick
+    expect(batch.paused).toBe(true);
+    vi.advanceTimersByTime(PERIOD);
+    expect(socket.resumes).toBe(1);
+    expect(batch.paused).toBe(false);
+    expect(batch.afterRead(5000)).toBe(false);
+    vi.advanceTimersByTime(PERIOD);
+    expect(socket.resumes).toBe(2);
+  });
+
+  it('ends a deferral one tick early, then stops its timer; a new deferral starts it again', () => {
+    const socket = fakeSocket();
+    const batch = scheduler.join(socket, PERIOD, { pauseOnShortRead: true, capacity: CAPACITY });
+    const end = Date.now() + 5 * PERIOD + 5;
+    batch.deferUntil(end);
+    let eagerAt = 0;
+    for (let i = 0; i < 10 && eagerAt === 0; i++) {
+      batch.afterRead(10);
+      vi.advanceTimersByTime(PERIOD);
+      if (!batch.deferred) eagerAt = Date.now();
+    }
+    // The first tick whose next tick would be at or past the end: between one period before it and it.
+    expect(eagerAt).toBeGreaterThanOrEqual(end - PERIOD);
+    expect(eagerAt).toBeLessThanOrEqual(end);
+    expect(batch.afterRead(10)).toBe(true);
+    expect(scheduler.activeTimers).toBe(0);
+    batch.deferUntil(Date.now() + 100);
+    expect(scheduler.activeTimers).toBe(1);
+  });
+
+  it('a deferral ended early by the owner resumes a paused socket at once', () => {
+    const socket = fakeSocket();
+    const batch = scheduler.join(socket, PERIOD, { pauseOnShortRead: true, capacity: CAPACITY });
+    batch.deferUntil(Date.now() + 1000);
+    expect(batch.afterRead(10)).toBe(false);
+    batch.deferUntil(0);
+    expect(socket.resumes).toBe(1);
+    expect(batch.afterRead(10)).toBe(true);
+  });
+
+  it('TLS: never pauses on a short read (one record per read); pauses at the end of each tick’s drain', () => {
+    const socket = fakeSocket();
+    const batch = scheduler.join(socket, PERIOD, { pauseOnShortRead: false, capacity: CAPACITY });
+    batch.deferUntil(Date.now() + 1000);
+    expect(batch.afterRead(1404)).toBe(true);
+    vi.advanceTimersByTime(PERIOD); // the tick
+    expect(socket.pauses).toBe(0);
+    vi.advanceTimersByTime(1); // its setImmediate (the fake clock runs it a millisecond on)
+    expect(socket.pauses).toBe(1);
+    expect(socket.reading).toBe(false);
+    vi.advanceTimersByTime(PERIOD - 2);
+    expect(socket.resumes).toBe(0);
+    vi.advanceTimersByTime(2); // resumed at the tick, paused again after its drain
+    expect([socket.resumes, socket.pauses]).toEqual([1, 2]);
+  });
+
+  it('one timer for every connection with the same period; leaving releases it (no open handle)', () => {
+    const sockets = [fakeSocket(), fakeSocket(), fakeSocket()];
+    const batches = sockets.map((s) => scheduler.join(s, PERIOD, { pauseOnShortRead: true, capacity: CAPACITY }));
+    for (const batch of batches) {
+      batch.deferUntil(Date.now() + 10_000);
+      batch.afterRead(10);
+    }
+    expect(scheduler.activeTimers).toBe(1);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(PERIOD);
+    expect(sockets.map((s) => s.resumes)).toEqual([1, 1, 1]);
+    batches[0]?.leave();
+    batches[1]?.leave();
+    expect(scheduler.activeTimers).toBe(1);
+    batches[2]?.leave();
+    batches[2]?.leave(); // idempotent
+    expect([scheduler.activeTimers, scheduler.size, vi.getTimerCount()]).toEqual([0, 0, 0]);
+    // A connection that left is not driven any more.
+    batches[0]?.deferUntil(Date.now() + 10_000);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
