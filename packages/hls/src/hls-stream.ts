@@ -217,10 +217,19 @@ export class HlsStream {
 
   /**
    * Parts published so far by the track that drives the part clock (video, or audio in an
-   * audio-only stream): a counter to compare after a push (read batching: a new part just went out).
+   * audio-only stream; audio parts that follow video parts are not counted): a counter to compare
+   * after a push (read batching: a new part just went out).
    */
   get partsPublished(): number {
     return this.#segmenter.stats.parts;
+  }
+
+  /**
+   * Video parts whose audio part has not gone out yet (audio parts close on the first audio frame
+   * past the video part's end, a little after it); 0 without audio. Read batching waits for 0.
+   */
+  get audioPartsOwed(): number {
+    return this.#segmenter.audioPartsOwed;
   }
 
   get timing(): StreamTiming | undefined {

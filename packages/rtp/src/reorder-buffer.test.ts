@@ -22,6 +22,27 @@ function harness() {
 }
 
 describe('ReorderBuffer', () => {
+  it('keeps a copy of a packet held behind a gap: the caller reuses its memory (TCP after a UDP fallback)', () => {
+    const delivered: Array<[number, number[]]> = [];
+    const buffer = new ReorderBuffer((data, seq) => delivered.push([seq, [...data]]));
+    const scratch = new Uint8Array(3);
+    const push = (seq: number) => {
+      scratch.set([seq, seq + 1, seq + 2]);
+      buffer.push(scratch, seq);
+      scratch.fill(0xee); // the next read overwrites the read buffer
+    };
+    push(1);
+    push(3);
+    push(4);
+    push(2);
+    expect(delivered).toEqual([
+      [1, [1, 2, 3]],
+      [2, [2, 3, 4]],
+      [3, [3, 4, 5]],
+      [4, [4, 5, 6]],
+    ]);
+  });
+
   it('passes in-order packets straight through', () => {
     const h = harness();
     h.push(10, 11, 12);

@@ -26,7 +26,9 @@ export interface ReorderStats {
  * bounded window: a gap is waited for until the window fills or
  * REORDER_MAX_WAIT_MS passes, then declared lost. Duplicates and late packets
  * are dropped. A jump beyond the window (sender restart) resynchronizes.
- * Holds references to at most REORDER_WINDOW datagrams; copies nothing.
+ * Holds at most REORDER_WINDOW packets. A packet delivered at once is not copied; one held behind
+ * a gap is (the caller may reuse its memory: an interleaved packet over TCP after a fallback from
+ * UDP is a view on the connection's read buffer).
  */
 export class ReorderBuffer {
   readonly stats: ReorderStats = { lost: 0, duplicates: 0, late: 0 };
@@ -79,6 +81,9 @@ export class ReorderBuffer {
     this.#arrival[slot] = this.#now();
     this.#buffered++;
     this.#drain();
+    // Still held (a gap before it): the caller may reuse `data` once push returns (an interleaved
+    // packet is a view on the connection's read buffer), so the buffer keeps a copy.
+    if (this.#slots[slot] === data) this.#slots[slot] = data.slice();
 
     if (this.#buffered > 0 && this.#now() - this.#oldestArrival() > REORDER_MAX_WAIT_MS) {
       this.#skipGap();

@@ -20,11 +20,14 @@ import type { CostReport } from './cost/test-cost-gateway.js';
  * the other; then a large count runs the gateway alone. A macro benchmark: each case is one real-time
  * run, so tinybench's own figures are wall time; the comparison is written to stdout.
  *
- * CAMGATE_BENCH_CAMERAS (default "10,50"), CAMGATE_BENCH_SOLO_CAMERAS (default 200, 0: none),
+ * CAMGATE_BENCH_CAMERAS (default "10,50"; empty: none), CAMGATE_BENCH_SOLO_CAMERAS (default 200, 0: none),
  * CAMGATE_BENCH_SECONDS (default 30), CAMGATE_BENCH_SETTLE_SECONDS (default 25),
  * CAMGATE_COST_SAMPLE_SECONDS (memory samples during a run, for soak runs; default none) and CAMGATE_READ_BATCH_MS (the gateway's setting) change the run.
  */
-const COUNTS = (process.env['CAMGATE_BENCH_CAMERAS'] ?? '10,50').split(',').map(Number);
+const COUNTS = (process.env['CAMGATE_BENCH_CAMERAS'] ?? '10,50')
+  .split(',')
+  .filter((count) => count.trim() !== '')
+  .map(Number);
 const SOLO = Number(process.env['CAMGATE_BENCH_SOLO_CAMERAS'] ?? 200);
 const SECONDS = Number(process.env['CAMGATE_BENCH_SECONDS'] ?? 30);
 /** ffmpeg's sessions are set up and its first segments written before measuring. */
@@ -172,7 +175,11 @@ function report(): string {
           `    part published after its last frame was sent: p50 ${quantile(d, 0.5)?.toFixed(2)} ms, ` +
             `p99 ${quantile(d, 0.99)?.toFixed(2)} ms, max ${d.at(-1)?.toFixed(2)} ms (${d.length} parts)`,
         );
-      if (f !== undefined) lines.push(`    ratio: camgate uses ${(cpu / f.cpuPercent).toFixed(3)}x ffmpeg's CPU`);
+      if (f !== undefined)
+        lines.push(
+          `    ratio: camgate uses ${(cpu / f.cpuPercent).toFixed(3)}x ffmpeg's CPU and ` +
+            `${(rss / (f.rssMiB + f.filesMiB)).toFixed(2)}x its memory (resident + segment files)`,
+        );
       if (idlePercent !== undefined) {
         const extra = (100 * g.cpuSeconds) / g.seconds - idlePercent;
         lines.push(
@@ -237,7 +244,7 @@ async function runFfmpeg(count: number): Promise<void> {
   }
 }
 
-async function runGateway(count: number, settleSeconds = GATEWAY_SETTLE_S): Promise<void> {
+async function runGateway(count: number, settleSeconds = GATEWAY_SETTLE_S, seconds = SECONDS): Promise<void> {
   if (runs.get(count)?.gateway !== undefined) return;
   await camsimSendTimes(); // forgets earlier runs' send times
   const camsimBefore = processCost(camsim.pid as number).cpuS;
@@ -247,7 +254,7 @@ async function runGateway(count: number, settleSeconds = GATEWAY_SETTLE_S): Prom
     env: {
       ...process.env,
       CAMGATE_COST_CAMERAS: String(count),
-      CAMGATE_COST_SECONDS: String(SECONDS),
+      CAMGATE_COST_SECONDS: String(seconds),
       CAMGATE_COST_SETTLE_SECONDS: String(settleSeconds),
       CAMGATE_COST_TIMED: String(TIMED),
       CAMGATE_COST_CAMSIM: camsimUrl,
@@ -266,13 +273,13 @@ async function runGateway(count: number, settleSeconds = GATEWAY_SETTLE_S): Prom
   run.gateway = report;
   run.delays = publishDelays(await camsimSendTimes(), report.publishTimes);
   // Includes the cameras' set-up and the settle time: an upper bound of the simulated cameras' cost.
-  if (count > 0) run.camsimCpuPercent = (100 * (camsimAfter - camsimBefore)) / (SECONDS + settleSeconds) / count;
+  if (count > 0) run.camsimCpuPercent = (100 * (camsimAfter - camsimBefore)) / (seconds + settleSeconds) / count;
   runs.set(count, run);
 }
 
 describe('cameras pulled by ffmpeg processes and by the gateway', () => {
   // The process's own cost (HTTP server, metrics, timers) without cameras: what the first camera adds to.
-  bench('camgate idle: the gateway process without cameras', () => runGateway(0, 0), once);
+  bench('camgate idle: the gateway process without cameras', () => runGateway(0, 0, Math.min(SECONDS, 20)), once);
   for (const count of COUNTS) {
     bench(`baseline: ${count} ffmpeg processes (-c copy, fMP4 HLS)`, () => runFfmpeg(count), once);
     bench(`camgate: ${count} cameras in one process`, () => runGateway(count), once);

@@ -331,8 +331,10 @@ function bodyBytes(body: HlsResponse['body']): number {
  * socket) or abandoned (the client left, the socket destroyed); at once when it is over already.
  */
 function releaseOnClose(reply: FastifyReply, release: () => void): void {
-  if (reply.raw.closed) release();
-  else reply.raw.once('close', release);
+  const raw = reply.raw as FastifyReply['raw'] & { stream?: { destroyed?: boolean } };
+  // HTTP/2's compatibility response has no `closed`: its stream says whether it is over.
+  if (raw.closed || raw.destroyed || raw.stream?.destroyed === true) release();
+  else raw.once('close', release);
 }
 
 function addVary(reply: FastifyReply, field: string): void {

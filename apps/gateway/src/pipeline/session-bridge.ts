@@ -76,6 +76,8 @@ export class SessionBridge {
   #flacDiscontinuity = false;
   /** The stream's published parts after the last push: one more means that push published a part. */
   #parts = 0;
+  /** When the latest driving part went out, until its audio part has too (then reads may wait). */
+  #partAt: number | undefined;
   readonly stats: SessionBridgeStats = { framesIn: 0, framesDropped: 0, sessions: 0 };
 
   constructor(stream: HlsStream, options: SessionBridgeOptions = {}) {
@@ -237,24 +239,31 @@ export class SessionBridge {
   }
 
   /**
-   * Read batching (design decision 2): a push of the track that makes the parts (video, or audio
-   * in an audio-only stream) that published one lets the session batch its reads until shortly
-   * before the next part's last frame is due, so that frame is read, and its part published, at
-   * once. A part published by the other track (audio parts close a little after video's) does not
-   * move the deadline. Per frame: one counter read and a comparison.
+   * Read batching (design decision 2): once a part has gone out on every rendition (the video part
+   * of the track that drives the parts, then the audio part that follows it on the first audio
+   * frame past its end), the session may batch its reads until shortly before the next part's last
+   * frame is due, counted from when the driving part went out; so that frame is read, and its
+   * parts published, at once. Per frame: two counter reads and a comparison.
    */
   #afterPush(session: RtspSession, kind: RenditionName): void {
     if (this.#readBatchMs <= 0) return;
-    const parts = this.#stream.partsPublished;
-    if (parts === this.#parts) return;
-    this.#parts = parts;
-    const driving = this.#video?.set === true ? 'video' : 'audio';
-    const timing = this.#stream.timing;
-    if (kind !== driving || timing === undefined) return;
+    const stream = this.#stream;
+    const parts = stream.partsPublished;
+    if (parts !== this.#parts) {
+      this.#parts = parts;
+      const driving = this.#video?.set === true ? 'video' : 'audio';
+      // A part published by the other track's frame (a discontinuity's cut) has no clean deadline.
+      this.#partAt = kind === driving ? performance.now() : undefined;
+    }
+    if (this.#partAt === undefined || stream.audioPartsOwed > 0) return;
+    const publishedAt = this.#partAt;
+    this.#partAt = undefined;
+    const timing = stream.timing;
+    if (timing === undefined) return;
     const frameMs = (timing.videoPart / timing.framesPerPart) * 1000;
     const batchMs = timing.videoPart * 1000 - frameMs - PART_DEADLINE_SLACK_MS;
     // A part of one frame leaves nothing to batch: reads stay immediate.
-    if (batchMs > 0) session.deferReadsUntil(performance.now() + batchMs);
+    if (batchMs > 0) session.deferReadsUntil(publishedAt + batchMs);
   }
 
   /** A FLAC frame of the camera packet being converted: its wall clock, and a pending discontinuity on the first. */

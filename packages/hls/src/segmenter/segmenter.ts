@@ -278,6 +278,11 @@ export class Segmenter {
     return this.#audio?.rendition;
   }
 
+  /** Video parts whose audio part is not published yet (0 without audio). */
+  get audioPartsOwed(): number {
+    return this.#audio === undefined ? 0 : this.#boundaries.length;
+  }
+
   get renditions(): Rendition[] {
     return [this.#video?.rendition, this.#audio?.rendition].filter((r) => r !== undefined);
   }
@@ -657,7 +662,12 @@ export class Segmenter {
    */
   #drainAudio(final: boolean): void {
     const a = this.#audio;
-    if (a === undefined || this.#video === undefined) return;
+    if (a === undefined) {
+      // A stream without audio owes no audio parts: its boundaries would pile up forever.
+      this.#boundaries.length = 0;
+      return;
+    }
+    if (this.#video === undefined) return;
     const half = a.cadence / 2;
     while (this.#boundaries.length > 0) {
       const boundary = this.#boundaries[0] as Boundary;
