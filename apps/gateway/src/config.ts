@@ -59,10 +59,11 @@ export interface GatewayConfig {
   /**
    * Read batching for cameras over RTSP/TCP (ms, 0 to {@link MAX_READ_BATCH_MS}): between the end
    * of one LL-HLS part and shortly before the frame that ends the next is due, a camera's socket is
-   * read every this many ms, on one timer for all cameras, instead of whenever data arrives. Fewer
-   * wake-ups and fewer, larger reads (CPU per camera), while parts are published as early as
-   * before; the frames inside a part reach the packager up to this much later. 0: read as data
-   * arrives. UDP cameras always read as data arrives.
+   * read every this many ms, on one timer for all cameras, instead of whenever data arrives. 0 (the
+   * default): read as data arrives. Off by default because it did not pay where measured
+   * (docs/benchmarks.md, "A camera in the gateway"): from 50 cameras on, one event-loop turn already
+   * reads many sockets, so CPU and wake-ups stayed within the runs' noise, while a closing frame
+   * that arrived earlier than predicted waited for the next tick. UDP cameras always read at once.
    */
   readBatchMs: number;
   /**
@@ -134,7 +135,7 @@ export const DEFAULT_CONFIG: Readonly<
   onDemandIdleMs: 60_000,
   partDurationMs: 200,
   segmentDurationMs: 2000,
-  readBatchMs: 50,
+  readBatchMs: 0,
   tlsCert: '',
   tlsKey: '',
   databaseUrl: '',

@@ -58,8 +58,8 @@ CAMGATE_METRICS_TOKEN (a token for /metrics only, e.g. for Prometheus; same rule
 CAMGATE_CORS_ORIGINS (* or a comma-separated list of origins that may fetch streams),
 CAMGATE_CAMERA_ALLOWLIST (CIDRs or address:port allowed although loopback or link-local),
 CAMGATE_PART_DURATION_MS (200), CAMGATE_SEGMENT_DURATION_MS (2000),
-CAMGATE_READ_BATCH_MS (50: camera sockets are read together at most this often between parts;
-0 reads each as data arrives),
+CAMGATE_READ_BATCH_MS (0: camera sockets are read as data arrives; 1-100: read together at most
+this often between LL-HLS parts),
 CAMGATE_ON_DEMAND_IDLE_MS (60000: on-demand cameras stop pulling this long after the last viewer),
 CAMGATE_TRUST_PROXY (reverse proxies whose X-Forwarded-For is believed: addresses or CIDRs),
 CAMGATE_LOG_FORMAT (json or pretty; default pretty on a terminal, else one JSON object per line),

@@ -2,6 +2,7 @@ import { isCodedError } from '@camgate/bits';
 import type { HlsStream, RenditionName } from '@camgate/hls';
 import type { Frame, RtspSession, Track } from '@camgate/rtsp';
 import { hlsTrackOf, type HlsTrackMapping } from './hls-track.js';
+import { PartArrival } from './part-arrival.js';
 import { PcmToFlac } from './pcm-to-flac.js';
 
 /** What became of one received track: in the HLS stream, or not and why. */
@@ -34,16 +35,17 @@ export interface BridgeAttachOptions {
 }
 
 /**
- * 10 ms more than one frame interval before the next part's last frame is due, reads go back to
- * at once: that frame may come one interval early (camera jitter, frames sent in bursts), the
- * shared read timer may fire a few ms late, and the audio part closes on an audio frame up to half
- * an audio frame (32 ms at 16 kHz AAC) before the video boundary. The shared timer's last tick
- * before the deadline already reads at once (decision 2), so `readBatchMs` needs no room here.
+ * Reads go back to at once 10 ms before the next part's closing frame may arrive (its earliest
+ * arrival of late, see PartArrival): room for jitter beyond what was seen and for the shared read
+ * timer firing a few ms late. The timer's last tick before the deadline already reads at once
+ * (decision 2), so `readBatchMs` needs no room here.
  */
 const PART_DEADLINE_SLACK_MS = 10;
 
 interface Slot {
   trackId: number;
+  /** Unit of the track's frame times. */
+  clockRate: number;
   /** The packager has the track (its configuration is complete). */
   set: boolean;
   /** G.711 and L16 audio: the converter to FLAC (made when the packager takes the track). */
@@ -76,8 +78,9 @@ export class SessionBridge {
   #flacDiscontinuity = false;
   /** The stream's published parts after the last push: one more means that push published a part. */
   #parts = 0;
-  /** When the latest driving part went out, until its audio part has too (then reads may wait). */
-  #partAt: number | undefined;
+  /** A driving part went out and its audio part has not yet: reads may wait once it has. */
+  #armed = false;
+  readonly #arrival = new PartArrival();
   readonly stats: SessionBridgeStats = { framesIn: 0, framesDropped: 0, sessions: 0 };
 
   constructor(stream: HlsStream, options: SessionBridgeOptions = {}) {
@@ -136,9 +139,9 @@ export class SessionBridge {
     for (const { track, mapping } of this.#tracks) {
       const usable = mapping.playable || mapping.pending;
       if (track.kind === 'video' && this.#video === undefined && usable)
-        this.#video = { trackId: track.id, set: false };
+        this.#video = { trackId: track.id, clockRate: track.clockRate, set: false };
       if (track.kind === 'audio' && this.#audio === undefined && usable)
-        this.#audio = { trackId: track.id, set: false };
+        this.#audio = { trackId: track.id, clockRate: track.clockRate, set: false };
     }
     this.#setTracks();
   }
@@ -223,7 +226,7 @@ export class SessionBridge {
       }
       slot.flac.push(frame.dts, frame.data);
       this.#converting = undefined;
-      this.#afterPush(session, kind);
+      this.#afterPush(session, kind, frame, slot.clockRate);
       return;
     }
     this.#stream.push({
@@ -235,35 +238,34 @@ export class SessionBridge {
       wallclock: frame.wallclock,
       data: frame.data,
     });
-    this.#afterPush(session, kind);
+    this.#afterPush(session, kind, frame, slot.clockRate);
   }
 
   /**
    * Read batching (design decision 2): once a part has gone out on every rendition (the video part
    * of the track that drives the parts, then the audio part that follows it on the first audio
-   * frame past its end), the session may batch its reads until shortly before the next part's last
-   * frame is due, counted from when the driving part went out; so that frame is read, and its
-   * parts published, at once. Per frame: two counter reads and a comparison.
+   * frame past its end), the session may batch its reads until shortly before the next part's
+   * closing frame may arrive ({@link PartArrival}: predicted on the camera's clock, so a frame read
+   * late does not delay the next deadline); that frame is read, and its parts published, at once.
+   * Per frame: two counter reads and a comparison.
    */
-  #afterPush(session: RtspSession, kind: RenditionName): void {
+  #afterPush(session: RtspSession, kind: RenditionName, frame: Frame, clockRate: number): void {
     if (this.#readBatchMs <= 0) return;
     const stream = this.#stream;
+    if (frame.discontinuity) this.#arrival.reset();
     const parts = stream.partsPublished;
     if (parts !== this.#parts) {
       this.#parts = parts;
       const driving = this.#video?.set === true ? 'video' : 'audio';
-      // A part published by the other track's frame (a discontinuity's cut) has no clean deadline.
-      this.#partAt = kind === driving ? performance.now() : undefined;
+      // A part published by the other track's frame (a discontinuity's cut) says nothing of the clock.
+      this.#armed = kind === driving;
+      if (this.#armed) this.#arrival.observe((frame.dts / clockRate) * 1000, performance.now());
     }
-    if (this.#partAt === undefined || stream.audioPartsOwed > 0) return;
-    const publishedAt = this.#partAt;
-    this.#partAt = undefined;
+    if (!this.#armed || stream.audioPartsOwed > 0) return;
+    this.#armed = false;
     const timing = stream.timing;
-    if (timing === undefined) return;
-    const frameMs = (timing.videoPart / timing.framesPerPart) * 1000;
-    const batchMs = timing.videoPart * 1000 - frameMs - PART_DEADLINE_SLACK_MS;
-    // A part of one frame leaves nothing to batch: reads stay immediate.
-    if (batchMs > 0) session.deferReadsUntil(publishedAt + batchMs);
+    const next = timing === undefined ? undefined : this.#arrival.nextArrival(timing.videoPart * 1000);
+    if (next !== undefined) session.deferReadsUntil(next - PART_DEADLINE_SLACK_MS);
   }
 
   /** A FLAC frame of the camera packet being converted: its wall clock, and a pending discontinuity on the first. */

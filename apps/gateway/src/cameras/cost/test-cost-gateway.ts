@@ -2,7 +2,7 @@
  * The gateway side of the cost benchmark, as a process of its own: `CameraManager` and the HTTP
  * server with its metrics (as `camgate serve` builds them, logging nothing), pulling
  * `CAMGATE_COST_CAMERAS` cameras from `CAMGATE_COST_CAMSIM` (`rtsp://host:port`, paths `/cam-N`),
- * with the session options the gateway uses (`CAMGATE_READ_BATCH_MS`). It waits for every camera to
+ * with the settings `camgate serve` takes from the environment (`CAMGATE_READ_BATCH_MS`, default 50). It waits for every camera to
  * stream, lets the windows fill, then measures for `CAMGATE_COST_SECONDS`: CPU time (all threads),
  * wake-ups of the main thread (its context switches), garbage collections by kind, memory, the media
  * the windows hold, and, for the first `CAMGATE_COST_TIMED` cameras, the time each video part was
@@ -11,13 +11,14 @@
  *
  * Run with `node --conditions=camgate-source --import tsx` (see camera-cost.bench.ts).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HlsStream } from '@camgate/hls';
+import { configFromEnv, resolveConfig } from '../../config.js';
 import { buildServer } from '../../http/server.js';
 import { createLogger } from '../../logger.js';
 import { FileCameraStore } from '../../store/file-camera-store.js';
@@ -29,12 +30,18 @@ export interface CostReport {
   cpuSeconds: number;
   /** Voluntary + involuntary context switches of the main thread: how often it slept and woke. */
   wakeups: number;
+  /** CPU seconds of the main thread (JavaScript, I/O) and of the others (V8's GC and compiler helpers, libuv's pool). */
+  threads: Record<string, { user: number; system: number }>;
+  /** Minor page faults of the process: first touches of memory (fresh buffers) cost one per 4 KiB page. */
+  pageFaults: number;
   gc: { major: number; minor: number; incremental: number; weak: number; totalMs: number };
   /** Before the cameras, and at the end (bytes). */
   memoryBefore: NodeJS.MemoryUsage;
   memoryAfter: NodeJS.MemoryUsage;
   /** Media bytes the cameras' windows hold at the end (listed and recently removed segments). */
   mediaHeld: number;
+  /** With CAMGATE_COST_LAG=1 (it wakes the process every 2 ms): event-loop delay p99 and max, ms. */
+  lag?: { p99: number; max: number };
   /** Event-loop utilization over the run (0..1): how busy the one JavaScript thread was. */
   eventLoopUtilization: number;
   /** Memory sampled every `CAMGATE_COST_SAMPLE_SECONDS` during the run (soak runs). */
@@ -57,7 +64,8 @@ const cameraCount = env('CAMGATE_COST_CAMERAS', 10);
 const seconds = env('CAMGATE_COST_SECONDS', 30);
 const settleSeconds = env('CAMGATE_COST_SETTLE_SECONDS', 20);
 const timed = Math.min(cameraCount, env('CAMGATE_COST_TIMED', 10));
-const readBatchMs = process.env['CAMGATE_READ_BATCH_MS'];
+/** The settings `camgate serve` would take from this environment (CAMGATE_READ_BATCH_MS, part and segment durations). */
+const config = resolveConfig(configFromEnv(process.env));
 const sampleSeconds = env('CAMGATE_COST_SAMPLE_SECONDS', 0);
 const camsim = process.env['CAMGATE_COST_CAMSIM'] ?? 'rtsp://127.0.0.1:8554';
 /** 60 s for every camera to stream: 200 sessions set up at once on a loaded 2-core machine. */
@@ -69,6 +77,27 @@ function mainThreadSwitches(): number {
   const status = readFileSync(`/proc/self/task/${process.pid}/status`, 'utf8');
   const count = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)$`, 'm').exec(status)?.[1] ?? 0);
   return count('voluntary_ctxt_switches') + count('nonvoluntary_ctxt_switches');
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** utime and stime of the main thread and of the other threads of this process (seconds). */
+function threadTimes(): Record<string, { user: number; system: number }> {
+  const times: Record<string, { user: number; system: number }> = {};
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const name = tid === String(process.pid) ? 'main' : 'helpers';
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const entry = (times[name] ??= { user: 0, system: 0 });
+    entry.user += Number(fields[11]) / CLOCK_TICKS;
+    entry.system += Number(fields[12]) / CLOCK_TICKS;
+  }
+  return times;
 }
 
 /** Holds a request for the hinted part, again and again, recording when each was answered. */
@@ -105,7 +134,11 @@ const dir = await mkdtemp(join(tmpdir(), 'camgate-cost-'));
 const memoryBefore = process.memoryUsage();
 const cameras = await CameraManager.open({
   store: await FileCameraStore.open(dir),
-  pipeline: () => ({ session: readBatchMs === undefined ? {} : { readBatchMs: Number(readBatchMs) } }),
+  // As `camgate serve` builds them (serve-command.ts), minus the logger and the address policy.
+  pipeline: () => ({
+    hls: { partDurationMs: config.partDurationMs, segmentDurationMs: config.segmentDurationMs },
+    session: { readBatchMs: config.readBatchMs },
+  }),
 });
 const app = buildServer({ logger: createLogger('silent', undefined, { env: {} }), cameras });
 await app.ready();
@@ -139,8 +172,12 @@ try {
     return bytes;
   };
   const samples: CostReport['samples'] = [];
+  const lag = process.env['CAMGATE_COST_LAG'] === '1' ? monitorEventLoopDelay({ resolution: 2 }) : undefined;
+  lag?.enable();
   counting = true;
   const switches = mainThreadSwitches();
+  const faults = process.resourceUsage().minorPageFault;
+  const threadsBefore = threadTimes();
   const cpu = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
   const started = performance.now();
@@ -163,6 +200,12 @@ try {
   const used = process.cpuUsage(cpu);
   const eventLoopUtilization = performance.eventLoopUtilization(elu).utilization;
   const wakeups = mainThreadSwitches() - switches;
+  const pageFaults = process.resourceUsage().minorPageFault - faults;
+  const threads = threadTimes();
+  for (const [name, time] of Object.entries(threads)) {
+    time.user -= threadsBefore[name]?.user ?? 0;
+    time.system -= threadsBefore[name]?.system ?? 0;
+  }
   counting = false;
   stop.abort();
   await Promise.allSettled(watchers);
@@ -173,11 +216,14 @@ try {
     seconds,
     cpuSeconds: (used.user + used.system) / 1e6,
     wakeups,
+    pageFaults,
+    threads,
     gc,
     memoryBefore,
     memoryAfter: process.memoryUsage(),
     mediaHeld: mediaHeld(),
     eventLoopUtilization,
+    ...(lag === undefined ? {} : { lag: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 } }),
     samples,
     bitrate: views.reduce((sum, camera) => sum + camera.status.bitrate, 0) / Math.max(1, views.length),
     publishTimes,
