@@ -80,7 +80,7 @@ export interface CamsimHooks {
    * only need to know when frames leave use `frameSent`.
    */
   packet?(packet: OutgoingPacket, ctx: HookContext): 'drop' | undefined;
-  /** A frame's packets were written (TCP) or sent (UDP): `sentAt` is performance.now(). */
+  /** A frame's packets were written (TCP) or sent (UDP): `sentAt` is performance.now() as the first write began. */
   frameSent?(frame: SentFrame, ctx: HookContext): void;
   /** PLAY was answered. */
   playing?(ctx: HookContext): void;
@@ -555,13 +555,15 @@ class ServerSessionState {
     const hooks = this.#options.hooks;
     const payloadType = this.#player.tracks[trackIndex]?.payloadType ?? 96;
     const timestamp = (track.timestampBase + rtpTime) >>> 0;
+    // Before the write: on loopback a reader on another core may have the frame before write() returns.
+    const sentAt = performance.now();
     if (track.transport.kind === 'tcp' && hooks?.packet === undefined) {
       this.#sendFrameTcp(track, track.transport.channels[0], frame, payloadType, timestamp);
     } else {
       this.#sendPackets(track, frame, payloadType, timestamp);
     }
     hooks?.frameSent?.(
-      { trackIndex, keyframe: frame.keyframe, timestamp, packets: frame.packets.length, sentAt: performance.now() },
+      { trackIndex, keyframe: frame.keyframe, timestamp, packets: frame.packets.length, sentAt },
       this.#ctx,
     );
   }

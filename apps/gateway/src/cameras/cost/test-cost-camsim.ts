@@ -4,7 +4,8 @@
  * starts when first played (cameras are not in phase, as real ones are not), all looping the bundled
  * H.264 + AAC clip grown to a 1080p camera's 4 Mbit/s. Prints `{"port":N}` on stdout when
  * listening. On the IPC message `'send-times'` it answers with the time each video frame's last
- * packets were written, per path (ms on the shared clock `performance.timeOrigin + performance.now()`),
+ * packets were written, per path (ms of the machine's monotonic clock, `process.hrtime`: one clock for
+ * every process, where `performance.timeOrigin` differs between processes by a millisecond or two),
  * for the paths below `CAMGATE_COST_TIMED_PATHS`, then forgets them.
  *
  * Run with `node --conditions=camgate-source --import tsx` (see camera-cost.bench.ts).
@@ -36,7 +37,10 @@ const server = await CamsimServer.start({
     frameSent(frame, ctx) {
       if (frame.trackIndex !== 0) return;
       const index = pathOfConnection.get(ctx.connectionNumber);
-      if (index !== undefined) sendTimes[index]?.push(performance.timeOrigin + frame.sentAt);
+      // When the write began (a gateway on the other core may have read the frame before write()
+      // returned), on the clock the gateway uses (see above).
+      if (index !== undefined)
+        sendTimes[index]?.push(Number(process.hrtime.bigint()) / 1e6 - (performance.now() - frame.sentAt));
     },
   },
 });

@@ -55,7 +55,7 @@ export interface CostReport {
   }>;
   /** Mean bit rate of the cameras as the gateway measured it (bits/s). */
   bitrate: number;
-  /** Per timed camera: the clock times (performance.timeOrigin + now, ms) its video parts were published. */
+  /** Per timed camera: when its video parts were published (ms of the machine's monotonic clock, as the cameras' send times). */
   publishTimes: number[][];
 }
 
@@ -70,7 +70,12 @@ const sampleSeconds = env('CAMGATE_COST_SAMPLE_SECONDS', 0);
 const camsim = process.env['CAMGATE_COST_CAMSIM'] ?? 'rtsp://127.0.0.1:8554';
 /** 60 s for every camera to stream: 200 sessions set up at once on a loaded 2-core machine. */
 const START_TIMEOUT_MS = 60_000;
-const clock = () => performance.timeOrigin + performance.now();
+/**
+ * CLOCK_MONOTONIC, which every process on the machine shares: the simulated cameras' send times are
+ * on it too. (Each process's `performance.timeOrigin` is a millisecond or two off the others', which
+ * put a part read within that of its frame's send behind the frame before: a false 40 ms.)
+ */
+const clock = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** Context switches of this process's main thread (Linux /proc; its thread id is the process id). */
 function mainThreadSwitches(): number {
