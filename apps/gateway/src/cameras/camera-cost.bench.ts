@@ -175,6 +175,7 @@ function report(): string {
             `${(sample.external / 2 ** 20).toFixed(0)} MiB external (${(sample.arrayBuffers / 2 ** 20).toFixed(0)} MiB ` +
             `ArrayBuffers), ${(sample.heapUsed / 2 ** 20).toFixed(0)} MiB heap, ${(sample.mediaHeld / 2 ** 20).toFixed(0)} MiB media held`,
         );
+      if (g.watchErrors.length > 0) lines.push(`    part timing stopped early: ${g.watchErrors.join('; ')}`);
       const d = run.delays ?? [];
       if (d.length > 0)
         lines.push(

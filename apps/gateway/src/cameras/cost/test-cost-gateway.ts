@@ -55,6 +55,8 @@ export interface CostReport {
   }>;
   /** Mean bit rate of the cameras as the gateway measured it (bits/s). */
   bitrate: number;
+  /** Why a timed camera's part watcher stopped early, if one did. */
+  watchErrors: string[];
   /** Per timed camera: when its video parts were published (ms of the machine's monotonic clock, as the cameras' send times). */
   publishTimes: number[][];
 }
@@ -164,12 +166,15 @@ try {
   const stop = new AbortController();
   const publishTimes: number[][] = [];
   const watchers: Array<Promise<void>> = [];
+  const watchErrors: string[] = [];
   for (let i = 0; i < timed; i++) {
     const stream = cameras.pipeline(`cam-${i}`)?.stream;
     if (stream === undefined) throw new Error(`cam-${i} has no stream`);
     const times: number[] = [];
     publishTimes.push(times);
-    watchers.push(watchParts(stream, times, stop.signal));
+    // A watcher that fails (its stream replaced by a reconnect, say) stops timing that camera; the
+    // run goes on and says so, instead of an unhandled rejection ending the process unreported.
+    watchers.push(watchParts(stream, times, stop.signal).catch((err: unknown) => void watchErrors.push(String(err))));
   }
   const mediaHeld = () => {
     let bytes = 0;
@@ -232,6 +237,7 @@ try {
     samples,
     bitrate: views.reduce((sum, camera) => sum + camera.status.bitrate, 0) / Math.max(1, views.length),
     publishTimes,
+    watchErrors,
   };
   process.send?.(report);
 } finally {
