@@ -196,25 +196,21 @@ export class GatewayMetrics {
       (s) => s.framesDropped,
     );
     mirrored('camgate_camera_reconnects_total', 'Camera sessions started after the first', (s) => s.reconnects);
+    /** A figure of the camera's stream plus its H.264 variant's; undefined while the camera has no stream. */
+    const streamsTotal = (id: string, figure: 'bytesHeld' | 'bytesReserved') => {
+      const pipeline = cameras.pipeline(id);
+      const main = pipeline?.stream?.stats[figure];
+      return main === undefined ? undefined : main + (pipeline?.transcoder?.stream?.stats[figure] ?? 0);
+    };
     perCamera(
       'camgate_hls_bytes_held',
       'Media bytes the camera’s LL-HLS window holds in memory (listed and recently removed segments, init segments; the H.264 variant’s too)',
-      (id) => {
-        const pipeline = cameras.pipeline(id);
-        const main = pipeline?.stream?.stats.bytesHeld;
-        const variant = pipeline?.transcoder?.stream?.stats.bytesHeld ?? 0;
-        return main === undefined ? undefined : main + variant;
-      },
+      (id) => streamsTotal(id, 'bytesHeld'),
     );
     perCamera(
       'camgate_hls_bytes_reserved',
       'Memory the camera’s LL-HLS streams keep for media: the window, parts leased to responses being sent, chunks kept for reuse',
-      (id) => {
-        const pipeline = cameras.pipeline(id);
-        const main = pipeline?.stream?.stats.bytesReserved;
-        const variant = pipeline?.transcoder?.stream?.stats.bytesReserved ?? 0;
-        return main === undefined ? undefined : main + variant;
-      },
+      (id) => streamsTotal(id, 'bytesReserved'),
     );
     // Cameras set to transcode: "h264" only (undefined leaves others out of the series).
     perCamera(
