@@ -178,7 +178,7 @@ describe('SessionBridge G.711 discontinuities', () => {
   });
 });
 
-/** The events and tracks the bridge reads of a session, and read batching's deferral (decision 2). */
+/** The events and tracks the bridge reads of a session, and read batching's deferral (deferReadsUntil). */
 class FakeSession extends EventEmitter {
   readonly deferrals: Array<{ at: number; until: number; audioOwed: number }> = [];
   /** The stream fed, to see whether its audio part had gone out when reads were deferred. */

@@ -22,7 +22,7 @@ export interface SessionBridgeStats {
 
 export interface SessionBridgeOptions {
   /**
-   * The sessions' `readBatchMs` (RtspSessionOptions, design decision 2): above 0, after each part
+   * The sessions' `readBatchMs` (RtspSessionOptions; packages/rtsp/src/client/read-scheduler.ts): above 0, after each part
    * it publishes the bridge lets the session drain its socket on the shared timer until shortly
    * before the frame that closes the next part is due (`deferReadsUntil`). 0: no deferral.
    */
@@ -37,8 +37,8 @@ export interface BridgeAttachOptions {
 /**
  * Reads go back to at once 10 ms before the next part's closing frame may arrive (its earliest
  * arrival of late, see PartArrival): room for jitter beyond what was seen and for the shared read
- * timer firing a few ms late. The timer's last tick before the deadline already reads at once
- * (decision 2), so `readBatchMs` needs no room here.
+ * timer running a few ms late (the scheduler rounds the time down, never later). The timer runs
+ * at that time whatever `readBatchMs` is, so `readBatchMs` needs no room here.
  */
 const PART_DEADLINE_SLACK_MS = 10;
 
@@ -242,7 +242,7 @@ export class SessionBridge {
   }
 
   /**
-   * Read batching (design decision 2): once a part has gone out on every rendition (the video part
+   * Read batching (read-scheduler.ts in packages/rtsp): once a part has gone out on every rendition (the video part
    * of the track that drives the parts, then the audio part that follows it on the first audio
    * frame past its end), the session may batch its reads until shortly before the next part's
    * closing frame may arrive ({@link PartArrival}: predicted on the camera's clock, so a frame read

@@ -126,7 +126,7 @@ export class TranscoderProcess {
   /**
    * Writes one input frame (`timing` on the main stream's output timeline); false when it was
    * dropped. `data` is read during the call only: its Annex B copy is what waits in the pipe's
-   * queue, so the caller may reuse the memory at once (a camera frame's, design decision 1).
+   * queue, so the caller may reuse the memory at once (a camera frame's: see `Frame.data` in packages/rtsp).
    */
   write(data: Uint8Array, keyframe: boolean, timing: PendingFrame): boolean {
     if (this.#stopping || this.#exited) return false;

@@ -26,7 +26,7 @@ import { TranscoderProcess, type TranscodedFrame } from './transcoder-process.js
 
 export type TranscodeState = 'idle' | 'starting' | 'running' | 'failed';
 
-/** What the camera status says of the transcoder (design decision 2). */
+/** What the camera status says of the transcoder (`status.transcode`, docs/api.md). */
 export interface TranscodeStatus {
   codec: 'h264';
   /** The CODECS the multivariant playlist lists; null before the camera's video is known. */
@@ -126,7 +126,7 @@ export class VideoTranscoder {
   #warnedCodec = false;
   /**
    * Where each output frame is joined (4-byte length-prefixed NAL units) for the H.264 stream:
-   * reused from frame to frame, as the stream copies what it keeps (design decision 1).
+   * reused from frame to frame, as the stream copies what it keeps (`HlsStream.push`).
    */
   #joined = new Uint8Array(0);
   #closed = false;

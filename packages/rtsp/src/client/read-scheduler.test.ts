@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ReadScheduler } from './read-scheduler.js';
+import { DEADLINE_GRID_MS, ReadScheduler } from './read-scheduler.js';
 
 const PERIOD = 20;
 const CAPACITY = 64 * 1024;
@@ -25,7 +25,7 @@ function fakeSocket() {
 describe('ReadScheduler (fake clock)', () => {
   let scheduler: ReadScheduler;
   beforeEach(() => {
-    vi.useFakeTimers({ now: 1_000_000, toFake: ['setInterval', 'clearInterval', 'setImmediate', 'Date'] });
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'Date'] });
     scheduler = new ReadScheduler({ now: () => Date.now() });
   });
   afterEach(() => {
@@ -37,8 +37,8 @@ describe('ReadScheduler (fake clock)', () => {
     const batch = scheduler.join(socket, PERIOD, { pauseOnShortRead: true, capacity: CAPACITY });
     expect(batch.afterRead(100)).toBe(true);
     expect(scheduler.activeTimers).toBe(0);
-    // An end within one period reads at once: no timer either.
-    batch.deferUntil(Date.now() + PERIOD);
+    // An end within one grid step reads at once: no timer either.
+    batch.deferUntil(Date.now() + DEADLINE_GRID_MS - 1);
     expect(batch.deferred).toBe(false);
     expect(scheduler.activeTimers).toBe(0);
   });
@@ -59,24 +59,54 @@ describe('ReadScheduler (fake clock)', () => {
     expect(socket.resumes).toBe(2);
   });
 
-  it('ends a deferral one tick early, then stops its timer; a new deferral starts it again', () => {
+  it('ends a deferral at its deadline (rounded down to the grid) between drains, then stops its timer', () => {
     const socket = fakeSocket();
     const batch = scheduler.join(socket, PERIOD, { pauseOnShortRead: true, capacity: CAPACITY });
-    const end = Date.now() + 5 * PERIOD + 5;
-    batch.deferUntil(end);
-    let eagerAt = 0;
-    for (let i = 0; i < 10 && eagerAt === 0; i++) {
-      batch.afterRead(10);
+    const start = Date.now();
+    batch.deferUntil(start + 5 * PERIOD + 5); // 105 ms: on the grid, 104
+    for (let drain = 1; drain <= 5; drain++) {
+      // Each drain (20, 40, 60, 80 and 100 ms) resumes the socket, which reads and pauses again.
+      expect(batch.afterRead(10)).toBe(false);
       vi.advanceTimersByTime(PERIOD);
-      if (!batch.deferred) eagerAt = Date.now();
+      expect([batch.deferred, socket.resumes]).toEqual([true, drain]);
     }
-    // The first tick whose next tick would be at or past the end: between one period before it and it.
-    expect(eagerAt).toBeGreaterThanOrEqual(end - PERIOD);
-    expect(eagerAt).toBeLessThanOrEqual(end);
+    expect(batch.afterRead(10)).toBe(false);
+    vi.advanceTimersByTime(3);
+    expect(batch.deferred).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(Date.now() - start).toBe(104);
+    expect([batch.deferred, batch.paused, socket.resumes]).toEqual([false, false, 6]);
     expect(batch.afterRead(10)).toBe(true);
     expect(scheduler.activeTimers).toBe(0);
     batch.deferUntil(Date.now() + 100);
     expect(scheduler.activeTimers).toBe(1);
+  });
+
+  it('wakes once for deadlines that fall in one grid step, and before the next drain for an earlier one', () => {
+    const sockets = [fakeSocket(), fakeSocket(), fakeSocket()];
+    const batches = sockets.map((s) => scheduler.join(s, 100, { pauseOnShortRead: true, capacity: CAPACITY }));
+    const start = Date.now();
+    // Deadlines at 41, 42 and 43 ms: one grid step (40), well before the drain at 100 ms.
+    batches.forEach((batch, i) => {
+      batch.deferUntil(start + 41 + i);
+      batch.afterRead(10);
+    });
+    vi.advanceTimersByTime(39);
+    expect(scheduler.wakes).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(scheduler.wakes).toBe(1);
+    expect(batches.map((b) => b.deferred)).toEqual([false, false, false]);
+    expect(sockets.map((s) => s.resumes)).toEqual([1, 1, 1]);
+    expect(scheduler.activeTimers).toBe(0);
+    // A later deadline, then an earlier one: the timer moves to the earlier.
+    batches[0]?.deferUntil(Date.now() + 80);
+    batches[1]?.deferUntil(Date.now() + 20);
+    vi.advanceTimersByTime(20);
+    expect(scheduler.wakes).toBe(2);
+    expect([batches[0]?.deferred, batches[1]?.deferred]).toEqual([true, false]);
+    vi.advanceTimersByTime(60);
+    expect(scheduler.wakes).toBe(3);
+    expect(batches[0]?.deferred).toBe(false);
   });
 
   it('a deferral ended early by the owner resumes a paused socket at once', () => {

@@ -7,17 +7,29 @@
  * deferred, a plain TCP socket pauses after a read that did not fill the buffer
  * (the kernel's receive buffer was drained: libuv makes the same inference); a
  * full read means more is waiting, so it keeps reading and batching never caps
- * throughput. Each tick resumes the paused sockets, which then read everything
- * that arrived since. TLS delivers at most one record per read (16 KiB, RFC 8446
- * §5.1; 1.4 KB when the camera writes a record per packet), so a short read says
- * nothing there: a deferred TLS socket is paused instead at the end of the tick's
- * drain (setImmediate runs after the poll phase in which the resumed sockets
- * read what was waiting).
+ * throughput. Every `readBatchMs` a drain resumes the paused sockets, which then
+ * read everything that arrived since. TLS delivers at most one record per read
+ * (16 KiB, RFC 8446 §5.1; 1.4 KB when the camera writes a record per packet), so
+ * a short read says nothing there: a deferred TLS socket is paused instead at
+ * the end of each drain (setImmediate runs after the poll phase in which the
+ * resumed sockets read what was waiting).
  *
- * A deferral ends one tick early: at the first tick where tick time + period
- * reaches its end, the socket reads as data arrives again (no timer of its own),
- * until the next deferUntil().
+ * A deferral ends at its deadline, rounded down to {@link DEADLINE_GRID_MS}: the
+ * shared timer wakes then (or at the next drain, whichever comes first), the
+ * socket reads what waits and from then on reads as data arrives, until the next
+ * deferUntil(). The caller's deadline is "just before the frame I must not
+ * delay may arrive", so between deadlines a camera costs a wake-up per drain
+ * shared with every other camera, and near one it reads at once.
  */
+
+/**
+ * Deadlines are rounded down to this grid, so that connections whose deadlines fall within it share
+ * one wake-up (at 200 cameras, 1000 deadlines a second become at most 250 wake-ups). Small against
+ * the caller's slack (SessionBridge leaves 10 ms before the frame may arrive).
+ */
+export const DEADLINE_GRID_MS = 4;
+/** A timer set for time t may run when performance.now() is a fraction of a millisecond short of t (libuv counts whole ms). */
+const TIMER_EARLY_MS = 1;
 
 /** What the scheduler drives: a socket reading with `onread` (net.Socket has both). */
 export interface PausableReader {
@@ -35,8 +47,13 @@ export interface ReadBatchOptions {
 interface Group {
   periodMs: number;
   members: Set<ReadBatch>;
+  /** Runs at the next drain or deadline, whichever comes first, while a member is deferred. */
   timer: NodeJS.Timeout | undefined;
-  /** A setImmediate pausing TLS members at the end of this tick's drain is pending. */
+  /** When the timer runs (monotonic ms). */
+  wakeAt: number;
+  /** When the next drain is due (monotonic ms). */
+  nextDrain: number;
+  /** A setImmediate pausing TLS members at the end of this drain is pending. */
   drainEndPending: boolean;
 }
 
@@ -44,9 +61,10 @@ interface Group {
 export class ReadBatch {
   /** Reads are batched: paused between ticks. */
   #deferred = false;
-  /** Paused by the scheduler, to be resumed at the next tick. */
+  /** Paused by the scheduler, to be resumed at the next drain or the deadline. */
   #paused = false;
-  #until = 0;
+  /** The deferral's end, on the grid (monotonic ms). */
+  #eagerAt = 0;
   #left = false;
   readonly #reader: PausableReader;
   readonly #options: ReadBatchOptions;
@@ -69,19 +87,26 @@ export class ReadBatch {
     return this.#paused;
   }
 
+  /** @internal when the current deferral ends. */
+  get eagerAt(): number {
+    return this.#eagerAt;
+  }
+
   /**
-   * Batches reads until `monotonicMs` (performance.now() clock), ending one tick early. An end
-   * within one period from now (or in the past) reads at once again.
+   * Batches reads until `monotonicMs` (performance.now() clock), rounded down to
+   * {@link DEADLINE_GRID_MS}. An end within one grid step from now (or in the past) reads at once
+   * again.
    */
   deferUntil(monotonicMs: number): void {
     if (this.#left) return;
-    this.#until = monotonicMs;
-    if (this.#scheduler.now() + this.#group.periodMs >= monotonicMs) {
+    const eagerAt = Math.floor(monotonicMs / DEADLINE_GRID_MS) * DEADLINE_GRID_MS;
+    if (eagerAt - this.#scheduler.now() < DEADLINE_GRID_MS) {
       this.#eager();
       return;
     }
+    this.#eagerAt = eagerAt;
     this.#deferred = true;
-    this.#scheduler.start(this.#group);
+    this.#scheduler.defer(this.#group, eagerAt);
   }
 
   /** Called by the socket's onread callback after handling `bytes`: whether to keep reading. */
@@ -100,16 +125,16 @@ export class ReadBatch {
     this.#scheduler.remove(this.#group, this);
   }
 
-  /** @internal a tick at `now`; whether it resumed the socket. */
-  tick(now: number): boolean {
-    if (this.#deferred && now + this.#group.periodMs >= this.#until) this.#deferred = false;
-    if (!this.#paused) return false;
+  /** @internal the shared timer at `now`, a drain or not; whether it resumed the socket. */
+  wake(now: number, drain: boolean): boolean {
+    if (this.#deferred && now + TIMER_EARLY_MS >= this.#eagerAt) this.#deferred = false;
+    if (!this.#paused || (this.#deferred && !drain)) return false;
     this.#paused = false;
     this.#reader.resume();
     return true;
   }
 
-  /** @internal the end of a tick's drain: a TLS member still deferred stops reading until the next tick. */
+  /** @internal the end of a drain: a TLS member still deferred stops reading until the next one. */
   drainEnd(): void {
     if (!this.#deferred || this.#paused || this.#options.pauseOnShortRead) return;
     this.#paused = true;
@@ -131,15 +156,18 @@ export class ReadBatch {
 }
 
 /**
- * The shared timer(s) of read batching: one interval per distinct period in use (in practice one,
- * the gateway's readBatchMs), running only while some connection is deferred. The interval keeps
- * the process alive on purpose: a paused socket does not (libuv stops its handle), and a session
- * whose sockets are all paused is still running.
+ * The shared timer(s) of read batching: one per distinct period in use (in practice one, the
+ * gateway's readBatchMs), set for the next drain or the earliest deadline of a deferred connection,
+ * and running only while some connection is deferred. The timer keeps the process alive on purpose:
+ * a paused socket does not (libuv stops its handle), and a session whose sockets are all paused is
+ * still running.
  */
 export class ReadScheduler {
   readonly now: () => number;
-  /** Sockets resumed by a tick (each a batched drain), since the start: for tests and metrics. */
+  /** Sockets resumed by the timer (each a batched drain or a deadline), since the start: for tests and metrics. */
   resumes = 0;
+  /** Times the shared timer ran, since the start (each one wake-up for every connection it served). */
+  wakes = 0;
   readonly #groups = new Map<number, Group>();
 
   constructor(options: { now?: () => number } = {}) {
@@ -164,7 +192,7 @@ export class ReadScheduler {
   join(reader: PausableReader, periodMs: number, options: ReadBatchOptions): ReadBatch {
     let group = this.#groups.get(periodMs);
     if (group === undefined) {
-      group = { periodMs, members: new Set(), timer: undefined, drainEndPending: false };
+      group = { periodMs, members: new Set(), timer: undefined, wakeAt: 0, nextDrain: 0, drainEndPending: false };
       this.#groups.set(periodMs, group);
     }
     const batch = new ReadBatch(this, group, reader, options);
@@ -172,9 +200,14 @@ export class ReadScheduler {
     return batch;
   }
 
-  /** @internal */
-  start(group: Group): void {
-    group.timer ??= setInterval(() => this.#tick(group), group.periodMs);
+  /** @internal a member is deferred until `eagerAt`: the timer runs by then. */
+  defer(group: Group, eagerAt: number): void {
+    if (group.timer === undefined) {
+      group.nextDrain = this.now() + group.periodMs;
+      this.#arm(group, Math.min(eagerAt, group.nextDrain));
+    } else if (eagerAt < group.wakeAt) {
+      this.#arm(group, eagerAt);
+    }
   }
 
   /** @internal */
@@ -188,14 +221,28 @@ export class ReadScheduler {
     }
   }
 
-  #tick(group: Group): void {
+  #arm(group: Group, at: number): void {
+    if (group.timer !== undefined) clearTimeout(group.timer);
+    group.wakeAt = at;
+    group.timer = setTimeout(() => this.#wake(group), Math.max(0, at - this.now()));
+  }
+
+  #wake(group: Group): void {
+    group.timer = undefined;
+    this.wakes++;
     const now = this.now();
+    const drain = now + TIMER_EARLY_MS >= group.nextDrain;
+    if (drain) group.nextDrain = now + group.periodMs;
+    let next = group.nextDrain;
     let deferred = false;
     let drainEnd = false;
     for (const member of group.members) {
-      if (member.tick(now)) this.resumes++;
-      if (member.deferred) deferred = true;
-      if (member.needsDrainEnd) drainEnd = true;
+      if (member.wake(now, drain)) this.resumes++;
+      if (member.deferred) {
+        deferred = true;
+        if (member.eagerAt < next) next = member.eagerAt;
+      }
+      if (drain && member.needsDrainEnd) drainEnd = true;
     }
     if (drainEnd && !group.drainEndPending) {
       group.drainEndPending = true;
@@ -204,12 +251,12 @@ export class ReadScheduler {
         for (const member of group.members) member.drainEnd();
       });
     }
-    if (!deferred) this.#stop(group);
+    if (deferred) this.#arm(group, next);
   }
 
   #stop(group: Group): void {
     if (group.timer === undefined) return;
-    clearInterval(group.timer);
+    clearTimeout(group.timer);
     group.timer = undefined;
   }
 }

@@ -134,8 +134,8 @@ export class RtspConnection {
 
   /**
    * Batches reads until `monotonicMs` (performance.now()): the socket is drained on the shared
-   * timer every readBatchMs, and reads as data arrives again from one period before that time.
-   * Does nothing without readBatchMs.
+   * timer every readBatchMs, and reads as data arrives again from that time (rounded down to the
+   * scheduler's 4 ms grid). Does nothing without readBatchMs.
    */
   deferReadsUntil(monotonicMs: number): void {
     this.#batch?.deferUntil(monotonicMs);

@@ -281,8 +281,9 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
 
   /**
    * Read batching (with `readBatchMs`, over TCP; otherwise nothing): until `monotonicMs`
-   * (performance.now() clock) the socket is drained on the shared timer every readBatchMs; from one
-   * period before that time on, it reads as data arrives again, until the next call. The gateway
+   * (performance.now() clock) the socket is drained on the shared timer every readBatchMs; from that
+   * time on (rounded down to a 4 ms grid that lets sessions share a wake-up), it reads as data arrives
+   * again, until the next call. The gateway
    * calls it after publishing a part, with the time the frame closing the next part is due, minus a
    * margin: that frame is read at once, the ones in between in batches.
    */
