@@ -109,6 +109,33 @@ describe('ReadScheduler (fake clock)', () => {
     expect(batches[0]?.deferred).toBe(false);
   });
 
+  it('a deadline resumes only its own socket; the others wait for the drain or their own deadline', () => {
+    const sockets = [fakeSocket(), fakeSocket()];
+    const batches = sockets.map((s) => scheduler.join(s, 100, { pauseOnShortRead: true, capacity: CAPACITY }));
+    batches[0]?.deferUntil(Date.now() + 20);
+    batches[1]?.deferUntil(Date.now() + 60);
+    for (const batch of batches) expect(batch.afterRead(10)).toBe(false);
+    vi.advanceTimersByTime(20);
+    expect(sockets.map((s) => s.resumes)).toEqual([1, 0]);
+    expect(batches.map((b) => b.paused)).toEqual([false, true]);
+    // Deferred again, later than it was: the timer's earlier wake finds nothing due and it stays paused.
+    batches[1]?.deferUntil(Date.now() + 70);
+    vi.advanceTimersByTime(40);
+    expect([sockets[1]?.resumes, batches[1]?.paused]).toEqual([0, true]);
+    vi.advanceTimersByTime(30);
+    expect([sockets[1]?.resumes, batches[1]?.deferred]).toEqual([1, false]);
+  });
+
+  it('a TLS socket paused at a drain is resumed by its deadline before the next drain', () => {
+    const socket = fakeSocket();
+    const batch = scheduler.join(socket, PERIOD, { pauseOnShortRead: false, capacity: CAPACITY });
+    batch.deferUntil(Date.now() + PERIOD + 8);
+    vi.advanceTimersByTime(PERIOD + 1); // the drain, then its setImmediate
+    expect([socket.pauses, socket.resumes]).toEqual([1, 0]);
+    vi.advanceTimersByTime(7);
+    expect([batch.deferred, socket.resumes, socket.reading]).toEqual([false, 1, true]);
+  });
+
   it('a deferral ended early by the owner resumes a paused socket at once', () => {
     const socket = fakeSocket();
     const batch = scheduler.join(socket, PERIOD, { pauseOnShortRead: true, capacity: CAPACITY });

@@ -106,6 +106,7 @@ export class ReadBatch {
     }
     this.#eagerAt = eagerAt;
     this.#deferred = true;
+    this.#scheduler.deferrals++;
     this.#scheduler.defer(this.#group, eagerAt);
   }
 
@@ -168,13 +169,15 @@ export class ReadScheduler {
   resumes = 0;
   /** Times the shared timer ran, since the start (each one wake-up for every connection it served). */
   wakes = 0;
+  /** deferUntil() calls that deferred (a deadline at least one grid step away), since the start. */
+  deferrals = 0;
   readonly #groups = new Map<number, Group>();
 
   constructor(options: { now?: () => number } = {}) {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** Timers running (for tests and metrics: 0 when no connection is deferred). */
+  /** Timers running (for tests and metrics: 0 once no connection is deferred, from the next wake at the latest). */
   get activeTimers(): number {
     let n = 0;
     for (const group of this.#groups.values()) if (group.timer !== undefined) n++;
@@ -224,7 +227,8 @@ export class ReadScheduler {
   #arm(group: Group, at: number): void {
     if (group.timer !== undefined) clearTimeout(group.timer);
     group.wakeAt = at;
-    group.timer = setTimeout(() => this.#wake(group), Math.max(0, at - this.now()));
+    // Whole milliseconds, as Node counts them anyway: a fractional delay would make it a timer list of its own.
+    group.timer = setTimeout(() => this.#wake(group), Math.max(0, Math.ceil(at - this.now())));
   }
 
   #wake(group: Group): void {

@@ -229,14 +229,14 @@ describe('RtspSession read batching (readBatchMs, deferReadsUntil)', () => {
     expect(defaultReadScheduler.activeTimers).toBe(1);
     expect(await deferredFrames).toEqual(expected);
     expect(redeferred).toBe(recording.videoFrames / 10);
-    expect(defaultReadScheduler.resumes - resumesBefore).toBeGreaterThan(0); // reads did wait for ticks
+    expect(defaultReadScheduler.resumes - resumesBefore).toBeGreaterThan(0); // reads did wait for drains
     expect(deferred.stats.errors).toEqual({});
     await deferred.close();
     expect([defaultReadScheduler.activeTimers, defaultReadScheduler.size, sessionTicker.size]).toEqual([0, 0, 0]);
     expect(sessionTicker.running).toBe(false);
   });
 
-  it('rtsps: a deferred session (drained at the end of each tick, TLS reads a record at a time) gets every frame', async () => {
+  it('rtsps: a deferred session (paused at the end of each drain, TLS reads a record at a time) gets every frame', async () => {
     const plain = await listenOnLoopback(recordingCamera(recording, 3000));
     const eager = new RtspSession({ url: `rtsp://127.0.0.1:${plain.port}/stream`, transport: 'tcp' });
     const eagerFrames = frameDigests(eager, total);

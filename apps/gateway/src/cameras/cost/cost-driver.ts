@@ -292,6 +292,13 @@ export class CostDriver {
             `event loop ${(100 * g.eventLoopUtilization).toFixed(1)}% busy; ` +
             `${(g.pageFaults / g.seconds / g.cameras).toFixed(0)} page faults/s per camera`,
         );
+        const b = g.readBatching;
+        if (b.deferrals > 0)
+          lines.push(
+            `    read batching, per camera and second: ${(b.deferrals / g.seconds / g.cameras).toFixed(1)} deferrals, ` +
+              `${(b.resumes / g.seconds / g.cameras).toFixed(1)} sockets resumed; the shared timer ran ` +
+              `${(b.wakes / g.seconds).toFixed(0)} times a second`,
+          );
         for (const sample of g.samples)
           lines.push(
             `    at ${sample.atSeconds.toFixed(0)} s: ${(sample.rss / 2 ** 20).toFixed(0)} MiB resident, ` +

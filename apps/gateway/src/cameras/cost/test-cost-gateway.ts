@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HlsStream } from '@camgate/hls';
+import { defaultReadScheduler } from '@camgate/rtsp';
 import { configFromEnv, resolveConfig } from '../../config.js';
 import { buildServer } from '../../http/server.js';
 import { createLogger } from '../../logger.js';
@@ -42,6 +43,8 @@ export interface CostReport {
   mediaHeld: number;
   /** With CAMGATE_COST_LAG=1 (it wakes the process every 2 ms): event-loop delay p99 and max, ms. */
   lag?: { p99: number; max: number };
+  /** Read batching over the run: deferrals, the shared timer's runs, and sockets it resumed. */
+  readBatching: { deferrals: number; wakes: number; resumes: number };
   /** Event-loop utilization over the run (0..1): how busy the one JavaScript thread was. */
   eventLoopUtilization: number;
   /** Memory sampled every `CAMGATE_COST_SAMPLE_SECONDS` during the run (soak runs). */
@@ -123,6 +126,8 @@ async function watchParts(stream: HlsStream, times: number[], stop: AbortSignal)
   }
 }
 
+const pick = ({ deferrals, wakes, resumes }: typeof defaultReadScheduler) => ({ deferrals, wakes, resumes });
+
 const gc = { major: 0, minor: 0, incremental: 0, weak: 0, totalMs: 0 };
 let counting = false;
 new PerformanceObserver((list) => {
@@ -188,6 +193,7 @@ try {
   const switches = mainThreadSwitches();
   const faults = process.resourceUsage().minorPageFault;
   const threadsBefore = threadTimes();
+  const batching = { ...pick(defaultReadScheduler) };
   const cpu = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
   const started = performance.now();
@@ -233,6 +239,11 @@ try {
     memoryAfter: process.memoryUsage(),
     mediaHeld: mediaHeld(),
     eventLoopUtilization,
+    readBatching: {
+      deferrals: defaultReadScheduler.deferrals - batching.deferrals,
+      wakes: defaultReadScheduler.wakes - batching.wakes,
+      resumes: defaultReadScheduler.resumes - batching.resumes,
+    },
     ...(lag === undefined ? {} : { lag: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 } }),
     samples,
     bitrate: views.reduce((sum, camera) => sum + camera.status.bitrate, 0) / Math.max(1, views.length),
