@@ -1,3 +1,4 @@
+import { joinLengthPrefixed } from '@camgate/codecs';
 import type { HlsFrame, HlsTrack } from './types.js';
 
 /** SPS/PPS of a real x264 stream (Main, 320x240, packages/codecs/testdata/h264-main-bf2.h264). */
@@ -55,13 +56,7 @@ export function syntheticFrames(options: SyntheticOptions): HlsFrame[] {
       const offset = jitter === 0 ? 0 : ((i * 7919) % (2 * jitter + 1)) - jitter;
       const dts = Math.round(start * 90_000 + i * step + offset);
       const slice = Uint8Array.of(key ? 0x65 : 0x41, 0x88, i & 0xff, (i >> 8) & 0xff, 0x10);
-      const data = new Uint8Array(4 + (key ? SPS.length + PPS.length + 8 : 0) + slice.length);
-      let at = 0;
-      for (const nal of key ? [SPS, PPS, slice] : [slice]) {
-        new DataView(data.buffer).setUint32(at, nal.length);
-        data.set(nal, at + 4);
-        at += 4 + nal.length;
-      }
+      const data = joinLengthPrefixed(key ? [SPS, PPS, slice] : [slice]);
       frames.push({
         kind: 'video',
         dts,

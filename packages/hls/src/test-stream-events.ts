@@ -1,3 +1,4 @@
+import { joinLengthPrefixed } from '@camgate/codecs';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { StreamContinuation, StreamPosition } from './continuation.js';
@@ -72,13 +73,7 @@ export const continuation: fc.Arbitrary<StreamContinuation | undefined> = fc.opt
 
 export function videoData(key: boolean, size: number): Uint8Array {
   const nals = key ? [SPS, PPS, new Uint8Array(size).fill(0x65, 0, 1)] : [new Uint8Array(size).fill(0x41, 0, 1)];
-  const data = new Uint8Array(nals.reduce((n, nal) => n + 4 + nal.length, 0));
-  let at = 0;
-  for (const nal of nals) {
-    new DataView(data.buffer).setUint32(at, nal.length);
-    data.set(nal, at + 4);
-    at += 4 + nal.length;
-  }
+  const data = joinLengthPrefixed(nals);
   return data;
 }
 

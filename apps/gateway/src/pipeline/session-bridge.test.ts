@@ -1,3 +1,4 @@
+import { joinLengthPrefixed } from '@camgate/codecs';
 import { CamsimServer, type CamsimServerOptions } from '@camgate/camsim';
 import { HlsStream } from '@camgate/hls';
 import { openSegment } from '@camgate/hls/testing';
@@ -233,13 +234,7 @@ function cameraFrames(seconds: number, audio: boolean): Frame[] {
     const keyframe = i % 25 === 0;
     const slice = Uint8Array.of(keyframe ? 0x65 : 0x41, 0x88, i & 0xff, 0x10);
     const nals = keyframe ? [H264_TRACK.config.sps as Uint8Array, H264_TRACK.config.pps as Uint8Array, slice] : [slice];
-    const data = new Uint8Array(nals.reduce((n, nal) => n + 4 + nal.length, 0));
-    let at = 0;
-    for (const nal of nals) {
-      new DataView(data.buffer).setUint32(at, nal.length);
-      data.set(nal, at + 4);
-      at += 4 + nal.length;
-    }
+    const data = joinLengthPrefixed(nals);
     const dts = i * 3600;
     frames.push({
       trackId: 0,

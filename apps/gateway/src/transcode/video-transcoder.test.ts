@@ -1,3 +1,4 @@
+import { joinLengthPrefixed } from '@camgate/codecs';
 import { HlsStream, type HlsFrame, type HlsTrack } from '@camgate/hls';
 import { requireTools } from '@camgate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,13 +44,7 @@ function frames(start: number, seconds: number, options: { audio?: boolean; byte
     const slice = new Uint8Array(options.bytes ?? 5).fill(0x10);
     slice.set([key ? 0x65 : 0x41, 0x88, i & 0xff]);
     const nals = key ? [SPS, PPS, slice] : [slice];
-    const data = new Uint8Array(nals.reduce((n, nal) => n + 4 + nal.length, 0));
-    let at = 0;
-    for (const nal of nals) {
-      new DataView(data.buffer).setUint32(at, nal.length);
-      data.set(nal, at + 4);
-      at += 4 + nal.length;
-    }
+    const data = joinLengthPrefixed(nals);
     const wallclock = WALLCLOCK + (dts / 90_000) * 1000;
     out.push({
       kind: 'video',
