@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, bench, describe } from 'vitest';
-import { CostDriver } from './cost/cost-driver.js';
+import { CostDriver } from './cost/test-cost-driver.js';
 
 /**
  * What a camera costs the gateway, against the usual alternative: one ffmpeg process per camera
  * (`-c copy` to fMP4 HLS, no transcoding). Three processes, measured from /proc, so that nothing
- * is subtracted (cost/cost-driver.ts): the simulated cameras (cost/test-cost-camsim.ts: one mount per
+ * is subtracted (cost/test-cost-driver.ts): the simulated cameras (cost/test-cost-camsim.ts: one mount per
  * camera, not in phase, 4 Mbit/s H.264 + AAC over RTSP/TCP), the gateway (cost/test-cost-gateway.ts:
  * the CameraManager the gateway runs, with GC, wake-up and part-publish probes), and the ffmpeg
  * processes. Each count of cameras runs ffmpeg then the gateway against the same cameras, one after
  * the other; then a large count runs the gateway alone. A macro benchmark: each case is one real-time
  * run, so tinybench's own figures are wall time; the comparison is written to stdout. The hour-long
- * memory soak is a script of its own (cost/soak.ts, `pnpm bench:soak`).
+ * memory soak is a script of its own (cost/test-cost-soak.ts, `pnpm bench:soak`).
  *
  * CAMGATE_BENCH_CAMERAS (default "10,50"; empty: none), CAMGATE_BENCH_SOLO_CAMERAS (default 200, 0: none),
  * CAMGATE_BENCH_SECONDS (default 30), CAMGATE_BENCH_SETTLE_SECONDS (default 45), CAMGATE_BENCH_PIN

@@ -10,7 +10,7 @@
  * started it again instead, for reasons not found), and a soak is not a comparison anyway.
  * Run with `node --conditions=camgate-source --import tsx` (the package script does).
  */
-import { CostDriver } from './cost-driver.js';
+import { CostDriver } from './test-cost-driver.js';
 import type { CostReport } from './test-cost-gateway.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);

@@ -1,6 +1,6 @@
 /**
  * The cost benchmark's machinery, shared by `camera-cost.bench.ts` (`pnpm bench`: 10 and 50 cameras
- * against ffmpeg, then 200) and `soak.ts` (`pnpm bench:soak`: an hour of cameras, memory sampled).
+ * against ffmpeg, then 200) and `test-cost-soak.ts` (`pnpm bench:soak`: an hour of cameras, memory sampled).
  * Three kinds of process, measured from /proc so that nothing is subtracted: the simulated cameras
  * (test-cost-camsim.ts), the gateway (test-cost-gateway.ts) and ffmpeg, one process per camera.
  *
