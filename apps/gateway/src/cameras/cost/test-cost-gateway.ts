@@ -72,6 +72,7 @@ const timed = Math.min(cameraCount, env('CAMGATE_COST_TIMED', 10));
 /** The settings `camgate serve` would take from this environment (CAMGATE_READ_BATCH_MS, part and segment durations). */
 const config = resolveConfig(configFromEnv(process.env));
 const sampleSeconds = env('CAMGATE_COST_SAMPLE_SECONDS', 0);
+const printSamples = process.env['CAMGATE_COST_PRINT_SAMPLES'] === '1';
 const camsim = process.env['CAMGATE_COST_CAMSIM'] ?? 'rtsp://127.0.0.1:8554';
 /** 60 s for every camera to stream: 200 sessions set up at once on a loaded 2-core machine. */
 const START_TIMEOUT_MS = 60_000;
@@ -201,14 +202,17 @@ try {
     sampleSeconds > 0
       ? setInterval(() => {
           const memory = process.memoryUsage();
-          samples.push({
+          const sample = {
             atSeconds: (performance.now() - started) / 1000,
             rss: memory.rss,
             external: memory.external,
             arrayBuffers: memory.arrayBuffers,
             heapUsed: memory.heapUsed,
             mediaHeld: mediaHeld(),
-          });
+          };
+          samples.push(sample);
+          // Soak runs print each sample as it is taken: a run cut short still says what it saw.
+          if (printSamples) process.stdout.write(`sample ${JSON.stringify(sample)}\n`);
         }, sampleSeconds * 1000)
       : undefined;
   await sleep(seconds * 1000);
@@ -250,7 +254,12 @@ try {
     publishTimes,
     watchErrors,
   };
-  process.send?.(report);
+  // An hour's report is megabytes of IPC: disconnecting before it is flushed lost it (the first
+  // hour-long soak ended "without a report").
+  await new Promise<void>((resolve, reject) => {
+    if (process.send === undefined) resolve();
+    else process.send(report, undefined, {}, (err) => (err === null ? resolve() : reject(err)));
+  });
 } finally {
   await app.close();
   await cameras.close();

@@ -68,6 +68,8 @@ function drift(report: CostReport): string {
   ].join('\n');
 }
 
+// The gateway prints each sample as it takes it ("sample {...}"), so that a run cut short still reports.
+process.env['CAMGATE_COST_PRINT_SAMPLES'] = '1';
 const driver = await CostDriver.start(cameras);
 try {
   await driver.runGateway(cameras, { settleSeconds: SETTLE_SECONDS, seconds: minutes * 60, sampleSeconds });
