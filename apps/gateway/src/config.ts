@@ -60,9 +60,9 @@ export interface GatewayConfig {
    * Read batching for cameras over RTSP/TCP (ms, 0 to {@link MAX_READ_BATCH_MS}): between the end
    * of one LL-HLS part and shortly before the frame that ends the next is due, a camera's socket is
    * read every this many ms, on one timer for all cameras, instead of whenever data arrives. 0 (the
-   * default): read as data arrives. Off by default until it is shown to pay (docs/benchmarks.md,
-   * "A camera in the gateway": single runs saved 0-15% of the CPU at 50-200 cameras, within the
-   * runs' spread). UDP cameras always read at once.
+   * default): read as data arrives. Off by default until it pays at every count (docs/benchmarks.md,
+   * "A camera in the gateway": 100 ms saved 30% of the CPU at 50 cameras, but batching cost more at
+   * 10). UDP cameras always read at once.
    */
   readBatchMs: number;
   /**
