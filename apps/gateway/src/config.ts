@@ -61,8 +61,8 @@ export interface GatewayConfig {
    * of one LL-HLS part and shortly before the frame that ends the next is due, a camera's socket is
    * read every this many ms, on one timer for all cameras, instead of whenever data arrives. 0 (the
    * default): read as data arrives. Off by default until it pays at every count (docs/benchmarks.md,
-   * "A camera in the gateway": 100 ms saved 30% of the CPU at 50 cameras, but batching cost more at
-   * 10). UDP cameras always read at once.
+   * "A camera in the gateway": 100 ms saved 30% of the CPU at 50 cameras, but batching did not pay
+   * at 10). UDP cameras always read at once.
    */
   readBatchMs: number;
   /**
