@@ -59,7 +59,7 @@ interface Group {
 
 /** One connection's membership; see the module comment. */
 export class ReadBatch {
-  /** Reads are batched: paused between ticks. */
+  /** Reads are batched: paused between drains until the deadline. */
   #deferred = false;
   /** Paused by the scheduler, to be resumed at the next drain or the deadline. */
   #paused = false;
@@ -106,7 +106,6 @@ export class ReadBatch {
     }
     this.#eagerAt = eagerAt;
     this.#deferred = true;
-    this.#scheduler.deferrals++;
     this.#scheduler.defer(this.#group, eagerAt);
   }
 
@@ -205,6 +204,7 @@ export class ReadScheduler {
 
   /** @internal a member is deferred until `eagerAt`: the timer runs by then. */
   defer(group: Group, eagerAt: number): void {
+    this.deferrals++;
     if (group.timer === undefined) {
       group.nextDrain = this.now() + group.periodMs;
       this.#arm(group, Math.min(eagerAt, group.nextDrain));

@@ -22,7 +22,7 @@ import { findTool, repoRoot } from '@camgate/testkit';
 import type { CostReport } from './test-cost-gateway.js';
 
 /** Cameras whose part publishing is timed (a held request each, as a player makes). */
-export const TIMED_CAMERAS = 10;
+const TIMED_CAMERAS = 10;
 /** ffmpeg's sessions are set up and its first segments written before measuring. */
 const FFMPEG_SETTLE_S = 5;
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;

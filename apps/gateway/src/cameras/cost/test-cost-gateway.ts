@@ -127,7 +127,11 @@ async function watchParts(stream: HlsStream, times: number[], stop: AbortSignal)
   }
 }
 
-const pick = ({ deferrals, wakes, resumes }: typeof defaultReadScheduler) => ({ deferrals, wakes, resumes });
+/** The read scheduler's counters (process-wide, since the start). */
+const batchingCounts = () => {
+  const { deferrals, wakes, resumes } = defaultReadScheduler;
+  return { deferrals, wakes, resumes };
+};
 
 const gc = { major: 0, minor: 0, incremental: 0, weak: 0, totalMs: 0 };
 let counting = false;
@@ -194,7 +198,7 @@ try {
   const switches = mainThreadSwitches();
   const faults = process.resourceUsage().minorPageFault;
   const threadsBefore = threadTimes();
-  const batching = { ...pick(defaultReadScheduler) };
+  const batching = batchingCounts();
   const cpu = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
   const started = performance.now();
@@ -218,6 +222,7 @@ try {
   await sleep(seconds * 1000);
   clearInterval(sampler);
   const used = process.cpuUsage(cpu);
+  const batchingAfter = batchingCounts();
   const eventLoopUtilization = performance.eventLoopUtilization(elu).utilization;
   const wakeups = mainThreadSwitches() - switches;
   const pageFaults = process.resourceUsage().minorPageFault - faults;
@@ -244,9 +249,9 @@ try {
     mediaHeld: mediaHeld(),
     eventLoopUtilization,
     readBatching: {
-      deferrals: defaultReadScheduler.deferrals - batching.deferrals,
-      wakes: defaultReadScheduler.wakes - batching.wakes,
-      resumes: defaultReadScheduler.resumes - batching.resumes,
+      deferrals: batchingAfter.deferrals - batching.deferrals,
+      wakes: batchingAfter.wakes - batching.wakes,
+      resumes: batchingAfter.resumes - batching.resumes,
     },
     ...(lag === undefined ? {} : { lag: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 } }),
     samples,
