@@ -713,12 +713,14 @@ describe('dashboard and embed page in headless Chromium', () => {
       await retrying.click();
       expect(await retrying.getAttribute('aria-pressed')).toBe('true');
       expect(await visible()).toEqual(['roof']);
-      // The pressed button keeps the keyboard focus, across the next poll too.
+      // The pressed button keeps the keyboard focus across polls, even when the counts change.
       await page.waitForResponse((response) => response.url().includes('/v1/cameras?'), { timeout: 10_000 });
-      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+      ids.push(await addCamera({ id: 'yard', name: 'Yard', url: camsim!.url('/h264-aac'), transport: 'tcp' }));
+      await page.locator('#states button[data-state=""]', { hasText: '4 cameras' }).waitFor({ timeout: 10_000 });
       expect(await page.evaluate(() => document.activeElement?.getAttribute('data-state'))).toBe('retrying');
+      expect(await visible()).toEqual(['roof']);
       await retrying.click();
-      expect((await visible()).sort()).toEqual(['garage', 'lobby', 'roof']);
+      expect((await visible()).sort()).toEqual(['garage', 'lobby', 'roof', 'yard']);
 
       await page.fill('#filter', 'ENTRANCE');
       expect(await visible()).toEqual(['lobby']);

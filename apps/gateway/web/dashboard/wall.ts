@@ -48,7 +48,8 @@ export class Wall {
   // Fifty cameras: find one by name or id, or see only those in one state (the failing ones).
   #filterText = '';
   #filterState = '';
-  #shownStates = '';
+  /** The state buttons shown, by state, updated in place (see #renderStates). */
+  readonly #stateButtons = new Map<string, HTMLButtonElement>();
   #assigning = false;
 
   constructor(els: WallElements, ctx: Omit<TileContext, 'requestPlay'>) {
@@ -170,21 +171,36 @@ export class Wall {
       if (count !== undefined) labels.push([state, `${count} ${state}`]);
     }
     this.#els.toolbar.hidden = size < 2;
-    // Rebuilt only when the counts changed: a poll or a press must not take the keyboard focus away.
-    const key = JSON.stringify(labels);
-    if (key !== this.#shownStates) {
-      this.#shownStates = key;
-      this.#els.statesBar.replaceChildren(...labels.map(([state, text]) => this.#stateButton(state, text)));
+    // Buttons are kept and updated in place, never rebuilt: a count changing at a poll (a camera
+    // going from retrying to connecting elsewhere on the wall) must not take the keyboard focus
+    // from the button the user pressed. Only a state no camera is in any more loses its button.
+    const wanted = new Set(labels.map(([state]) => state));
+    for (const [state, button] of this.#stateButtons) {
+      if (wanted.has(state)) continue;
+      const hadFocus = button === document.activeElement;
+      button.remove();
+      this.#stateButtons.delete(state);
+      if (hadFocus) this.#stateButtons.get('')?.focus();
     }
-    for (const button of this.#els.statesBar.querySelectorAll('button')) {
-      button.setAttribute('aria-pressed', String(button.getAttribute('data-state') === this.#filterState));
+    let previous: HTMLButtonElement | null = null;
+    for (const [state, text] of labels) {
+      let button = this.#stateButtons.get(state);
+      if (button === undefined) {
+        button = this.#stateButton(state);
+        this.#stateButtons.set(state, button);
+      }
+      if (button.textContent !== text) button.textContent = text;
+      button.setAttribute('aria-pressed', String(state === this.#filterState));
+      // Moved only when out of order (insertBefore on the focused node would blur it in some browsers).
+      const expected: ChildNode | null = previous === null ? this.#els.statesBar.firstChild : previous.nextSibling;
+      if (expected !== button) this.#els.statesBar.insertBefore(button, expected);
+      previous = button;
     }
   }
 
-  #stateButton(state: string, text: string): HTMLButtonElement {
+  #stateButton(state: string): HTMLButtonElement {
     const button = document.createElement('button');
     button.type = 'button';
-    button.textContent = text;
     button.setAttribute('data-state', state);
     button.addEventListener('click', () => {
       this.#filterState = this.#filterState === state ? '' : state;
