@@ -16,15 +16,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { findTool, repoRoot } from '@camgate/testkit';
 import type { CostReport } from './test-cost-gateway.js';
 
 /** Cameras whose part publishing is timed (a held request each, as a player makes). */
 const TIMED_CAMERAS = 10;
-/** ffmpeg's sessions are set up and its first segments written before measuring. */
-const FFMPEG_SETTLE_S = 5;
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** Child processes run our TypeScript as the tests do: sources, through tsx. */
@@ -38,6 +35,27 @@ interface FfmpegCost {
   rssMiB: number;
   /** Its segments and playlists in tmpfs (memory too), per camera. */
   filesMiB: number;
+}
+
+/** ffmpeg processes running beside a gateway run. */
+interface FfmpegGroup {
+  pids: number[];
+  /** Their output folders (tmpfs). */
+  dirs: string[];
+  stop(): Promise<void>;
+}
+
+/** What `group` used since `before` was taken, `seconds` ago. */
+function ffmpegCost(group: FfmpegGroup, before: Array<{ cpuS: number }>, seconds: number): FfmpegCost {
+  const after = group.pids.map(processCost);
+  const count = group.pids.length;
+  const cpuS = after.reduce((sum, cost, i) => sum + cost.cpuS - (before[i]?.cpuS ?? 0), 0);
+  return {
+    cameras: count,
+    cpuPercent: (100 * cpuS) / seconds / count,
+    rssMiB: after.reduce((sum, cost) => sum + cost.rssMiB, 0) / count,
+    filesMiB: group.dirs.reduce((sum, dir) => sum + bytesIn(dir), 0) / 2 ** 20 / count,
+  };
 }
 
 export interface Run {
@@ -170,17 +188,40 @@ export class CostDriver {
     return answer;
   }
 
-  /** `count` ffmpeg processes (`-c copy` to fMP4 HLS in tmpfs), measured for `seconds`. */
-  async runFfmpeg(count: number, seconds: number): Promise<void> {
-    // tinybench may call a case again after its one iteration (warm-up): one run of real time is enough.
-    if (this.runs.get(count)?.ffmpeg !== undefined) return;
+  /**
+   * `count` ffmpeg processes and the gateway pulling `count` other cameras, at the same time, on the
+   * same core(s), measured over the same window (the gateway says when it starts and ends). Run one
+   * after the other, the two figures of a run moved apart by up to 40% between runs on this
+   * machine (a shared virtual machine); side by side, what slows one slows the other.
+   */
+  async runSideBySide(count: number, options: GatewayRunOptions): Promise<void> {
+    if (this.runs.get(count)?.gateway !== undefined) return;
+    const group = await this.#startFfmpeg(count, count);
+    try {
+      await this.runGateway(count, options, group);
+    } finally {
+      await group?.stop();
+    }
+  }
+
+  /** `count` ffmpeg processes (`-c copy` to fMP4 HLS in tmpfs) pulling the cameras from `/cam-<first>`; undefined without ffmpeg. */
+  async #startFfmpeg(count: number, first: number): Promise<FfmpegGroup | undefined> {
     const ffmpeg = findTool('ffmpeg');
     if (!ffmpeg.found) {
       process.stdout.write(`ffmpeg baseline skipped: ${ffmpeg.reason}\n`);
-      return;
+      return undefined;
     }
     const children: ChildProcess[] = [];
     const dirs: string[] = [];
+    const stop = () =>
+      Promise.all(
+        children.map(async (child) => {
+          if (child.exitCode !== null) return;
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGTERM');
+          await exited;
+        }),
+      ).then(() => undefined);
     try {
       for (let i = 0; i < count; i++) {
         const dir = join(this.#work, `ffmpeg-${count}-${i}`);
@@ -188,41 +229,26 @@ export class CostDriver {
         dirs.push(dir);
         // The same job as the gateway minus parts and serving: RTSP/TCP in, 2 s fMP4 segments, 7 listed,
         // old ones deleted.
-        const args = ['-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', `${this.#camsimUrl}/cam-${i}`];
+        const url = `${this.#camsimUrl}/cam-${first + i}`;
+        const args = ['-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url];
         args.push('-c', 'copy', '-f', 'hls', '-hls_time', '2', '-hls_list_size', '7');
         args.push('-hls_segment_type', 'fmp4', '-hls_flags', 'delete_segments+independent_segments');
         const child = spawn(ffmpeg.path, [...args, join(dir, 'index.m3u8')], { stdio: 'ignore' });
         pin(child.pid, this.#pinning?.measured);
         children.push(child);
       }
-      await sleep(FFMPEG_SETTLE_S * 1000);
-      const pids = children.map((child) => child.pid as number);
-      const before = pids.map(processCost);
-      await sleep(seconds * 1000);
-      const after = pids.map(processCost);
-      const cpuS = after.reduce((sum, cost, i) => sum + cost.cpuS - (before[i]?.cpuS ?? 0), 0);
-      const run = this.runs.get(count) ?? {};
-      run.ffmpeg = {
-        cameras: count,
-        cpuPercent: (100 * cpuS) / seconds / count,
-        rssMiB: after.reduce((sum, cost) => sum + cost.rssMiB, 0) / count,
-        filesMiB: dirs.reduce((sum, dir) => sum + bytesIn(dir), 0) / 2 ** 20 / count,
-      };
-      this.runs.set(count, run);
-    } finally {
-      await Promise.all(
-        children.map(async (child) => {
-          if (child.exitCode !== null) return;
-          const exited = new Promise((resolve) => child.once('exit', resolve));
-          child.kill('SIGTERM');
-          await exited;
-        }),
-      );
+    } catch (err) {
+      await stop();
+      throw err;
     }
+    return { pids: children.map((child) => child.pid as number), dirs, stop };
   }
 
-  /** The gateway pulling `count` cameras in one process (test-cost-gateway.ts). */
-  async runGateway(count: number, options: GatewayRunOptions): Promise<void> {
+  /**
+   * The gateway pulling `count` cameras in one process (test-cost-gateway.ts); with `beside`, those
+   * ffmpeg processes are measured over the gateway's window.
+   */
+  async runGateway(count: number, options: GatewayRunOptions, beside?: FfmpegGroup): Promise<void> {
     if (this.runs.get(count)?.gateway !== undefined) return;
     await this.#camsimSendTimes(); // forgets earlier runs' send times
     const camsimBefore = processCost(this.#camsim.pid as number).cpuS;
@@ -242,8 +268,23 @@ export class CostDriver {
     });
     pin(child.pid, this.#pinning?.measured);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let window: { before: Array<{ cpuS: number }>; startedAt: number } | undefined;
+    let ffmpeg: FfmpegCost | undefined;
     const report = await new Promise<CostReport | undefined>((resolve) => {
-      child.once('message', (message) => resolve(message as CostReport));
+      child.on('message', (message: CostReport | { window: 'start' | 'end' }) => {
+        if (!('window' in message)) resolve(message);
+        else if (beside === undefined) return;
+        else if (message.window === 'start')
+          window = { before: beside.pids.map(processCost), startedAt: performance.now() };
+        else if (window !== undefined) {
+          try {
+            ffmpeg = ffmpegCost(beside, window.before, (performance.now() - window.startedAt) / 1000);
+          } catch (err) {
+            // An ffmpeg process that ended during the window has no /proc entry: no baseline for this run.
+            process.stdout.write(`ffmpeg baseline lost: ${String(err)}\n`);
+          }
+        }
+      });
       void exited.then(() => resolve(undefined));
     });
     const camsimAfter = processCost(this.#camsim.pid as number).cpuS;
@@ -251,10 +292,14 @@ export class CostDriver {
     if (report === undefined) throw new Error(`the gateway process exited (${code}) without a report`);
     const run = this.runs.get(count) ?? {};
     run.gateway = report;
+    if (ffmpeg !== undefined) run.ffmpeg = ffmpeg;
     run.delays = publishDelays(await this.#camsimSendTimes(), report.publishTimes);
     // Includes the cameras' set-up and the settle time: an upper bound of the simulated cameras' cost.
     if (count > 0)
-      run.camsimCpuPercent = (100 * (camsimAfter - camsimBefore)) / (options.seconds + options.settleSeconds) / count;
+      run.camsimCpuPercent =
+        (100 * (camsimAfter - camsimBefore)) /
+        (options.seconds + options.settleSeconds) /
+        (count + (beside?.pids.length ?? 0));
     this.runs.set(count, run);
   }
 
@@ -275,7 +320,8 @@ export class CostDriver {
       lines.push(`  ${count} cameras:`);
       if (f !== undefined)
         lines.push(
-          `    ffmpeg -c copy -f hls: ${f.cpuPercent.toFixed(3)}% of a core, ${f.rssMiB.toFixed(1)} MiB resident + ` +
+          `    ffmpeg -c copy -f hls, beside the gateway over the same ${g?.seconds ?? ''} s: ` +
+            `${f.cpuPercent.toFixed(3)}% of a core, ${f.rssMiB.toFixed(1)} MiB resident + ` +
             `${f.filesMiB.toFixed(1)} MiB of files in tmpfs`,
         );
       if (g !== undefined) {
@@ -292,6 +338,13 @@ export class CostDriver {
             `event loop ${(100 * g.eventLoopUtilization).toFixed(1)}% busy; ` +
             `${(g.pageFaults / g.seconds / g.cameras).toFixed(0)} page faults/s per camera`,
         );
+        // User time is mostly JavaScript; system time mostly the wake-ups (epoll, reads, scheduling).
+        const share = (name: string) => {
+          const t = g.threads[name] ?? { user: 0, system: 0 };
+          const percent = (seconds: number) => ((100 * seconds) / g.seconds / g.cameras).toFixed(3);
+          return `${percent(t.user)}% user + ${percent(t.system)}% system`;
+        };
+        lines.push(`    camgate per camera: main thread ${share('main')}, other threads ${share('helpers')}`);
         const b = g.readBatching;
         if (b.deferrals > 0)
           lines.push(

@@ -6,8 +6,9 @@
  * stream, lets the windows fill, then measures for `CAMGATE_COST_SECONDS`: CPU time (all threads),
  * wake-ups of the main thread (its context switches), garbage collections by kind, memory, the media
  * the windows hold, and, for the first `CAMGATE_COST_TIMED` cameras, the time each video part was
- * published (a held request for the hinted part, as an LL-HLS player makes). Sends one
- * {@link CostReport} over IPC and exits.
+ * published (a held request for the hinted part, as an LL-HLS player makes). Says over IPC when
+ * the measured window starts and ends (`{ window: 'start' | 'end' }`, for processes measured beside
+ * it), then sends one {@link CostReport} and exits.
  *
  * Run with `node --conditions=camgate-source --import tsx` (see camera-cost.bench.ts).
  */
@@ -202,6 +203,8 @@ try {
   const cpu = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
   const started = performance.now();
+  // The driver measures processes beside this one (ffmpeg) over the same window.
+  process.send?.({ window: 'start' });
   const sampler =
     sampleSeconds > 0
       ? setInterval(() => {
@@ -220,6 +223,7 @@ try {
         }, sampleSeconds * 1000)
       : undefined;
   await sleep(seconds * 1000);
+  process.send?.({ window: 'end' });
   clearInterval(sampler);
   const used = process.cpuUsage(cpu);
   const batchingAfter = batchingCounts();
