@@ -8,8 +8,8 @@ import { CostDriver } from './cost/test-cost-driver.js';
  * camera, not in phase, 4 Mbit/s H.264 + AAC over RTSP/TCP), the gateway (cost/test-cost-gateway.ts:
  * the CameraManager the gateway runs, with GC, wake-up and part-publish probes), and the ffmpeg
  * processes. For each count of cameras, ffmpeg and the gateway run side by side on the same core(s),
- * each pulling its own cameras, measured over the same window; then a large count runs the gateway
- * alone. A macro benchmark: each case is one real-time run, so tinybench's own figures are wall time;
+ * each pulling its own cameras, measured over the same window (the CPU ratio), then the gateway alone
+ * (its latency and the rest); then a large count runs the gateway alone. A macro benchmark: each case is one real-time run, so tinybench's own figures are wall time;
  * the comparison is written to stdout. The hour-long
  * memory soak is a script of its own (cost/test-cost-soak.ts, `pnpm bench:soak`).
  *
@@ -60,6 +60,8 @@ describe('cameras pulled by ffmpeg processes and by the gateway', () => {
       () => driver.runSideBySide(count, { settleSeconds: SETTLE_SECONDS, seconds: SECONDS }),
       once,
     );
+    // Alone: part-publish latency without 50 ffmpeg processes competing for the core.
+    bench(`camgate alone: ${count} cameras in one process`, gateway(count), once);
   }
   if (SOLO > 0) bench(`camgate alone: ${SOLO} cameras in one process`, gateway(SOLO), once);
 });

@@ -65,4 +65,33 @@ describe('Waiters', () => {
     expect(await Promise.all(all)).toEqual([true, true]);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('a player holding a request per part re-arms the timer only when it runs, not per request', async () => {
+    vi.useFakeTimers();
+    const waiters = new Waiters(() => Date.now());
+    const armed = vi.spyOn(globalThis, 'setTimeout');
+    let part = 0;
+    // 100 parts of 200 ms, each requested before it is published (a request held 600 ms at most).
+    let held = waiters.wait(() => part >= 1, 600);
+    for (let n = 1; n <= 100; n++) {
+      await vi.advanceTimersByTimeAsync(200);
+      part = n;
+      const next = n + 1;
+      const later = waiters.wait(() => part >= next, 600);
+      waiters.notify();
+      expect(await held).toBe(false);
+      held = later;
+    }
+    // Once when the first request came, then once each time the timer ran: at the first deadline,
+    // when the oldest request held is 400 ms from its own (every 400 ms of 20 s), where setting it
+    // for every request and every publish was 200 times.
+    expect(armed.mock.calls.length).toBeLessThanOrEqual(1 + (100 * 200) / 400);
+    expect(vi.getTimerCount()).toBe(1);
+    waiters.notify();
+    part = 101;
+    waiters.notify();
+    expect(await held).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
+    armed.mockRestore();
+  });
 });

@@ -16,6 +16,8 @@ export class Waiters {
   readonly #waiting: Waiter[] = [];
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
+  /** When the timer runs (the `now` clock). */
+  #timerAt = 0;
 
   constructor(now: () => number) {
     this.#now = now;
@@ -74,12 +76,29 @@ export class Waiters {
     for (const waiter of all) waiter.resolve(true);
   }
 
+  /**
+   * Keeps the timer armed no later than the first deadline. A timer already due at or before it is
+   * left alone (it finds nothing expired and arms again for the next): a player holding a request
+   * for every part would otherwise cost a clearTimeout and a setTimeout per request and per publish,
+   * each with a delay of its own, which Node keeps in a timer list of its own (docs/benchmarks.md).
+   */
   #schedule(): void {
     const first = this.#waiting[0];
+    if (first === undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    if (this.#timer !== undefined && this.#timerAt <= first.deadline) return;
     clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (first === undefined) return;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.deadline - this.#now()));
+    this.#timerAt = first.deadline;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#expire();
+      },
+      Math.max(0, first.deadline - this.#now()),
+    );
   }
 
   #expire(): void {
