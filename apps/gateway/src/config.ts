@@ -60,8 +60,9 @@ export interface GatewayConfig {
    * Read batching for cameras over RTSP/TCP (ms, 0 to {@link MAX_READ_BATCH_MS}): between the end
    * of one LL-HLS part and shortly before the frame that ends the next is due, a camera's socket is
    * read every this many ms, on one timer for all cameras, instead of whenever data arrives. 100 (the
-   * default) took 13-19% less CPU than reading as data arrives at 10 and 50 cameras, measured side by
-   * side, with parts still published within 5 ms (docs/benchmarks.md, "A camera in the gateway").
+   * default) took 13-19% less CPU than reading as data arrives at 10 and 50 cameras, measured in
+   * pairs, parts published 3-6 ms after their last frame at p99 (docs/benchmarks.md, "A camera in
+   * the gateway").
    * 0: read as data arrives. UDP cameras always read at once.
    */
   readBatchMs: number;
