@@ -719,6 +719,16 @@ describe('dashboard and embed page in headless Chromium', () => {
       await page.locator('#states button[data-state=""]', { hasText: '4 cameras' }).waitFor({ timeout: 10_000 });
       expect(await page.evaluate(() => document.activeElement?.getAttribute('data-state'))).toBe('retrying');
       expect(await visible()).toEqual(['roof']);
+      // Updated in place, the buttons stay one per state, in the dashboard's order.
+      const states = await page
+        .locator('#states button')
+        .evaluateAll((buttons) => buttons.map((button) => button.getAttribute('data-state')));
+      expect(states).toEqual([
+        '',
+        ...['streaming', 'connecting', 'retrying', 'failed', 'disabled', 'idle'].filter((state) =>
+          states.includes(state),
+        ),
+      ]);
       await retrying.click();
       expect((await visible()).sort()).toEqual(['garage', 'lobby', 'roof', 'yard']);
 

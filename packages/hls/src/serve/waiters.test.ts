@@ -4,6 +4,7 @@ import { Waiters } from './waiters.js';
 describe('Waiters', () => {
   afterEach(() => {
     vi.useRealTimers();
+    vi.restoreAllMocks();
   });
 
   it('wakes the satisfied waiters on notify, and only them', async () => {
@@ -52,7 +53,12 @@ describe('Waiters', () => {
     void waiters.wait(() => false, 100).then((t) => order.push(`b ${t}`));
     void waiters.wait(() => false, 200).then((t) => order.push(`c ${t}`));
     expect(vi.getTimerCount()).toBe(1);
-    await vi.advanceTimersByTimeAsync(350);
+    // Each at its own deadline: an earlier deadline arriving later re-arms the timer.
+    await vi.advanceTimersByTimeAsync(150);
+    expect(order).toEqual(['b true']);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(order).toEqual(['b true', 'c true']);
+    await vi.advanceTimersByTimeAsync(100);
     expect(order).toEqual(['b true', 'c true', 'a true']);
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -92,6 +98,5 @@ describe('Waiters', () => {
     waiters.notify();
     expect(await held).toBe(false);
     expect(vi.getTimerCount()).toBe(0);
-    armed.mockRestore();
   });
 });
