@@ -9,9 +9,9 @@ import { CostDriver } from './cost/test-cost-driver.js';
  * the CameraManager the gateway runs, with GC, wake-up and part-publish probes), and the ffmpeg
  * processes. For each count of cameras, ffmpeg and the gateway run side by side on the same core(s),
  * each pulling its own cameras, measured over the same window (the CPU ratio), then the gateway alone
- * (its latency and the rest); then a large count runs the gateway alone. A macro benchmark: each case is one real-time run, so tinybench's own figures are wall time;
- * the comparison is written to stdout. The hour-long
- * memory soak is a script of its own (cost/test-cost-soak.ts, `pnpm bench:soak`).
+ * (its latency and the rest); then a large count runs the gateway alone. A macro benchmark: each case
+ * is one real-time run, so tinybench's own figures are wall time; the comparison is written to
+ * stdout. The hour-long memory soak is a script of its own (cost/test-cost-soak.ts, `pnpm bench:soak`).
  *
  * CAMGATE_BENCH_CAMERAS (default "10,50"; empty: none), CAMGATE_BENCH_SOLO_CAMERAS (default 200, 0: none),
  * CAMGATE_BENCH_SECONDS (default 30), CAMGATE_BENCH_SETTLE_SECONDS (default 45), CAMGATE_BENCH_PIN

@@ -298,15 +298,15 @@ export class CostDriver {
     const code = await exited;
     if (report === undefined) throw new Error(`the gateway process exited (${code}) without a report`);
     const run = this.runs.get(count) ?? {};
-    const sendTimes = await this.#camsimSendTimes();
     if (beside !== undefined) {
+      // Only the CPU figure is taken beside ffmpeg; the next run forgets these send times.
       run.beside = report;
       if (ffmpeg !== undefined) run.ffmpeg = ffmpeg;
       this.runs.set(count, run);
       return;
     }
     run.gateway = report;
-    run.delays = publishDelays(sendTimes, report.publishTimes);
+    run.delays = publishDelays(await this.#camsimSendTimes(), report.publishTimes);
     // Includes the cameras' set-up and the settle time: an upper bound of the simulated cameras' cost.
     if (count > 0)
       run.camsimCpuPercent = (100 * (camsimAfter - camsimBefore)) / (options.seconds + options.settleSeconds) / count;
@@ -315,6 +315,7 @@ export class CostDriver {
 
   /** What the runs measured, per camera, with ratios against ffmpeg where it ran. */
   report(): string {
+    const cpuOf = (report: CostReport) => (100 * report.cpuSeconds) / report.seconds / report.cameras;
     const lines = [`\nPer camera (4 Mbit/s H.264 + AAC over RTSP/TCP; ${this.placement}):`];
     const idle = this.runs.get(0)?.gateway;
     const idlePercent = idle === undefined ? undefined : (100 * idle.cpuSeconds) / idle.seconds;
@@ -329,7 +330,6 @@ export class CostDriver {
       if (count === 0) continue;
       lines.push(`  ${count} cameras:`);
       const b = run.beside;
-      const cpuOf = (report: CostReport) => (100 * report.cpuSeconds) / report.seconds / report.cameras;
       if (f !== undefined && b !== undefined) {
         const cpu = cpuOf(b);
         lines.push(
