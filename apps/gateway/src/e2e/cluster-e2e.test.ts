@@ -41,6 +41,14 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
   }
 }
 
+/** True once the answer has `status`; otherwise throws, so that a timeout of eventually() says what came instead. */
+async function answers(response: Promise<Response>, status: number): Promise<true> {
+  const res = await response;
+  const body = await res.text();
+  if (res.status !== status) throw new Error(`${res.status} ${body.slice(0, 200)}`);
+  return true;
+}
+
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
@@ -437,12 +445,10 @@ describe.skipIf(!hasTools('postgres') && process.env['CAMGATE_REQUIRE_INTEROP'] 
       const signed = (node: NodeProcess) =>
         fetch(`${node.url}/live/cam-c/t/${token}/video.m3u8`, { signal: AbortSignal.timeout(10_000) });
       for (const node of nodes) {
-        await eventually(`${node.id} refuses cam-c without a token`, 5_000, async () =>
-          (await fetch(`${node.url}/live/cam-c/video.m3u8`)).status === 404 ? true : undefined,
+        await eventually(`${node.id} refuses cam-c without a token`, 5_000, () =>
+          answers(fetch(`${node.url}/live/cam-c/video.m3u8`), 404),
         );
-        await eventually(`${node.id} plays cam-c with the token`, 5_000, async () =>
-          (await signed(node)).status === 200 ? true : undefined,
-        );
+        await eventually(`${node.id} plays cam-c with the token`, 5_000, () => answers(signed(node), 200));
       }
       // The gateway's own key deleted through node 1: every node refuses its tokens within a second or so.
       const keys = (await (await fetch(`${n1!.url}/v1/signing-keys`)).json()) as {
@@ -451,9 +457,7 @@ describe.skipIf(!hasTools('postgres') && process.env['CAMGATE_REQUIRE_INTEROP'] 
       const own = keys.items.find((key) => key.managed)!;
       expect((await fetch(`${n1!.url}/v1/signing-keys/${own.id}`, { method: 'DELETE' })).status).toBe(204);
       for (const node of [n3!, n2!, n1!]) {
-        await eventually(`${node.id} refuses the revoked token`, 5_000, async () =>
-          (await signed(node)).status === 404 ? true : undefined,
-        );
+        await eventually(`${node.id} refuses the revoked token`, 5_000, () => answers(signed(node), 404));
       }
       expect(
         (await fetch(`${n1!.url}/v1/cameras/cam-c`, { method: 'PATCH', headers: json, body: '{"playback":"public"}' }))

@@ -95,9 +95,8 @@ export function registerPlaybackRoutes(api: FastifyInstance, options: PlaybackRo
       },
     },
     async (request, reply) => {
+      // SigningKeys tells PlaybackTokens of the new key: refusals are forgotten.
       const created = await keys.create(request.body);
-      // A newly known key may make a token refused a moment ago valid.
-      tokens.forgetRefusals();
       return reply
         .code(201)
         .header('cache-control', 'no-store')

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, importPKCS8, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLOCK_TOLERANCE_S, MAX_TOKEN_LENGTH, PlaybackTokens, type VerifiedToken } from './playback-tokens.js';
-import { FileSigningKeyStore } from './signing-key-store.js';
+import { FileSigningKeyStore, type SigningKeyRecord, type SigningKeyStore } from './signing-key-store.js';
 import { SigningKeys } from './signing-keys.js';
 
 /** The tests' clock: whole seconds since the epoch, moved by hand. */
@@ -27,6 +27,26 @@ afterEach(async () => {
   await keys.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Several nodes' key store (a database's table): what one node writes, every node lists. */
+class SharedKeyStore implements SigningKeyStore {
+  readonly #records: SigningKeyRecord[] = [];
+  list(): Promise<SigningKeyRecord[]> {
+    return Promise.resolve(this.#records.map((record) => structuredClone(record)));
+  }
+  create(record: SigningKeyRecord): Promise<void> {
+    this.#records.push(structuredClone(record));
+    return Promise.resolve();
+  }
+  delete(id: string): Promise<boolean> {
+    const at = this.#records.findIndex((record) => record.id === id);
+    if (at !== -1) this.#records.splice(at, 1);
+    return Promise.resolve(at !== -1);
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
 
 function tokens(limits?: { verified?: number; refused?: number }): PlaybackTokens {
   return new PlaybackTokens(keys, () => nowMs, limits);
@@ -117,6 +137,33 @@ describe('PlaybackTokens', () => {
     expect(checker.verify(early)).toBeInstanceOf(Promise);
     checker.clear();
     expect(checker.verify(valid)).toBeInstanceOf(Promise);
+  });
+
+  it('a key learned from another node (reload) makes a token it refused a moment before valid at once', async () => {
+    // Two nodes on one key store: the first mints with the gateway's own key, made there just now.
+    const shared = new SharedKeyStore();
+    const [here, there] = [await SigningKeys.open(shared), await SigningKeys.open(shared)];
+    const checker = new PlaybackTokens(here, () => nowMs);
+    const { token } = await new PlaybackTokens(there, () => nowMs).mint('cam', 60);
+    // Asked before this node heard of the key: refused, and the refusal remembered.
+    expect(await checker.verify(token)).toBeUndefined();
+    expect(checker.verify(token)).toBeUndefined();
+    await here.reload();
+    expect((await checker.verify(token))?.sub).toBe('cam');
+  });
+
+  it('a key created here makes a token refused a moment before valid (no call to forgetRefusals needed)', async () => {
+    const checker = tokens();
+    const { token } = await new PlaybackTokens(keys, () => nowMs).mint('cam', 60);
+    // The gateway's own key was made by mint(), through the same SigningKeys: known at once.
+    expect((await checker.verify(token))?.sub).toBe('cam');
+    const created = await keys.create({ algorithm: 'ES256' });
+    const early = await new SignJWT({ sub: 'cam', exp: T0 + 60 })
+      .setProtectedHeader({ alg: 'ES256', kid: 'soon' })
+      .sign(await importPKCS8(created.privateKey as string, 'ES256'));
+    expect(await checker.verify(early)).toBeUndefined();
+    await keys.create({ algorithm: 'ES256' });
+    expect(checker.verify(early)).toBeInstanceOf(Promise);
   });
 
   it('deleting a key revokes its tokens at once, cached or not', async () => {

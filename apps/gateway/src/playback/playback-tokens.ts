@@ -73,6 +73,9 @@ export class PlaybackTokens {
     keys.onRevoked((kid) => {
       for (const [token, entry] of this.#verified) if (entry.kid === kid) this.#verified.delete(token);
     });
+    // A key learned here or from another node (a cluster: the token was minted there a moment
+    // before this node heard of its key) may make a token refused a moment ago valid.
+    keys.onAdded(() => this.forgetRefusals());
   }
 
   /**

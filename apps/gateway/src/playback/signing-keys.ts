@@ -53,6 +53,7 @@ export class SigningKeys {
   readonly #keys = new Map<string, LoadedKey>();
   readonly #now: () => Date;
   readonly #revoked = new Set<(id: string) => void>();
+  readonly #added = new Set<(id: string) => void>();
   #managed: Promise<LoadedKey> | undefined;
   /** The re-read in progress (keys changed on another node), and whether another is due after it. */
   #reloading: Promise<void> | undefined;
@@ -102,7 +103,9 @@ export class SigningKeys {
         this.#keys.set(record.id, await loadChecked(record));
       } catch {
         // Not a key this gateway reads: left out (the node that wrote it checked it).
+        continue;
       }
+      this.#announce(record.id);
     }
     for (const [id, key] of [...this.#keys]) {
       if (seen.has(id)) continue;
@@ -139,6 +142,19 @@ export class SigningKeys {
   }
 
   /**
+   * Called with a key's id once it is known here: created through this gateway, the gateway's own
+   * made here, or learned from another node (reload). A token refused a moment ago may now be valid.
+   */
+  onAdded(listener: (id: string) => void): () => void {
+    this.#added.add(listener);
+    return () => this.#added.delete(listener);
+  }
+
+  #announce(id: string): void {
+    for (const listener of this.#added) listener(id);
+  }
+
+  /**
    * A new key: a pair made here (the private part returned once, never kept), or the public key a
    * client brings (PEM or JWK) whose private part never leaves its owner.
    */
@@ -169,6 +185,7 @@ export class SigningKeys {
     await this.#write(() => this.#store.create(record));
     const loaded = await load(record);
     this.#keys.set(record.id, loaded);
+    this.#announce(record.id);
     return { ...view(loaded), ...(privatePem === undefined ? {} : { privateKey: privatePem }) };
   }
 
@@ -224,6 +241,7 @@ export class SigningKeys {
     }
     const loaded = await load(record);
     this.#keys.set(record.id, loaded);
+    this.#announce(record.id);
     return loaded;
   }
 
