@@ -82,6 +82,110 @@ describe('ReadScheduler (fake clock)', () => {
     expect(scheduler.activeTimers).toBe(1);
   });
 
+  it('in place (ReadBatchOptions.drain): a drain reads the paused socket without resuming it; the deadline resumes it', () => {
+    const socket = fakeSocket();
+    let drained = 0;
+    const batch = scheduler.join(socket, PERIOD, {
+      pauseOnShortRead: true,
+      capacity: CAPACITY,
+      drain: () => drained++,
+    });
+    const start = Date.now();
+    batch.deferUntil(start + 3 * PERIOD + 5); // on the grid: 64 ms
+    // Not paused yet (no short read): a drain has nothing to do.
+    vi.advanceTimersByTime(PERIOD);
+    expect([drained, socket.resumes]).toEqual([0, 0]);
+    expect(batch.afterRead(10)).toBe(false);
+    for (let tick = 1; tick <= 2; tick++) {
+      vi.advanceTimersByTime(PERIOD);
+      expect([drained, socket.resumes, batch.paused]).toEqual([tick, 0, true]);
+    }
+    expect([scheduler.drains, scheduler.resumes]).toEqual([2, 0]);
+    // The deadline: the socket reads as data arrives again, through libuv.
+    vi.advanceTimersByTime(64 - 3 * PERIOD);
+    expect(Date.now() - start).toBe(64);
+    expect([drained, socket.resumes, batch.deferred, batch.paused]).toEqual([2, 1, false, false]);
+  });
+
+  it('each connection drains a period after its deferral began: drains are spread as the deferrals are, not all at once', () => {
+    const drained = [0, 0];
+    const sockets = [fakeSocket(), fakeSocket()];
+    const batches = sockets.map((socket, i) =>
+      scheduler.join(socket, 100, {
+        pauseOnShortRead: true,
+        capacity: CAPACITY,
+        drain: () => drained[i]!++,
+      }),
+    );
+    const start = Date.now();
+    batches[0]!.deferUntil(start + 1000);
+    batches[0]!.afterRead(10);
+    vi.advanceTimersByTime(40);
+    batches[1]!.deferUntil(start + 1000);
+    batches[1]!.afterRead(10);
+    // Moved while it runs, a deferral keeps its drains.
+    batches[0]!.deferUntil(start + 1200);
+    vi.advanceTimersByTime(60); // 100 ms
+    expect(drained).toEqual([1, 0]);
+    vi.advanceTimersByTime(40); // 140 ms
+    expect(drained).toEqual([1, 1]);
+    vi.advanceTimersByTime(60); // 200 ms
+    expect(drained).toEqual([2, 1]);
+    expect(scheduler.wakes).toBe(3);
+    expect(sockets.map((socket) => socket.resumes)).toEqual([0, 0]);
+  });
+
+  it('TLS: a deferred socket is paused at the end of its own drain; a paused one is resumed for it', () => {
+    const sockets = [fakeSocket(), fakeSocket()];
+    const batches = sockets.map((socket) =>
+      scheduler.join(socket, 100, { pauseOnShortRead: false, capacity: CAPACITY }),
+    );
+    batches[0]!.deferUntil(Date.now() + 1000);
+    vi.advanceTimersByTime(50);
+    batches[1]!.deferUntil(Date.now() + 1000);
+    vi.advanceTimersByTime(51); // 101 ms: the first's drain and its setImmediate
+    expect(sockets.map((socket) => [socket.pauses, socket.resumes])).toEqual([
+      [1, 0],
+      [0, 0],
+    ]);
+    vi.advanceTimersByTime(50); // 151 ms: the second's
+    expect(sockets.map((socket) => [socket.pauses, socket.resumes])).toEqual([
+      [1, 0],
+      [1, 0],
+    ]);
+    vi.advanceTimersByTime(50); // 201 ms: the first is resumed for its drain, and paused at its end
+    expect(sockets.map((socket) => [socket.pauses, socket.resumes])).toEqual([
+      [2, 1],
+      [1, 0],
+    ]);
+  });
+
+  it('in place: what a drain reads may end the deferral (the socket resumes) or close the connection (no timer left)', () => {
+    const socket = fakeSocket();
+    const batch = scheduler.join(socket, PERIOD, {
+      pauseOnShortRead: true,
+      capacity: CAPACITY,
+      // A frame read asks for a deadline within a grid step: read at once from now.
+      drain: () => batch.deferUntil(Date.now() + 1),
+    });
+    batch.deferUntil(Date.now() + 10 * PERIOD);
+    batch.afterRead(10);
+    vi.advanceTimersByTime(PERIOD);
+    expect([socket.resumes, batch.deferred, batch.paused]).toEqual([1, false, false]);
+    expect(scheduler.activeTimers).toBe(0);
+
+    const closing = fakeSocket();
+    const leaving = scheduler.join(closing, PERIOD, {
+      pauseOnShortRead: true,
+      capacity: CAPACITY,
+      drain: () => leaving.leave(), // the camera hung up: read(2) returned 0
+    });
+    leaving.deferUntil(Date.now() + 10 * PERIOD);
+    leaving.afterRead(10);
+    vi.advanceTimersByTime(PERIOD);
+    expect([closing.resumes, scheduler.size, scheduler.activeTimers]).toEqual([0, 1, 0]);
+  });
+
   it('wakes once for deadlines that fall in one grid step, and before the next drain for an earlier one', () => {
     const sockets = [fakeSocket(), fakeSocket(), fakeSocket()];
     const batches = sockets.map((s) => scheduler.join(s, 100, { pauseOnShortRead: true, capacity: CAPACITY }));

@@ -7,25 +7,37 @@
  * deferred, a plain TCP socket pauses after a read that did not fill the buffer
  * (the kernel's receive buffer was drained: libuv makes the same inference); a
  * full read means more is waiting, so it keeps reading and batching never caps
- * throughput. Every `readBatchMs` a drain resumes the paused sockets, which then
- * read everything that arrived since. TLS delivers at most one record per read
- * (16 KiB, RFC 8446 §5.1; 1.4 KB when the camera writes a record per packet), so
- * a short read says nothing there: a deferred TLS socket is paused instead at
- * the end of each drain (setImmediate runs after the poll phase in which the
- * resumed sockets read what was waiting).
+ * throughput. A deferred connection is drained `readBatchMs` after its deferral
+ * began and every `readBatchMs` after that. Deferrals begin when a camera's part
+ * closes, so the drains of many cameras are spread over the period as their
+ * parts are, and share wake-ups with other cameras' deadlines on the grid: no
+ * wake-up reads every socket at once (a drain of 50 sockets held up the
+ * cameras whose deadline fell in it: docs/benchmarks.md). A drain reads:
+ * - in place, where the connection can read its socket synchronously
+ *   ({@link ReadBatchOptions.drain}: plain TCP with a file descriptor). The socket
+ *   stays paused, so the drain costs one read(2) in the timer's callback and no
+ *   wake-up of its own. Resuming it instead costs two: libuv leaves a stopped
+ *   socket in epoll until it next becomes readable (a wake-up that reads nothing,
+ *   then epoll_ctl DEL), and a resumed one is added again (ADD) and read in the
+ *   next poll;
+ * - otherwise by resuming the paused socket, which then reads everything waiting.
+ *   TLS delivers at most one record per read (16 KiB, RFC 8446 §5.1; 1.4 KB when
+ *   the camera writes a record per packet), so a short read says nothing there: a
+ *   deferred TLS socket is paused instead at the end of its drain (setImmediate
+ *   runs after the poll phase in which the resumed sockets read what was waiting).
  *
- * A deferral ends at its deadline, rounded down to {@link DEADLINE_GRID_MS}: the
- * shared timer wakes then (or at the next drain, whichever comes first), the
- * socket reads what waits and from then on reads as data arrives, until the next
- * deferUntil(). The caller's deadline is "just before the frame I must not
- * delay may arrive", so between deadlines a camera costs a wake-up per drain
- * shared with every other camera, and near one it reads at once.
+ * A deferral ends at its deadline, rounded down to {@link DEADLINE_GRID_MS}, as
+ * drains are: the shared timer wakes then, the socket is resumed, reads what
+ * waits and from then on reads as data arrives, until the next deferUntil(). The
+ * caller's deadline is "just before the frame I must not delay may arrive", so
+ * between deadlines a camera costs a read per drain in a wake-up shared with
+ * other cameras, and near one it reads at once.
  */
 
 /**
- * Deadlines are rounded down to this grid, so that connections whose deadlines fall within it share
- * one wake-up (at 200 cameras, 1000 deadlines a second become at most 250 wake-ups). Small against
- * the caller's slack (SessionBridge leaves 10 ms before the frame may arrive).
+ * Deadlines and drains are rounded down to this grid, so that connections whose times fall within it
+ * share one wake-up (at 200 cameras, 1000 deadlines and 1000 drains a second become at most 250
+ * wake-ups). Small against the caller's slack (SessionBridge leaves 10 ms before the frame may arrive).
  */
 export const DEADLINE_GRID_MS = 4;
 /** A timer set for time t may run when performance.now() is a fraction of a millisecond short of t (libuv counts whole ms). */
@@ -42,20 +54,33 @@ export interface ReadBatchOptions {
   pauseOnShortRead: boolean;
   /** The read buffer's size: a read this long may have left more data waiting. */
   capacity: number;
+  /**
+   * Reads what waits on the paused socket synchronously, leaving it paused (see the module
+   * comment). Called by a drain instead of resume(), only while paused. It may end the deferral
+   * (what it read asks for deferUntil() with a near deadline: the socket is resumed) or close the
+   * connection (leave()). Absent: drains resume the socket.
+   */
+  drain?: () => void;
 }
 
 interface Group {
   periodMs: number;
   members: Set<ReadBatch>;
-  /** Runs at the next drain or deadline, whichever comes first, while a member is deferred. */
+  /** Runs at the earliest drain or deadline of the deferred members. */
   timer: NodeJS.Timeout | undefined;
   /** When the timer runs (monotonic ms). */
   wakeAt: number;
-  /** When the next drain is due (monotonic ms). */
-  nextDrain: number;
-  /** A setImmediate pausing TLS members at the end of this drain is pending. */
+  /** A setImmediate pausing TLS members at the end of their drain is pending. */
   drainEndPending: boolean;
 }
+
+/** `ms` rounded down to the grid. */
+function onGrid(ms: number): number {
+  return Math.floor(ms / DEADLINE_GRID_MS) * DEADLINE_GRID_MS;
+}
+
+/** What the shared timer did to one member's socket. */
+type Wake = 'none' | 'resumed' | 'drained';
 
 /** One connection's membership; see the module comment. */
 export class ReadBatch {
@@ -65,6 +90,10 @@ export class ReadBatch {
   #paused = false;
   /** The deferral's end, on the grid (monotonic ms). */
   #eagerAt = 0;
+  /** The next drain while deferred, on the grid (monotonic ms). */
+  #drainAt = 0;
+  /** Resumed by a drain (no ReadBatchOptions.drain): to be paused at the end of it. */
+  #drainEnding = false;
   #left = false;
   readonly #reader: PausableReader;
   readonly #options: ReadBatchOptions;
@@ -87,9 +116,9 @@ export class ReadBatch {
     return this.#paused;
   }
 
-  /** @internal when the current deferral ends. */
-  get eagerAt(): number {
-    return this.#eagerAt;
+  /** @internal when the timer must run for this member next (its drain or its deadline). */
+  get nextWake(): number {
+    return Math.min(this.#eagerAt, this.#drainAt);
   }
 
   /**
@@ -99,14 +128,17 @@ export class ReadBatch {
    */
   deferUntil(monotonicMs: number): void {
     if (this.#left) return;
-    const eagerAt = Math.floor(monotonicMs / DEADLINE_GRID_MS) * DEADLINE_GRID_MS;
-    if (eagerAt - this.#scheduler.now() < DEADLINE_GRID_MS) {
+    const eagerAt = onGrid(monotonicMs);
+    const now = this.#scheduler.now();
+    if (eagerAt - now < DEADLINE_GRID_MS) {
       this.#eager();
       return;
     }
     this.#eagerAt = eagerAt;
+    // A new deferral drains a period from now; one moved while it runs keeps its drains.
+    if (!this.#deferred) this.#drainAt = onGrid(now + this.#group.periodMs);
     this.#deferred = true;
-    this.#scheduler.defer(this.#group, eagerAt);
+    this.#scheduler.defer(this.#group, this.nextWake);
   }
 
   /** Called by the socket's onread callback after handling `bytes`: whether to keep reading. */
@@ -125,29 +157,48 @@ export class ReadBatch {
     this.#scheduler.remove(this.#group, this);
   }
 
-  /** @internal the shared timer at `now`, a drain or not; whether it resumed the socket. */
-  wake(now: number, drain: boolean): boolean {
-    if (this.#deferred && now + TIMER_EARLY_MS >= this.#eagerAt) this.#deferred = false;
-    if (!this.#paused || (this.#deferred && !drain)) return false;
+  /** @internal the shared timer at `now`: ends the deferral or drains, when due; what it did to the socket. */
+  wake(now: number): Wake {
+    if (!this.#deferred) return 'none';
+    if (now + TIMER_EARLY_MS >= this.#eagerAt) {
+      const paused = this.#paused;
+      this.#eager();
+      return paused ? 'resumed' : 'none';
+    }
+    if (now + TIMER_EARLY_MS < this.#drainAt) return 'none';
+    this.#drainAt = onGrid(now + this.#group.periodMs);
+    if (!this.#options.pauseOnShortRead) {
+      // TLS: reads until the end of this drain, whatever it holds.
+      this.#drainEnding = true;
+      if (!this.#paused) return 'none';
+    } else if (!this.#paused) {
+      return 'none';
+    } else if (this.#options.drain !== undefined) {
+      this.#options.drain();
+      return 'drained';
+    }
     this.#paused = false;
     this.#reader.resume();
-    return true;
+    return 'resumed';
   }
 
-  /** @internal the end of a drain: a TLS member still deferred stops reading until the next one. */
+  /** @internal the end of a drain: a TLS member still deferred stops reading until its next one. */
   drainEnd(): void {
-    if (!this.#deferred || this.#paused || this.#options.pauseOnShortRead) return;
+    if (!this.#drainEnding) return;
+    this.#drainEnding = false;
+    if (!this.#deferred || this.#paused) return;
     this.#paused = true;
     this.#reader.pause();
   }
 
   /** @internal */
   get needsDrainEnd(): boolean {
-    return this.#deferred && !this.#options.pauseOnShortRead;
+    return this.#drainEnding;
   }
 
   #eager(): void {
     this.#deferred = false;
+    this.#drainEnding = false;
     if (this.#paused) {
       this.#paused = false;
       this.#reader.resume();
@@ -157,15 +208,17 @@ export class ReadBatch {
 
 /**
  * The shared timer(s) of read batching: one per distinct period in use (in practice one, the
- * gateway's readBatchMs), set for the next drain or the earliest deadline of a deferred connection,
- * and running only while some connection is deferred. The timer keeps the process alive on purpose:
+ * gateway's readBatchMs), set for the earliest drain or deadline of the deferred connections, and
+ * running only while some connection is deferred. The timer keeps the process alive on purpose:
  * a paused socket does not (libuv stops its handle), and a session whose sockets are all paused is
  * still running.
  */
 export class ReadScheduler {
   readonly now: () => number;
-  /** Sockets resumed by the timer (each a batched drain or a deadline), since the start: for tests and metrics. */
+  /** Sockets resumed by the timer (a batched drain without ReadBatchOptions.drain, or a deadline), since the start: for tests and metrics. */
   resumes = 0;
+  /** Paused sockets read in place by a batched drain (ReadBatchOptions.drain), since the start. */
+  drains = 0;
   /** Times the shared timer ran, since the start (each one wake-up for every connection it served). */
   wakes = 0;
   /** deferUntil() calls that deferred (a deadline at least one grid step away), since the start. */
@@ -194,7 +247,7 @@ export class ReadScheduler {
   join(reader: PausableReader, periodMs: number, options: ReadBatchOptions): ReadBatch {
     let group = this.#groups.get(periodMs);
     if (group === undefined) {
-      group = { periodMs, members: new Set(), timer: undefined, wakeAt: 0, nextDrain: 0, drainEndPending: false };
+      group = { periodMs, members: new Set(), timer: undefined, wakeAt: 0, drainEndPending: false };
       this.#groups.set(periodMs, group);
     }
     const batch = new ReadBatch(this, group, reader, options);
@@ -202,15 +255,10 @@ export class ReadScheduler {
     return batch;
   }
 
-  /** @internal a member is deferred until `eagerAt`: the timer runs by then. */
-  defer(group: Group, eagerAt: number): void {
+  /** @internal a member is deferred and needs the timer at `at` (its drain or deadline): the timer runs by then. */
+  defer(group: Group, at: number): void {
     this.deferrals++;
-    if (group.timer === undefined) {
-      group.nextDrain = this.now() + group.periodMs;
-      this.#arm(group, Math.min(eagerAt, group.nextDrain));
-    } else if (eagerAt < group.wakeAt) {
-      this.#arm(group, eagerAt);
-    }
+    if (group.timer === undefined || at < group.wakeAt) this.#arm(group, at);
   }
 
   /** @internal */
@@ -235,18 +283,18 @@ export class ReadScheduler {
     group.timer = undefined;
     this.wakes++;
     const now = this.now();
-    const drain = now + TIMER_EARLY_MS >= group.nextDrain;
-    if (drain) group.nextDrain = now + group.periodMs;
-    let next = group.nextDrain;
+    let next = Number.POSITIVE_INFINITY;
     let deferred = false;
     let drainEnd = false;
     for (const member of group.members) {
-      if (member.wake(now, drain)) this.resumes++;
+      const woke = member.wake(now);
+      if (woke === 'resumed') this.resumes++;
+      else if (woke === 'drained') this.drains++;
       if (member.deferred) {
         deferred = true;
-        if (member.eagerAt < next) next = member.eagerAt;
+        if (member.nextWake < next) next = member.nextWake;
       }
-      if (drain && member.needsDrainEnd) drainEnd = true;
+      if (member.needsDrainEnd) drainEnd = true;
     }
     if (drainEnd && !group.drainEndPending) {
       group.drainEndPending = true;

@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -22,6 +23,12 @@ import { defaultReadScheduler, type ReadBatch, type ReadScheduler } from './read
  * share of the receive path's garbage, and V8 counts such external memory against the old generation.
  */
 export const READ_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * 32 reads per in-place drain at most (2 MiB, libuv's own bound per wake-up): a camera sending faster
+ * than that is read on at the next drain, and TCP holds it back meanwhile.
+ */
+const MAX_DRAIN_READS = 32;
 
 /** 16 requests in flight: a session sends one at a time plus keepalives; bounds a camera that never answers. */
 const MAX_PENDING_REQUESTS = 16;
@@ -159,9 +166,11 @@ export class RtspConnection {
       this.#socket.setNoDelay(true);
       const batchMs = options.readBatchMs ?? 0;
       if (batchMs > 0) {
+        const direct = !options.secure && socketFd(this.#socket) >= 0;
         this.#batch = (options.readScheduler ?? defaultReadScheduler).join(this.#socket, batchMs, {
           pauseOnShortRead: !options.secure,
           capacity: READ_BUFFER_BYTES,
+          ...(direct ? { drain: () => this.#drain() } : {}),
         });
       }
       resolve(this);
@@ -177,6 +186,39 @@ export class RtspConnection {
       return false;
     }
     return this.#batch === undefined || this.#batch.afterRead(bytes);
+  }
+
+  /**
+   * A batched drain of the paused socket, in place (read-scheduler.ts): read(2) on its descriptor
+   * until a short read, as libuv would after resuming it, but without the two wake-ups a resume
+   * costs. libuv is not reading (the socket is paused), so no byte can be read twice or out of order.
+   */
+  #drain(): void {
+    // Asked afresh each time: a socket Node destroyed has closed its descriptor at once (its 'close'
+    // comes later), and the number may already name another socket or file.
+    const fd = this.#socket.destroyed ? -1 : socketFd(this.#socket);
+    if (fd < 0) return;
+    for (let reads = 0; reads < MAX_DRAIN_READS && !this.#closed; reads++) {
+      let bytes: number;
+      try {
+        bytes = readSync(fd, this.#readBuffer, 0, READ_BUFFER_BYTES, null);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EINTR') continue;
+        // Nothing waits (the socket is non-blocking): the drain is done.
+        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK')
+          this.#fail(socketError(err as NodeJS.ErrnoException, this.#options));
+        return;
+      }
+      if (bytes === 0) {
+        // The camera closed the connection: libuv, not reading, would not say so.
+        this.#fail(new RtspError(RtspErrorCode.CONNECTION_CLOSED, 'the camera closed the connection'));
+        return;
+      }
+      this.#onRead(bytes);
+      // A full read may have left more; a frame handled may also have ended the deferral (libuv reads on).
+      if (bytes < READ_BUFFER_BYTES || this.#batch?.paused !== true) return;
+    }
   }
 
   get remoteAddress(): string | undefined {
@@ -346,6 +388,17 @@ function parseChallenges(response: RtspResponse) {
 
 function endpoint(options: { host: string; port: number }): string {
   return options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
+}
+
+/**
+ * The socket's file descriptor, or -1 where it has none to read directly (Windows, where libuv
+ * sockets are not descriptors; a socket not yet or no longer open). `_handle.fd` is the TCP wrap's
+ * descriptor on POSIX systems.
+ */
+function socketFd(socket: Socket): number {
+  if (process.platform === 'win32') return -1;
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  return typeof fd === 'number' && Number.isInteger(fd) && fd >= 0 ? fd : -1;
 }
 
 /** SNI only for names, never for IP literals (RFC 6066 §3). */

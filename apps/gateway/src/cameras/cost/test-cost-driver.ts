@@ -367,7 +367,8 @@ export class CostDriver {
         if (batching.deferrals > 0)
           lines.push(
             `    read batching, per camera and second: ${(batching.deferrals / g.seconds / g.cameras).toFixed(1)} deferrals, ` +
-              `${(batching.resumes / g.seconds / g.cameras).toFixed(1)} sockets resumed; the shared timer ran ` +
+              `${(batching.resumes / g.seconds / g.cameras).toFixed(1)} sockets resumed, ` +
+              `${(batching.drains / g.seconds / g.cameras).toFixed(1)} read in place; the shared timer ran ` +
               `${(batching.wakes / g.seconds).toFixed(0)} times a second`,
           );
         for (const sample of g.samples)

@@ -2,7 +2,7 @@
  * The gateway side of the cost benchmark, as a process of its own: `CameraManager` and the HTTP
  * server with its metrics (as `camgate serve` builds them, logging nothing), pulling
  * `CAMGATE_COST_CAMERAS` cameras from `CAMGATE_COST_CAMSIM` (`rtsp://host:port`, paths `/cam-N`),
- * with the settings `camgate serve` takes from the environment (`CAMGATE_READ_BATCH_MS`, default 50). It waits for every camera to
+ * with the settings `camgate serve` takes from the environment (`CAMGATE_READ_BATCH_MS`, default 100). It waits for every camera to
  * stream, lets the windows fill, then measures for `CAMGATE_COST_SECONDS`: CPU time (all threads),
  * wake-ups of the main thread (its context switches), garbage collections by kind, memory, the media
  * the windows hold, and, for the first `CAMGATE_COST_TIMED` cameras, the time each video part was
@@ -45,7 +45,7 @@ export interface CostReport {
   /** With CAMGATE_COST_LAG=1 (it wakes the process every 2 ms): event-loop delay p99 and max, ms. */
   lag?: { p99: number; max: number };
   /** Read batching over the run: deferrals, the shared timer's runs, and sockets it resumed. */
-  readBatching: { deferrals: number; wakes: number; resumes: number };
+  readBatching: { deferrals: number; wakes: number; resumes: number; drains: number };
   /** Event-loop utilization over the run (0..1): how busy the one JavaScript thread was. */
   eventLoopUtilization: number;
   /** Memory sampled every `CAMGATE_COST_SAMPLE_SECONDS` during the run (soak runs). */
@@ -130,8 +130,8 @@ async function watchParts(stream: HlsStream, times: number[], stop: AbortSignal)
 
 /** The read scheduler's counters (process-wide, since the start). */
 const batchingCounts = () => {
-  const { deferrals, wakes, resumes } = defaultReadScheduler;
-  return { deferrals, wakes, resumes };
+  const { deferrals, wakes, resumes, drains } = defaultReadScheduler;
+  return { deferrals, wakes, resumes, drains };
 };
 
 const gc = { major: 0, minor: 0, incremental: 0, weak: 0, totalMs: 0 };
@@ -256,6 +256,7 @@ try {
       deferrals: batchingAfter.deferrals - batching.deferrals,
       wakes: batchingAfter.wakes - batching.wakes,
       resumes: batchingAfter.resumes - batching.resumes,
+      drains: batchingAfter.drains - batching.drains,
     },
     ...(lag === undefined ? {} : { lag: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 } }),
     samples,
