@@ -11,8 +11,8 @@
  * began and every `readBatchMs` after that. Deferrals begin when a camera's part
  * closes, so the drains of many cameras are spread over the period as their
  * parts are, and share wake-ups with other cameras' deadlines on the grid: no
- * wake-up reads every socket at once (a drain of 50 sockets held up the
- * cameras whose deadline fell in it: docs/benchmarks.md). A drain reads:
+ * wake-up reads every socket at once (a drain of 50 sockets at one tick could
+ * hold up a camera whose deadline fell in it). A drain reads:
  * - in place, where the connection can read its socket synchronously
  *   ({@link ReadBatchOptions.drain}: plain TCP with a file descriptor). The socket
  *   stays paused, so the drain costs one read(2) in the timer's callback and no
