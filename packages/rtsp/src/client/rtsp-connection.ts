@@ -123,9 +123,7 @@ export class RtspConnection {
         })
       : netConnect({ host: options.address ?? options.host, port: options.port, onread });
     this.#socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(socketError(err, options)));
-    this.#socket.on('close', () =>
-      this.#fail(new RtspError(RtspErrorCode.CONNECTION_CLOSED, 'the camera closed the connection')),
-    );
+    this.#socket.on('close', () => this.#fail(cameraClosed()));
   }
 
   /** Opens the connection, or rejects with RTSP_CONNECTION_FAILED / RTSP_TLS_ERROR / RTSP_TIMEOUT. */
@@ -212,7 +210,7 @@ export class RtspConnection {
       }
       if (bytes === 0) {
         // The camera closed the connection: libuv, not reading, would not say so.
-        this.#fail(new RtspError(RtspErrorCode.CONNECTION_CLOSED, 'the camera closed the connection'));
+        this.#fail(cameraClosed());
         return;
       }
       this.#onRead(bytes);
@@ -388,6 +386,11 @@ function parseChallenges(response: RtspResponse) {
 
 function endpoint(options: { host: string; port: number }): string {
   return options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
+}
+
+/** The camera ended the connection (FIN), noticed by libuv or by a drain in place. */
+function cameraClosed(): RtspError {
+  return new RtspError(RtspErrorCode.CONNECTION_CLOSED, 'the camera closed the connection');
 }
 
 /**

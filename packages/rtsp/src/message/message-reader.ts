@@ -101,13 +101,16 @@ export class MessageReader {
   #carryNeed = 0;
   /** Bytes at the start of the carried message known to hold no blank line yet (where to resume the search). */
   #carryScanned = 0;
-  /** Reassembly buffer of frames split across chunks (allocated at the first split, then reused). */
-  #frameBuffer: Buffer | undefined;
+  /**
+   * Reassembly buffer of frames split across chunks (allocated at the first split, then reused). A
+   * plain Uint8Array: a frame's payload is a view on it (see #viewOn).
+   */
+  #frameBuffer: Uint8Array | undefined;
   /** Size of the frame being reassembled, or -1. */
   #frameSize = -1;
   #frameChannel = 0;
   #frameFilled = 0;
-  /** A plain Uint8Array over the last buffer read from (the connection reuses one), see #view(). */
+  /** A plain Uint8Array over the last chunk read from (the connection reuses one buffer), see #viewOn(). */
   #viewOf: Buffer | undefined;
   #view: Uint8Array = new Uint8Array(0);
 
@@ -135,14 +138,14 @@ export class MessageReader {
 
   /** Continues the frame being reassembled; emits it when complete. Returns where the chunk goes on. */
   #fillFrame(chunk: Buffer, at: number, end: number): number {
-    const buffer = this.#frameBuffer as Buffer;
+    const buffer = this.#frameBuffer as Uint8Array;
     const take = Math.min(this.#frameSize - this.#frameFilled, end - at);
     chunk.copy(buffer, this.#frameFilled, at, at + take);
     this.#frameFilled += take;
     if (this.#frameFilled === this.#frameSize) {
       const size = this.#frameSize;
       this.#frameSize = -1;
-      this.#handler.onInterleaved(this.#frameChannel, this.#viewOn(buffer).subarray(0, size));
+      this.#handler.onInterleaved(this.#frameChannel, buffer.subarray(0, size));
     }
     return at + take;
   }
@@ -248,7 +251,7 @@ export class MessageReader {
       return 4 + size;
     }
     // Split frame: reassemble it (bounded by the 16-bit size: at most 64 KiB, one buffer reused).
-    this.#frameBuffer ??= Buffer.allocUnsafe(MAX_INTERLEAVED_PAYLOAD);
+    this.#frameBuffer ??= new Uint8Array(MAX_INTERLEAVED_PAYLOAD);
     this.#frameFilled = data.copy(this.#frameBuffer, 0, at + 4, end);
     this.#frameSize = size;
     this.#frameChannel = channel;
