@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 import { runCli } from './cli/run-cli.js';
+import { tuneV8Tiering } from './cli/v8-tiering.js';
+
+// Process-wide, so here and not in a command: long-running code is optimized sooner (see v8-tiering.ts).
+tuneV8Tiering();
 
 /**
  * 10 s after SIGTERM the process exits whatever holds it: a socket to an unreachable database can

@@ -25,6 +25,7 @@ import { buildServer } from '../../http/server.js';
 import { createLogger } from '../../logger.js';
 import { FileCameraStore } from '../../store/file-camera-store.js';
 import { CameraManager } from '../camera-manager.js';
+import { tuneV8Tiering } from '../../cli/v8-tiering.js';
 
 export interface CostReport {
   cameras: number;
@@ -72,6 +73,8 @@ const settleSeconds = env('CAMGATE_COST_SETTLE_SECONDS', 20);
 const timed = Math.min(cameraCount, env('CAMGATE_COST_TIMED', 10));
 /** The settings `camgate serve` would take from this environment (CAMGATE_READ_BATCH_MS, part and segment durations). */
 const config = resolveConfig(configFromEnv(process.env));
+// As the camgate CLI does (a node --interrupt-budget of its own measures another budget).
+tuneV8Tiering();
 const sampleSeconds = env('CAMGATE_COST_SAMPLE_SECONDS', 0);
 const printSamples = process.env['CAMGATE_COST_PRINT_SAMPLES'] === '1';
 const camsim = process.env['CAMGATE_COST_CAMSIM'] ?? 'rtsp://127.0.0.1:8554';
