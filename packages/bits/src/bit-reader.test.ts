@@ -44,6 +44,17 @@ describe('BitReader.readBits', () => {
     expect(() => r.readBit()).toThrow(expect.objectContaining({ code: BitsErrorCode.END_OF_DATA }));
   });
 
+  it('starts over at the first bit of new data after reset', () => {
+    const r = new BitReader(new Uint8Array([0xff]));
+    expect(r.readBits(3)).toBe(0b111);
+    expect(r.reset(new Uint8Array([0b1010_0000, 0x01]))).toBe(r);
+    expect(r.position).toBe(0);
+    expect(r.bitsLeft).toBe(16);
+    expect(r.readBits(3)).toBe(0b101);
+    expect(r.readBits(13)).toBe(1);
+    expect(() => r.readBit()).toThrow(expect.objectContaining({ code: BitsErrorCode.END_OF_DATA }));
+  });
+
   it('rejects bit counts outside 0..32', () => {
     const r = new BitReader(new Uint8Array(8));
     for (const n of [-1, 33, 1.5]) {

@@ -7,13 +7,25 @@ import { BitsError, BitsErrorCode } from './errors.js';
  * returning garbage, because its input comes from cameras.
  */
 export class BitReader {
-  readonly #data: Uint8Array;
-  readonly #bitLength: number;
+  #data: Uint8Array;
+  #bitLength: number;
   #pos = 0;
 
   constructor(data: Uint8Array) {
     this.#data = data;
     this.#bitLength = data.length * 8;
+  }
+
+  /**
+   * Starts over at the first bit of `data`, for a reader kept for a module's life: per-frame
+   * parsers reuse one, because V8 deoptimizes the code that checks for the hidden class of
+   * objects none of which survived a major GC (docs/benchmarks.md, "Few cameras: V8's tiering").
+   */
+  reset(data: Uint8Array): this {
+    this.#data = data;
+    this.#bitLength = data.length * 8;
+    this.#pos = 0;
+    return this;
   }
 
   /** Current position, in bits from the start. */

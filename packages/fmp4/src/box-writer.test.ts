@@ -47,6 +47,21 @@ describe('BoxWriter', () => {
     expect(w.finishExact()).toHaveLength(8);
   });
 
+  it('starts over in another buffer after reset, within that buffer', () => {
+    const w = new BoxWriter(8);
+    w.u32(0xdeadbeef);
+    const backing = new Uint8Array(12);
+    const target = backing.subarray(4, 10);
+    w.reset(target);
+    expect(w.position).toBe(0);
+    expect(w.bytes).toBe(target);
+    w.u16(0x0102);
+    w.u32(0x03040506);
+    expect([...backing]).toEqual([0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0]);
+    expect(w.finishExact()).toBe(target);
+    expect(() => w.u8(7)).toThrow(expect.objectContaining({ code: Fmp4ErrorCode.BUFFER_OVERFLOW }));
+  });
+
   it('refuses to write past its buffer with FMP4_BUFFER_OVERFLOW', () => {
     const w = new BoxWriter(6);
     w.u32(1);

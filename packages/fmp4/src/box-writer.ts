@@ -6,14 +6,32 @@ import { Fmp4Error, Fmp4ErrorCode } from './errors.js';
  * patched when it is closed. No per-box buffers, no concatenation.
  */
 export class BoxWriter {
-  readonly bytes: Uint8Array;
-  readonly #view: DataView;
+  #bytes: Uint8Array;
+  #view: DataView;
   #pos = 0;
 
   /** `target`: a buffer size to allocate (zero-filled), or a buffer to write into from its start. */
   constructor(target: number | Uint8Array) {
-    this.bytes = typeof target === 'number' ? new Uint8Array(target) : target;
-    this.#view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.#bytes = typeof target === 'number' ? new Uint8Array(target) : target;
+    this.#view = new DataView(this.#bytes.buffer, this.#bytes.byteOffset, this.#bytes.byteLength);
+  }
+
+  /** The buffer written into. */
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  /**
+   * Starts over in `target`, from its start: a writer kept for a module's life instead of one per
+   * call. V8 frees the hidden class of objects none of which is alive at a major GC, and throws
+   * away the optimized code that checks for it (its "weak objects" deoptimization): a writer that
+   * lives only inside one call sent the fMP4 writer's code back to the baseline tier at each
+   * such GC (docs/benchmarks.md, "Few cameras: V8's tiering").
+   */
+  reset(target: Uint8Array): void {
+    this.#bytes = target;
+    this.#view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+    this.#pos = 0;
   }
 
   get position(): number {
@@ -96,25 +114,25 @@ export class BoxWriter {
       );
     }
     this.#reserve(4);
-    for (let i = 0; i < 4; i++) this.bytes[this.#pos + i] = code.charCodeAt(i) & 0xff;
+    for (let i = 0; i < 4; i++) this.#bytes[this.#pos + i] = code.charCodeAt(i) & 0xff;
     this.#pos += 4;
   }
 
   bytesFrom(data: Uint8Array): void {
     this.#reserve(data.length);
-    this.bytes.set(data, this.#pos);
+    this.#bytes.set(data, this.#pos);
     this.#pos += data.length;
   }
 
   zeros(count: number): void {
     this.#reserve(count);
-    this.bytes.fill(0, this.#pos, this.#pos + count);
+    this.#bytes.fill(0, this.#pos, this.#pos + count);
     this.#pos += count;
   }
 
   /** The written bytes (a view, no copy). */
   finish(): Uint8Array {
-    return this.bytes.subarray(0, this.#pos);
+    return this.#bytes.subarray(0, this.#pos);
   }
 
   /**
@@ -122,20 +140,20 @@ export class BoxWriter {
    * difference is a bug in a size computation, reported as FMP4_BUFFER_OVERFLOW.
    */
   finishExact(): Uint8Array {
-    if (this.#pos !== this.bytes.length) {
+    if (this.#pos !== this.#bytes.length) {
       throw new Fmp4Error(
         Fmp4ErrorCode.BUFFER_OVERFLOW,
-        `wrote ${this.#pos} bytes into a buffer sized ${this.bytes.length}: a size computation is wrong`,
+        `wrote ${this.#pos} bytes into a buffer sized ${this.#bytes.length}: a size computation is wrong`,
       );
     }
-    return this.bytes;
+    return this.#bytes;
   }
 
   #reserve(count: number): void {
-    if (this.#pos + count > this.bytes.length) {
+    if (this.#pos + count > this.#bytes.length) {
       throw new Fmp4Error(
         Fmp4ErrorCode.BUFFER_OVERFLOW,
-        `box data overflows its ${this.bytes.length}-byte buffer at offset ${this.#pos} (+${count})`,
+        `box data overflows its ${this.#bytes.length}-byte buffer at offset ${this.#pos} (+${count})`,
       );
     }
   }

@@ -103,6 +103,9 @@ function checkFragment(sequenceNumber: number, tracks: readonly FragmentTrack[])
   return size;
 }
 
+/** The one writer of fragments, reused (see BoxWriter.reset; writeChecked neither awaits nor recurses). */
+const fragmentWriter = new BoxWriter(0);
+
 /** Writes checked tracks into `target`, exactly `size` bytes long. */
 function writeChecked(
   target: Uint8Array,
@@ -113,7 +116,8 @@ function writeChecked(
   let moofSize = MOOF_FIXED_SIZE;
   for (const track of tracks) moofSize += TRAF_FIXED_SIZE + TRUN_FIXED_SIZE + TRUN_SAMPLE_SIZE * track.samples.length;
   const dataSize = size - moofSize - MDAT_HEADER_SIZE;
-  const w = new BoxWriter(target);
+  const w = fragmentWriter;
+  w.reset(target);
   const moof = w.startBox('moof'); // §8.8.4
   const mfhd = w.startFullBox('mfhd', 0, 0); // §8.8.5
   w.u32(sequenceNumber);

@@ -10,8 +10,9 @@ import { setFlagsFromString } from 'node:v8';
  * leave the baseline tier, and every major GC that freed the hidden classes its optimized code
  * checked for (transient objects, V8's "weak objects" deoptimization) sent it back there. The
  * cost: one camera took 2.0-2.5% of a core, against about 0.25% for each camera added to ten.
- * Measured in pairs (docs/benchmarks.md, "Measured in pairs"): one camera 21-25% less CPU, ten
- * cameras 4-21% less. The price is compiling sooner what is warm, on V8's background thread.
+ * Measured in pairs (docs/benchmarks.md, "Few cameras: V8's tiering"): one camera 10-21% less
+ * CPU, three 13% less, ten 7% less on average over nine pairs (from 21% less to 4% more). The
+ * price is compiling sooner what is warm, on V8's background thread.
  */
 export const SERVING_INTERRUPT_BUDGET = 8 * 1024;
 

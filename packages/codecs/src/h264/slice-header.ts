@@ -6,6 +6,9 @@ import { H264NalType, h264NalType } from './nal-unit.js';
 import { type H264Pps } from './pps.js';
 import { type H264Sps } from './sps.js';
 
+/** One reader for every slice header, reset per call (see BitReader.reset; parsing neither awaits nor recurses). */
+const sliceReader = new BitReader(new Uint8Array(0));
+
 /** A slice header (H.264 §7.3.3). */
 export interface H264SliceHeader {
   nalType: number;
@@ -75,7 +78,7 @@ export function parseH264SliceHeader(nal: Uint8Array, lookup: H264ParameterSetLo
   }
   return withCode(INVALID, 'H.264 slice header', () =>
     parseRbspPrefix(nal, 1, SLICE_HEADER_PREFIX_BYTES, MAX_SLICE_HEADER_BYTES, (rbsp) =>
-      readSliceHeader(new BitReader(rbsp), nalType, ((nal[0] as number) >> 5) & 3, lookup),
+      readSliceHeader(sliceReader.reset(rbsp), nalType, ((nal[0] as number) >> 5) & 3, lookup),
     ),
   );
 }

@@ -6,6 +6,9 @@ import { H265NalType, h265NalType, isH265RandomAccess } from './nal-unit.js';
 import { type H265Pps } from './pps.js';
 import { type H265Sps } from './sps.js';
 
+/** One reader for every slice header, reset per call (see BitReader.reset; parsing neither awaits nor recurses). */
+const sliceReader = new BitReader(new Uint8Array(0));
+
 /** The leading fields of a slice segment header (H.265 §7.3.6.1), up to slice_pic_order_cnt_lsb. */
 export interface H265SliceHeader {
   nalType: number;
@@ -49,7 +52,7 @@ export function parseH265SliceHeader(nal: Uint8Array, lookup: H265ParameterSetLo
   if (temporalIdPlus1 === 0) throw new CodecsError(INVALID, 'nuh_temporal_id_plus1 = 0');
   return withCode(INVALID, 'H.265 slice segment header', () =>
     parseRbspPrefix(nal, 2, SLICE_HEADER_PREFIX_BYTES, MAX_SLICE_HEADER_BYTES, (rbsp) =>
-      readSliceHeader(new BitReader(rbsp), nalType, temporalIdPlus1 - 1, lookup),
+      readSliceHeader(sliceReader.reset(rbsp), nalType, temporalIdPlus1 - 1, lookup),
     ),
   );
 }
