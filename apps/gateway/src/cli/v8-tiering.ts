@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
  * fMP4 boxes, playlist state) five times a second, so with one camera that code took minutes to
  * leave the baseline tier, and every major GC that freed the hidden classes its optimized code
  * checked for (transient objects, V8's "weak objects" deoptimization) sent it back there. The
- * cost: one camera took 2.0-2.5% of a core, against about 0.25% for each camera added to ten.
+ * cost: one camera took 1.5-2.7% of a core, against about 0.2-0.25% for each camera added to ten.
  * Measured in pairs (docs/benchmarks.md, "Few cameras: V8's tiering"): one camera 10-21% less
  * CPU, three 13% less, ten 7% less on average over nine pairs (from 21% less to 4% more). The
  * price is compiling sooner what is warm, on V8's background thread.
