@@ -1,10 +1,31 @@
-import { flacFrameBlockSize } from '@camgate/codecs';
-import { codecStringOf, writeInitSegment, type Sample } from '@camgate/fmp4';
+import { codecStringOf, writeInitSegment } from '@camgate/fmp4';
 import type { StreamPosition } from '../continuation.js';
 import { HlsError, HlsErrorCode } from '../errors.js';
-import { Rendition, type Segment } from '../store/rendition.js';
+import type { Rendition, Segment } from '../store/rendition.js';
 import { computeStreamTiming, type StreamTiming } from '../timing/stream-timing.js';
-import type { HlsFrame, HlsTrack, RenditionName } from '../types.js';
+import type { HlsFrame, HlsTrack } from '../types.js';
+import {
+  audioFrameTicks,
+  audioReached,
+  continueAudio,
+  flacFrameTicks,
+  MAX_PENDING_BOUNDARIES,
+  splitAtBoundary,
+  type Boundary,
+} from './audio-alignment.js';
+import { isValidFrame, OutputTimeline } from './output-timeline.js';
+import {
+  audioOnlyPartsPerSegment,
+  clampPartEnd,
+  closesBeforeFrame,
+  completePartEnd,
+  cutsAtKeyframe,
+  MAX_PART_BYTES,
+  mustForceCut,
+  partTargetTicks,
+} from './part-cutting.js';
+import { ProgramDateTime } from './program-date-time.js';
+import { sameConfig, toSamples, TrackState, type PendingSample } from './track-state.js';
 
 export interface SegmenterOptions {
   /** Nominal part duration, seconds. */
@@ -48,137 +69,6 @@ export interface SegmenterStats {
   gapParts: number;
 }
 
-/** Output timelines start at 10 s: room for B-frame DTS before the first PTS and audio around the start. */
-const START_SECONDS = 10;
-/** 1000 samples or 32 MiB per part: far beyond a real part (5-10 frames); bounds a runaway stream. */
-const MAX_PART_SAMPLES = 1000;
-const MAX_PART_BYTES = 32 * 1024 * 1024;
-/** §4.4.4.9: every part but the last of a segment (and INDEPENDENT or GAP ones) lasts >= 85% of PART-TARGET. */
-const MIN_PART_SHARE = 0.85;
-/** 1 s: PDT follows the media clock until the camera's wall clock is this far ahead. */
-const PDT_MAX_LAG_MS = 1000;
-/** 2^52 ticks (1600 years at 90 kHz): output offsets added to input times stay exact integers. */
-const MAX_TIMESTAMP = 2 ** 52;
-/** Video boundaries audio may lag behind before its parts are published as GAP (~3 s of 200 ms parts). */
-const MAX_PENDING_BOUNDARIES = 16;
-/** Apple authoring 7.7, rfc8216bis §4.4.3.1: a segment never reaches TD + 0.5 s (round(EXTINF) <= TD). */
-const SEGMENT_OVERSHOOT = 0.5;
-const EPSILON = 1e-9;
-/**
- * 64 KiB: a track's first staging buffer (a few hundred audio frames, a few video frames); it
- * doubles while a part needs more (a 4 Mbit/s video part: ~100-200 KB) and is then reused.
- */
-const MIN_STAGING_BYTES = 64 * 1024;
-
-interface PendingSample {
-  dts: number;
-  pts: number;
-  keyframe: boolean;
-  wallclock: number;
-  data: Uint8Array;
-}
-
-/** Per-rendition state. */
-class TrackState {
-  readonly rendition: Rendition;
-  track: HlsTrack;
-  initUri: string | undefined;
-  /** The codec configuration changed: the next segment gets a new init segment. */
-  configChanged = false;
-  /** Input ticks + offset = output ticks. */
-  offset = 0;
-  /**
-   * Re-map the input timeline at the next frame: `epoch` at the start and after a reconnect (all
-   * tracks onto the new epoch), `continue` after a timestamp jump within a session (this track
-   * resumes exactly where it ended).
-   */
-  rebase: 'epoch' | 'continue' | undefined = 'epoch';
-  /** End of the last packaged sample, output ticks (-1 before any). */
-  lastEnd = -1;
-  lastInputDts: number | undefined;
-  /** Video: the latest frame interval. Audio: the codec's frame duration. In ticks. */
-  cadence = 0;
-  samples: PendingSample[] = [];
-  sampleBytes = 0;
-  fragmentSequence = 0;
-  /**
-   * Where pending samples' bytes are kept: a frame's data is the caller's only while push runs
-   * (the RTSP client reuses its memory), so what waits for its part is copied here. Pending
-   * samples are views on it, in order; it is reused once a part took them.
-   */
-  #staging: Uint8Array = new Uint8Array(0);
-  #stagingUsed = 0;
-
-  constructor(
-    name: RenditionName,
-    track: HlsTrack,
-    firstMsn: number,
-    discontinuitySequence: number,
-    now: () => number,
-  ) {
-    this.rendition = new Rendition(name, firstMsn, discontinuitySequence, now);
-    this.track = track;
-  }
-
-  /** A copy of a frame's data in the staging memory, for a sample about to be added to `samples`. */
-  stage(data: Uint8Array): Uint8Array {
-    if (this.samples.length === 0) this.#stagingUsed = 0;
-    if (this.#stagingUsed + data.length > this.#staging.length) this.#makeRoom(data.length);
-    const copy = this.#staging.subarray(this.#stagingUsed, this.#stagingUsed + data.length);
-    copy.set(data);
-    this.#stagingUsed += data.length;
-    return copy;
-  }
-
-  /**
-   * Room for `length` more bytes: the pending samples move to the start of the staging memory (the
-   * samples before them were published or dropped), into a larger one when they and the new data
-   * do not fit (twice as large at least: growth stops at the largest part).
-   */
-  #makeRoom(length: number): void {
-    let pending = 0;
-    for (const sample of this.samples) pending += sample.data.length;
-    const old = this.#staging;
-    const target =
-      pending + length <= old.length ? old : allocate(Math.max(pending + length, 2 * old.length, MIN_STAGING_BYTES));
-    let at = 0;
-    for (const sample of this.samples) {
-      const size = sample.data.length;
-      // Samples are in staging order, so a move within the same memory never overwrites one not moved yet.
-      const from = sample.data.byteOffset - old.byteOffset;
-      if (target === old) target.copyWithin(at, from, from + size);
-      else target.set(sample.data, at);
-      sample.data = target.subarray(at, at + size);
-      at += size;
-    }
-    this.#staging = target;
-    this.#stagingUsed = at;
-  }
-
-  get clockRate(): number {
-    return this.track.clockRate;
-  }
-
-  /** End of what is packaged or pending, output ticks (-1 before any). */
-  get end(): number {
-    const last = this.samples.at(-1);
-    return last === undefined ? this.lastEnd : last.dts + this.cadence;
-  }
-}
-
-/** A video part boundary, which audio follows so both renditions have the same MSNs and part indices. */
-interface Boundary {
-  msn: number;
-  index: number;
-  /** Start and end of the video part on the output timeline, seconds. */
-  start: number;
-  end: number;
-  lastOfSegment: boolean;
-  /** The segment this part opens (index 0) follows a discontinuity. */
-  discontinuity: boolean;
-  programDateTime: number;
-}
-
 /**
  * Cuts frames into LL-HLS parts and segments: one CMAF rendition per track.
  *
@@ -211,8 +101,7 @@ export class Segmenter {
   };
   /** The fixed numbers, once the first GOP was measured. */
   timing: StreamTiming | undefined;
-  /** Wall clock (ms) at a point of the output timeline (s): where PDTs are derived from. */
-  #pdtAnchor: { wall: number; seconds: number } | undefined;
+  readonly #pdt = new ProgramDateTime();
   readonly #options: SegmenterOptions;
   #video: TrackState | undefined;
   #audio: TrackState | undefined;
@@ -223,10 +112,7 @@ export class Segmenter {
   #nextMsn: number;
   #started = false;
   #ended = false;
-  /** Input seconds + epochOffset = output seconds, for the current epoch. */
-  #epochOffset = 0;
-  /** The next frame of any track fixes the new epoch's offset. */
-  #epochPending = true;
+  readonly #timeline: OutputTimeline;
   /** The next segment follows a discontinuity (from the start in a continued stream). */
   #discontinuityPending: boolean;
   /** Discontinuity Sequence Number of the latest segment (MSN #nextMsn - 1). */
@@ -245,6 +131,7 @@ export class Segmenter {
 
   constructor(options: SegmenterOptions) {
     this.#options = options;
+    this.#timeline = new OutputTimeline({ inputTimeline: options.inputTimeline === true });
     this.#nextMsn = options.startMsn;
     this.#discontinuityPending = options.continuesDiscontinuity !== undefined;
     this.#discontinuity = options.continuesDiscontinuity ?? 0;
@@ -266,7 +153,7 @@ export class Segmenter {
   /** The output time of a video input time in the current epoch (see HlsStream.videoOutputTime). */
   videoOutputTime(dts: number): number | undefined {
     const v = this.#video;
-    if (v === undefined || !this.#started || v.rebase !== undefined || this.#epochPending) return undefined;
+    if (v === undefined || !this.#started || v.rebase !== undefined || this.#timeline.epochPending) return undefined;
     return dts + v.offset;
   }
 
@@ -341,9 +228,8 @@ export class Segmenter {
   /** The following frames start a new epoch (camera reconnect): the segment is cut and flagged EXT-X-DISCONTINUITY. */
   markDiscontinuity(): void {
     if (!this.#started) return;
-    this.#epochPending = true;
+    this.#timeline.newEpoch(this.#video, this.#audio);
     this.#discontinuityPending = true;
-    for (const state of [this.#video, this.#audio]) if (state !== undefined) state.rebase = 'epoch';
     // The new epoch's first segment starts with a keyframe: frames before it cannot be decoded.
     this.#videoNeedsKeyframe = this.#video !== undefined;
     // The segment ends with what is in: close video's open part and segment now.
@@ -359,7 +245,7 @@ export class Segmenter {
       this.stats.droppedFrames++;
       return;
     }
-    if (!isValidFrame(frame)) {
+    if (!isValidFrame(frame, MAX_PART_BYTES)) {
       this.stats.invalidFrames++;
       this.stats.droppedFrames++;
       return;
@@ -392,30 +278,9 @@ export class Segmenter {
     this.#options.onChange();
   }
 
-  // ------------------------------------------------------------------ timelines
-
-  /** Maps a frame's input time to the output timeline, starting a new epoch if one is pending. */
+  /** Maps a frame's input time to the output timeline (output-timeline.ts). */
   #place(state: TrackState, frame: HlsFrame): number {
-    if (this.#epochPending) {
-      this.#epochPending = false;
-      const ends = [this.#video, this.#audio]
-        .filter((s) => s !== undefined && s.end >= 0)
-        .map((s) => (s as TrackState).end / (s as TrackState).clockRate);
-      const resume = ends.length === 0 ? START_SECONDS : Math.max(...ends);
-      this.#epochOffset = this.#options.inputTimeline === true ? 0 : resume - frame.dts / state.clockRate;
-    }
-    if (state.rebase !== undefined) {
-      if (state.rebase === 'continue' && state.end >= 0) {
-        state.offset = state.end - frame.dts;
-      } else {
-        state.offset = Math.round(this.#epochOffset * state.clockRate);
-        // Never behind what this track packaged already.
-        if (state.end >= 0 && frame.dts + state.offset < state.end) state.offset = state.end - frame.dts;
-      }
-      state.rebase = undefined;
-      state.lastInputDts = undefined;
-    }
-    return frame.dts + state.offset;
+    return this.#timeline.place(state, frame, this.#video, this.#audio);
   }
 
   // ------------------------------------------------------------------ video
@@ -459,7 +324,7 @@ export class Segmenter {
       const length = (actual - this.#segmentStart) / v.clockRate;
       if (frame.keyframe && this.#cutsAtKeyframe(length, timing)) {
         this.#closeSegment(v, dts, false);
-      } else if (length + v.cadence / v.clockRate >= timing.targetDuration + SEGMENT_OVERSHOOT - EPSILON) {
+      } else if (mustForceCut(length, v.cadence / v.clockRate, timing.targetDuration)) {
         // A GOP longer than TD allows: cut here without a keyframe; TD does not change.
         this.stats.forcedCuts++;
         this.#closeSegment(v, dts, true);
@@ -470,8 +335,7 @@ export class Segmenter {
     const parts = this.#partTiming;
     if (v.samples.length > 0 && parts !== undefined) {
       const start = (v.samples[0] as PendingSample).dts;
-      const full = v.samples.length >= MAX_PART_SAMPLES || v.sampleBytes + frame.data.length > MAX_PART_BYTES;
-      if (dts - start >= partTargetTicks(parts, v.clockRate) || full) {
+      if (closesBeforeFrame(dts - start, parts, v.clockRate, v.samples.length, v.sampleBytes, frame.data.length)) {
         // The frame would start at or past PART-TARGET (a late frame, lost frames, a stall): the
         // part closes before it, its last frame lasting at most up to PART-TARGET.
         this.stats.shortParts++;
@@ -484,14 +348,10 @@ export class Segmenter {
     v.samples.push({ dts, pts, keyframe: frame.keyframe, wallclock: frame.wallclock, data: v.stage(frame.data) });
     v.sampleBytes += frame.data.length;
 
-    // The part has its frames once the next one, one nominal interval away, would not fit its
-    // nominal length (the nominal interval, not the last one measured: jitter must not shorten parts).
+    // The part has its frames once the next one would not fit its nominal length (part-cutting.ts).
     if (parts !== undefined) {
-      const interval = Math.round((parts.videoPart / parts.framesPerPart) * v.clockRate);
-      const length = (dts + interval - this.#partStart) / v.clockRate;
-      // Nominal length give or take half a frame, and never under 85% of PART-TARGET (§4.4.4.9).
-      const enough = Math.max(parts.videoPart - interval / v.clockRate / 2, MIN_PART_SHARE * parts.partTarget + 0.001);
-      if (length >= enough - EPSILON) this.#closeVideoPart(v, dts + interval, false);
+      const end = completePartEnd(dts, this.#partStart, parts, v.clockRate);
+      if (end !== undefined) this.#closeVideoPart(v, end, false);
     }
   }
 
@@ -501,30 +361,6 @@ export class Segmenter {
       this.#firstGop ??= this.#lastGop;
     }
     this.#lastKeyframe = dts;
-  }
-
-  /**
-   * PROGRAM-DATE-TIME of a segment of the track that drives segmentation, starting at `seconds` on
-   * the output timeline. Within an epoch it follows the media clock from the epoch's first frame,
-   * so that PDT and EXTINF agree even when the camera's wall clock jitters (arrival times, RTCP
-   * sender reports that do not match the RTP clock exactly); when the wall clock runs more than
-   * a second ahead (drift, a gap in the media), PDT jumps forward to it. It never goes back
-   * within an epoch (§6.2.1: PDT-to-media mapping must not change).
-   */
-  #segmentPdt(wallclock: number, seconds: number, newEpoch: boolean): number {
-    const anchor = this.#pdtAnchor;
-    const derived = anchor === undefined ? wallclock : anchor.wall + (seconds - anchor.seconds) * 1000;
-    if (anchor === undefined || newEpoch || wallclock - derived > PDT_MAX_LAG_MS) {
-      this.#pdtAnchor = { wall: wallclock, seconds };
-      return Math.round(wallclock);
-    }
-    return Math.round(derived);
-  }
-
-  /** PROGRAM-DATE-TIME of media at `seconds` on the output timeline (audio segments beside video). */
-  #pdtAt(seconds: number, fallback: number): number {
-    const anchor = this.#pdtAnchor;
-    return Math.round(anchor === undefined ? fallback : anchor.wall + (seconds - anchor.seconds) * 1000);
   }
 
   #raiseAudioFloor(seconds: number): void {
@@ -543,12 +379,14 @@ export class Segmenter {
   /** A keyframe cuts when the segment reached the configured duration, or when one more GOP would not fit TD. */
   #cutsAtKeyframe(length: number, timing: StreamTiming): boolean {
     const video = this.#video as TrackState;
-    if (length >= this.#options.segmentDuration - video.cadence / video.clockRate / 2 - EPSILON) return true;
-    // Not before a part's worth: a segment cut after a frame or two would not make room for the
-    // next GOP anyway (it was measured long: a timestamp jump, a repeated keyframe) and its PDT
-    // would all but equal the next segment's.
-    if (length < timing.videoPart - EPSILON) return false;
-    return length + (this.#lastGop ?? length) > timing.targetDuration + EPSILON;
+    return cutsAtKeyframe({
+      length,
+      segmentDuration: this.#options.segmentDuration,
+      frame: video.cadence / video.clockRate,
+      videoPart: timing.videoPart,
+      lastGop: this.#lastGop,
+      targetDuration: timing.targetDuration,
+    });
   }
 
   #openVideoSegment(v: TrackState, frame: HlsFrame, dts: number): void {
@@ -559,7 +397,7 @@ export class Segmenter {
       msn,
       discontinuity,
       initUri: v.initUri as string,
-      programDateTime: this.#segmentPdt(frame.wallclock, dts / v.clockRate, discontinuity),
+      programDateTime: this.#pdt.segment(frame.wallclock, dts / v.clockRate, discontinuity),
       forced: this.#nextSegmentForced,
     });
     this.#nextSegmentForced = false;
@@ -588,10 +426,7 @@ export class Segmenter {
     const segment = v.rendition.openSegment;
     if (v.samples.length === 0 || segment === undefined) return;
     const first = v.samples[0] as PendingSample;
-    // Never past PART-TARGET: a last frame followed by a stall lasts only up to it (a gap follows).
-    const timing = this.#partTiming;
-    if (timing !== undefined) end = Math.min(end, first.dts + partTargetTicks(timing, v.clockRate));
-    end = Math.max(end, (v.samples.at(-1) as PendingSample).dts + 1);
+    end = clampPartEnd(end, first.dts, (v.samples.at(-1) as PendingSample).dts, this.#partTiming, v.clockRate);
     const part = v.rendition.addPart(
       (end - first.dts) / v.clockRate,
       v.samples.some((s) => s.keyframe),
@@ -668,36 +503,17 @@ export class Segmenter {
       return;
     }
     if (this.#video === undefined) return;
-    const half = a.cadence / 2;
     while (this.#boundaries.length > 0) {
       const boundary = this.#boundaries[0] as Boundary;
-      const end = boundary.end * a.clockRate;
-      const last = a.samples.at(-1);
-      // The frame after `last` (continuous audio) has its midpoint at last.dts + 1.5 frames.
-      const reached = last !== undefined && last.dts + a.cadence + half >= end;
+      const reached = audioReached(a.samples.at(-1), a.cadence, boundary.end * a.clockRate);
       if (!reached && !final && this.#boundaries.length <= MAX_PENDING_BOUNDARIES) return;
       this.#boundaries.shift();
-      // Audio for a time already published (a GAP part covered it: the audio lagged the video
-      // by more than the pending boundaries allow) cannot be placed any more.
-      // Audio during a hole in the video (a stall) belongs to no part either: more than a frame
-      // before the part starts. (A frame just before it is one moved on from the previous part.)
-      const floor = Math.max(a.lastEnd - half, boundary.start * a.clockRate - a.cadence - half);
-      let late = 0;
-      while (late < a.samples.length && (a.samples[late] as PendingSample).dts < floor) late++;
+      const limit = this.#partTiming === undefined ? Infinity : partTargetTicks(this.#partTiming, a.clockRate);
+      const { late, count } = splitAtBoundary(a.samples, a, boundary, a.clockRate, limit);
       if (late > 0) {
         a.samples.splice(0, late);
         this.stats.droppedFrames += late;
       }
-      let count = 0;
-      while (count < a.samples.length && (a.samples[count] as PendingSample).dts + half < end) count++;
-      // An audio part never exceeds PART-TARGET: after a long video part (jitter, a late frame),
-      // its last audio frame moves to the next part.
-      const limit = this.#partTiming === undefined ? Infinity : partTargetTicks(this.#partTiming, a.clockRate);
-      const first = a.samples[0];
-      // Measured from where the part will start: continueAudio may move its first frame back by
-      // up to half a frame, to the end of the audio before.
-      const start = first === undefined ? 0 : continuedDts(a, first.dts);
-      while (count > 1 && (a.samples[count - 1] as PendingSample).dts + a.cadence - start > limit) count--;
       this.#publishAudioPart(a, boundary, a.samples.splice(0, count));
     }
   }
@@ -716,7 +532,7 @@ export class Segmenter {
         programDateTime:
           samples[0] === undefined
             ? boundary.programDateTime
-            : this.#pdtAt(samples[0].dts / a.clockRate, samples[0].wallclock),
+            : this.#pdt.at(samples[0].dts / a.clockRate, samples[0].wallclock),
       });
     }
     if (samples.length > 0) {
@@ -770,13 +586,13 @@ export class Segmenter {
         msn,
         discontinuity,
         initUri: a.initUri as string,
-        programDateTime: this.#segmentPdt(frame.wallclock, dts / a.clockRate, discontinuity),
+        programDateTime: this.#pdt.segment(frame.wallclock, dts / a.clockRate, discontinuity),
       });
     }
     a.samples.push({ dts, pts: dts, keyframe: true, wallclock: frame.wallclock, data: a.stage(frame.data) });
     const parts = this.#partTiming as StreamTiming;
     if (a.samples.length >= parts.framesPerPart) {
-      const partsPerSegment = Math.max(1, Math.round(this.#options.segmentDuration / parts.videoPart));
+      const partsPerSegment = audioOnlyPartsPerSegment(this.#options.segmentDuration, parts);
       const lastOfSegment = (a.rendition.openSegment?.parts.length ?? 0) + 1 >= partsPerSegment;
       this.#closeAudioOnlyPart(a);
       if (lastOfSegment) this.#closeAudioOnlySegment(a);
@@ -856,104 +672,4 @@ export class Segmenter {
   }
 }
 
-/** fMP4 samples from pending frames: each lasts until the next; the last until `end`. */
-/**
- * Audio continues exactly where the published audio ended when the next frame is within half a
- * frame of it (timestamp jitter would otherwise leave gaps or overlaps of a few ticks); frames
- * that then fall on or before their predecessor are dropped, so decode times always increase.
- */
-function continueAudio(a: TrackState, samples: PendingSample[]): PendingSample[] {
-  const first = samples[0];
-  if (first === undefined || continuedDts(a, first.dts) === first.dts) return samples;
-  first.dts = a.lastEnd;
-  first.pts = a.lastEnd;
-  const kept = [first];
-  for (const sample of samples.slice(1)) if (sample.dts > (kept.at(-1) as PendingSample).dts) kept.push(sample);
-  return kept;
-}
-
-/**
- * Where a part whose first frame is at `dts` starts: the end of the audio before, if within half a
- * frame, bounds included (a frame exactly half a frame early is kept by the floors before it, and
- * must not start inside the audio before).
- */
-function continuedDts(a: TrackState, dts: number): number {
-  return a.lastEnd >= 0 && Math.abs(dts - a.lastEnd) <= a.cadence / 2 ? a.lastEnd : dts;
-}
-
-function toSamples(pending: readonly PendingSample[], end: number): Sample[] {
-  return pending.map((sample, i) => {
-    const next = i + 1 < pending.length ? (pending[i + 1] as PendingSample).dts : end;
-    return {
-      duration: Math.max(1, next - sample.dts),
-      compositionOffset: sample.pts - sample.dts,
-      sync: sample.keyframe,
-      data: sample.data,
-    };
-  });
-}
-
-/** A FLAC frame's duration in the track's clock, from the block size in its header. */
-function flacFrameTicks(track: HlsTrack, data: Uint8Array): number | undefined {
-  const samples = flacFrameBlockSize(data);
-  if (samples === undefined || track.config.codec !== 'flac') return undefined;
-  return Math.round((samples * track.clockRate) / track.config.sampleRate);
-}
-
-/** Samples per audio frame, in the track's clock: AAC 1024 or 960 (frameLengthFlag), otherwise 20 ms. */
-function audioFrameTicks(track: HlsTrack): number {
-  const config = track.config;
-  if (config.codec === 'aac') {
-    const asc = config.audioSpecificConfig;
-    const objectType = (asc[0] ?? 0) >> 3;
-    // GASpecificConfig frameLengthFlag (ISO/IEC 14496-3 §4.4.1), right after the channel configuration.
-    const shortFrames = objectType >= 1 && objectType <= 4 && asc.length >= 2 && ((asc[1] as number) & 0x04) !== 0;
-    return shortFrames ? 960 : 1024;
-  }
-  return Math.round(track.clockRate / 50);
-}
-
 export type { Segment };
-
-/** A buffer of `size` bytes, not zero-filled (every byte is written before it is read). */
-function allocate(size: number): Uint8Array {
-  const buffer = Buffer.allocUnsafeSlow(size);
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
-}
-
-/**
- * What the RTSP client guarantees, checked because the packager is a library: integer
- * timestamps within 2^52 (room for the output offset), pts >= dts, and 1 byte .. 32 MiB of data.
- */
-function isValidFrame(frame: HlsFrame): boolean {
-  const { dts, pts, data } = frame;
-  return (
-    Number.isInteger(dts) &&
-    Number.isInteger(pts) &&
-    Math.abs(dts) < MAX_TIMESTAMP &&
-    Math.abs(pts) < MAX_TIMESTAMP &&
-    pts >= dts &&
-    data instanceof Uint8Array &&
-    data.length > 0 &&
-    data.length <= MAX_PART_BYTES &&
-    Number.isFinite(frame.wallclock)
-  );
-}
-
-/** Two codec configurations with the same fields and bytes. */
-function sameConfig(a: HlsTrack['config'], b: HlsTrack['config']): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const key of keys) {
-    const x = (a as unknown as Record<string, unknown>)[key];
-    const y = (b as unknown as Record<string, unknown>)[key];
-    if (x instanceof Uint8Array && y instanceof Uint8Array) {
-      if (Buffer.compare(x, y) !== 0) return false;
-    } else if (x !== y) return false;
-  }
-  return true;
-}
-
-/** PART-TARGET in whole ticks of a clock (rounded down: a part of this many ticks is never over it). */
-function partTargetTicks(timing: StreamTiming, clockRate: number): number {
-  return Math.floor(timing.partTarget * clockRate);
-}
