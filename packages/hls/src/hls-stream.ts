@@ -6,7 +6,7 @@ import { parseDirectives, rejectsDirectives, satisfies, type PlaylistPosition } 
 import { Waiters } from './serve/waiters.js';
 import type { Part, Rendition } from './store/rendition.js';
 import type { StreamTiming } from './timing/stream-timing.js';
-import type { HlsFrame, HlsResponse, HlsTrack, RenditionName } from './types.js';
+import type { FrameSink, HlsFrame, HlsResponse, HlsTrack, RenditionName } from './types.js';
 
 export interface HlsStreamOptions {
   /** Nominal part duration (default 200 ms): made of whole frames. */
@@ -112,7 +112,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  * with a status, headers and body, holding blocking requests until they can be
  * answered (rfc8216bis §6.2.5.2), or until 3 x TD (503).
  */
-export class HlsStream {
+export class HlsStream implements FrameSink {
   readonly #segmenter: Segmenter;
   readonly #waiters: Waiters;
   readonly #options: Required<

@@ -33,6 +33,21 @@ export interface HlsFrame {
   data: Uint8Array;
 }
 
+/**
+ * What takes a camera's frames: the live packager (HlsStream), a recorder. The same calls in the
+ * same order reach every sink of a camera (SessionBridge in the gateway fans them out): tracks
+ * first, then frames in arrival order, and markDiscontinuity() before the frames of each new
+ * connection. A frame's data is the caller's again once push() returns (the RTSP client reuses
+ * that memory): a sink copies what it keeps.
+ */
+export interface FrameSink {
+  /** A track before its first frame, or its changed codec configuration; throws a coded error to refuse it. */
+  setTrack(track: HlsTrack): void;
+  push(frame: HlsFrame): void;
+  /** The following frames come from a new connection (a new epoch of input timestamps). */
+  markDiscontinuity(): void;
+}
+
 /** An HTTP-shaped answer, independent of any HTTP library. */
 export interface HlsResponse {
   status: number;

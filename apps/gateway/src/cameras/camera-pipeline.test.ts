@@ -1,4 +1,5 @@
 import { CamsimServer, type CamsimServerOptions } from '@camgate/camsim';
+import { HlsError, HlsErrorCode, HlsStream, type FrameSink } from '@camgate/hls';
 import { openSegment } from '@camgate/hls/testing';
 import { getFreePort } from '@camgate/testkit';
 import { RtspSession } from '@camgate/rtsp';
@@ -36,6 +37,19 @@ function pipeline(settings: Partial<CameraSettings> & { url: string }, options: 
   );
   cleanups.push(() => p.close());
   return p;
+}
+
+/** A pipeline of an always-on camera of the simulated camera's H.264 + AAC, with its settings (to update). */
+async function streamingCamera(): Promise<{ server: CamsimServer; settings: CameraSettings; p: CameraPipeline }> {
+  const server = await camera();
+  const settings: CameraSettings = {
+    url: server.url('/h264-aac'),
+    transport: 'tcp',
+    onDemand: false,
+    audio: 'auto',
+    enabled: true,
+  };
+  return { server, settings, p: pipeline(settings) };
 }
 
 /** Resolves when the pipeline reaches `state` (at once if it is there). */
@@ -284,15 +298,7 @@ describe('CameraPipeline', () => {
   it(
     'disable, enable and a new URL: each takes effect, one session at a time',
     async () => {
-      const server = await camera();
-      const settings: CameraSettings = {
-        url: server.url('/h264-aac'),
-        transport: 'tcp',
-        onDemand: false,
-        audio: 'auto',
-        enabled: true,
-      };
-      const p = pipeline(settings);
+      const { server, settings, p } = await streamingCamera();
       await reach(p, 'streaming');
       p.update({ ...settings, enabled: false });
       expect(p.state).toBe('disabled');
@@ -306,6 +312,55 @@ describe('CameraPipeline', () => {
       expect(p.stream).toBe(stream);
       expect(p.status().tracks[0]?.codec).toBe('h265');
       expect(server.sessionCount).toBe(1);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'a sink beside the live stream (a recorder) gets the frames through a stop and a restart; one that throws is dropped',
+    async () => {
+      const { settings, p } = await streamingCamera();
+      const recorder = new HlsStream({ segmentDurationMs: 4000, readyTimeoutMs: TIMEOUT_MS });
+      cleanups.push(() => recorder.close());
+      const discontinuities = vi.spyOn(recorder, 'markDiscontinuity');
+      const recorderErrors: unknown[] = [];
+      p.addSink(recorder, (err) => recorderErrors.push(err));
+      let pushes = 0;
+      const failing: FrameSink = {
+        setTrack: () => undefined,
+        push: () => {
+          if (++pushes === 10) throw new HlsError(HlsErrorCode.CLOSED, 'a sink that broke');
+        },
+        markDiscontinuity: () => undefined,
+      };
+      const failures: unknown[] = [];
+      p.addSink(failing, (err) => failures.push(err));
+      await reach(p, 'streaming');
+      expect(await recorder.whenReady()).toBe(true);
+      expect(failures).toEqual([expect.objectContaining({ code: HlsErrorCode.CLOSED })]);
+      expect(pushes).toBe(10);
+      // Stopped and started again: a new live stream, the same recorder, after a discontinuity.
+      p.update({ ...settings, enabled: false });
+      const parts = recorder.stats.parts;
+      p.update({ ...settings, enabled: true });
+      await reach(p, 'streaming');
+      expect(discontinuities).toHaveBeenCalledTimes(1);
+      // The first part of the recorder's next segment (the restarted camera's first keyframe).
+      const next = await recorder.handle(
+        'video.m3u8',
+        new URLSearchParams({ _HLS_msn: String((recorder.position?.msn ?? 0) + 1), _HLS_part: '0' }),
+      );
+      expect(next.status).toBe(200);
+      expect(next.body).toContain('#EXT-X-DISCONTINUITY');
+      expect(recorder.stats.parts).toBeGreaterThan(parts);
+      expect(recorder.stats.invalidFrames).toBe(0);
+      expect(pushes).toBe(10);
+      expect(recorderErrors).toEqual([]);
+      p.removeSink(recorder);
+      const after = recorder.stats.parts;
+      const live = p.stream as HlsStream;
+      await live.handle('video.m3u8', new URLSearchParams({ _HLS_msn: String((live.position?.msn ?? 0) + 1) }));
+      expect(recorder.stats.parts).toBe(after);
     },
     TIMEOUT_MS,
   );

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { HlsStream, type HlsStreamOptions, type StreamPosition } from '@camgate/hls';
+import { HlsStream, type FrameSink, type HlsStreamOptions, type StreamPosition } from '@camgate/hls';
 import {
   RtspError,
   RtspErrorCode,
@@ -129,6 +129,11 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
    */
   #lastPosition: StreamPosition | undefined;
   #bridge: SessionBridge | undefined;
+  /**
+   * Sinks beside the live stream (a recorder), with who hears of a failure: handed to every bridge
+   * this pipeline makes, so they outlive a stream dropped by an idle or disabled camera.
+   */
+  readonly #sinks = new Map<FrameSink, (err: unknown) => void>();
   /** The H.264 variant while `transcode` is `h264`. */
   #transcoder: VideoTranscoder | undefined;
   /** Who made the latest request (touch()): the H.264 variant's request follows it at once. */
@@ -233,6 +238,42 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     return this.#keyframes.next(timeoutMs, signal);
   }
 
+  /**
+   * Frames to `sink` beside the live stream from now on, through every session and every stream of
+   * this camera (see SessionBridge.addSink). A new stream after a stop begins, for the sink, with
+   * markDiscontinuity(). If the sink throws, it is removed and `onError` is told.
+   */
+  addSink(sink: FrameSink, onError: (err: unknown) => void): void {
+    if (this.#closed || this.#sinks.has(sink)) return;
+    this.#sinks.set(sink, onError);
+    this.#bridge?.addSink(sink, (err) => this.#sinkFailed(sink, err));
+  }
+
+  /** Stops feeding a sink added with addSink (its owner ends what it has itself). */
+  removeSink(sink: FrameSink): void {
+    this.#sinks.delete(sink);
+    this.#bridge?.removeSink(sink);
+  }
+
+  #sinkFailed(sink: FrameSink, err: unknown): void {
+    const onError = this.#sinks.get(sink);
+    this.#sinks.delete(sink);
+    onError?.(err);
+  }
+
+  /** The sinks of a new bridge: the frames they get next follow a gap (a stopped camera), a new epoch. */
+  #addSinks(bridge: SessionBridge): void {
+    for (const sink of this.#sinks.keys()) {
+      try {
+        sink.markDiscontinuity();
+      } catch (err) {
+        this.#sinkFailed(sink, err);
+        continue;
+      }
+      bridge.addSink(sink, (err) => this.#sinkFailed(sink, err));
+    }
+  }
+
   /** New settings: a changed URL, transport or audio choice restarts the session (the stream goes on). */
   update(settings: CameraSettings): void {
     const before = this.#settings;
@@ -304,6 +345,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     await Promise.all([this.#stopPulling(true), transcoder?.close()]);
     this.#keyframes.close();
     this.#viewers.clear();
+    this.#sinks.clear();
   }
 
   // ------------------------------------------------------------------ supervision
@@ -396,6 +438,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
         ...(last === undefined ? {} : { continueFrom: { ...last, final: true } }),
       });
       this.#bridge = new SessionBridge(this.#stream, { readBatchMs: this.#options.session?.readBatchMs ?? 0 });
+      this.#addSinks(this.#bridge);
     }
     this.#running = this.#run(generation).finally(() => {
       if (this.#generation === generation) this.#running = undefined;

@@ -1,6 +1,6 @@
 import { joinLengthPrefixed } from '@camgate/codecs';
 import { CamsimServer, type CamsimServerOptions } from '@camgate/camsim';
-import { HlsStream } from '@camgate/hls';
+import { HlsError, HlsErrorCode, HlsStream, type FrameSink, type HlsFrame, type HlsTrack } from '@camgate/hls';
 import { openSegment } from '@camgate/hls/testing';
 import { EventEmitter } from 'node:events';
 import { RtspSession, type Frame, type Track } from '@camgate/rtsp';
@@ -358,5 +358,152 @@ describe('SessionBridge and the frame contract', () => {
     const clean = flacOf(false);
     expect(clean.length).toBeGreaterThan(3);
     expect(flacOf(true)).toEqual(clean);
+  });
+});
+
+/** A sink that notes every call (frames by dts, kind, keyframe and a copy of the data: theirs is reused). */
+class NotingSink implements FrameSink {
+  readonly calls: Array<
+    | { call: 'setTrack'; kind: string; codec: string }
+    | { call: 'push'; kind: string; dts: number; keyframe: boolean; data: number[] }
+    | { call: 'markDiscontinuity' }
+  > = [];
+  constructor(private readonly failAt?: { call: 'setTrack' | 'push'; nth: number }) {}
+  #count(call: 'setTrack' | 'push'): void {
+    const seen = this.calls.filter((c) => c.call === call).length;
+    if (this.failAt?.call === call && this.failAt.nth === seen + 1)
+      throw new HlsError(HlsErrorCode.INVALID_TRACK, `the sink fails at ${call} #${seen + 1}`);
+  }
+  setTrack(track: HlsTrack): void {
+    this.#count('setTrack');
+    this.calls.push({ call: 'setTrack', kind: track.kind, codec: track.config.codec });
+  }
+  push(frame: HlsFrame): void {
+    this.#count('push');
+    const { kind, dts, keyframe } = frame;
+    this.calls.push({ call: 'push', kind, dts, keyframe, data: [...frame.data] });
+  }
+  markDiscontinuity(): void {
+    this.calls.push({ call: 'markDiscontinuity' });
+  }
+}
+
+describe('SessionBridge frame fan-out (sinks beside the live stream)', () => {
+  function liveStream(): { stream: HlsStream; bridge: SessionBridge; live: NotingSink } {
+    const { stream, bridge } = packager();
+    // What the live stream was given, noted the same way.
+    const live = new NotingSink();
+    const push = stream.push.bind(stream);
+    const setTrack = stream.setTrack.bind(stream);
+    const markDiscontinuity = stream.markDiscontinuity.bind(stream);
+    vi.spyOn(stream, 'push').mockImplementation((frame) => {
+      live.push(frame);
+      push(frame);
+    });
+    vi.spyOn(stream, 'setTrack').mockImplementation((track) => {
+      live.setTrack(track);
+      setTrack(track);
+    });
+    vi.spyOn(stream, 'markDiscontinuity').mockImplementation(() => {
+      live.markDiscontinuity();
+      markDiscontinuity();
+    });
+    return { stream, bridge, live };
+  }
+
+  it('a sink gets the tracks, frames and discontinuities the live stream gets, across a reconnect', () => {
+    const { stream, bridge, live } = liveStream();
+    const sink = new NotingSink();
+    const recorder = new HlsStream({ segmentDurationMs: 4000 });
+    cleanups.push(() => recorder.close());
+    const onError = vi.fn();
+    bridge.addSink(sink, onError);
+    bridge.addSink(recorder, onError);
+    for (const round of [0, 1]) {
+      const session = new FakeSession([H264_TRACK, AAC_TRACK]);
+      bridge.attach(session as unknown as RtspSession);
+      for (const frame of cameraFrames(3, true))
+        session.emit('frame', { ...frame, dts: frame.dts + round * 1e6, pts: frame.pts + round * 1e6 });
+    }
+    expect(sink.calls).toEqual(live.calls);
+    expect(sink.calls.filter((c) => c.call === 'markDiscontinuity')).toHaveLength(1);
+    expect(sink.calls.slice(0, 2)).toEqual([
+      { call: 'setTrack', kind: 'video', codec: 'h264' },
+      { call: 'setTrack', kind: 'audio', codec: 'aac' },
+    ]);
+    // Another packager with other durations, fed by the same frames: its own segments, the same media.
+    expect(recorder.ready).toBe(true);
+    expect(recorder.stats.discontinuities).toBe(1);
+    expect(stream.stats.invalidFrames).toBe(0);
+    expect(recorder.stats.droppedFrames).toBe(stream.stats.droppedFrames);
+    expect(recorder.stats.segments).toBeLessThan(stream.stats.segments);
+    expect(onError).not.toHaveBeenCalled();
+    expect(bridge.sinks).toEqual([sink, recorder]);
+    bridge.removeSink(sink);
+    expect(bridge.sinks).toEqual([recorder]);
+  });
+
+  it('a sink added mid-stream gets the tracks at once, then the next frames', () => {
+    const { bridge, live } = liveStream();
+    const session = new FakeSession([H264_TRACK, AAC_TRACK]);
+    bridge.attach(session as unknown as RtspSession);
+    const frames = cameraFrames(3, true);
+    const half = frames.length / 2;
+    frames.slice(0, half).forEach((frame) => session.emit('frame', frame));
+    const sink = new NotingSink();
+    bridge.addSink(sink, () => undefined);
+    bridge.addSink(sink, () => undefined); // once only
+    expect(sink.calls).toEqual([
+      { call: 'setTrack', kind: 'video', codec: 'h264' },
+      { call: 'setTrack', kind: 'audio', codec: 'aac' },
+    ]);
+    frames.slice(half).forEach((frame) => session.emit('frame', frame));
+    const livePushes = live.calls.filter((c) => c.call === 'push');
+    expect(sink.calls.slice(2)).toEqual(livePushes.slice(livePushes.length - (frames.length - half)));
+  });
+
+  it.each([{ failAt: { call: 'push' as const, nth: 40 } }, { failAt: { call: 'setTrack' as const, nth: 2 } }])(
+    'a sink that throws ($failAt.call #$failAt.nth) is removed and reported; the live stream goes on',
+    ({ failAt }) => {
+      const { stream, bridge } = liveStream();
+      const failing = new NotingSink(failAt);
+      const healthy = new NotingSink();
+      const errors: unknown[] = [];
+      bridge.addSink(failing, (err) => errors.push(err));
+      bridge.addSink(healthy, () => undefined);
+      const session = new FakeSession([H264_TRACK, AAC_TRACK]);
+      bridge.attach(session as unknown as RtspSession);
+      for (const frame of cameraFrames(3, true)) session.emit('frame', frame);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ code: HlsErrorCode.INVALID_TRACK });
+      expect(bridge.sinks).toEqual([healthy]);
+      expect(stream.ready).toBe(true);
+      expect(bridge.stats.framesIn).toBe(cameraFrames(3, true).length);
+      expect(healthy.calls.filter((c) => c.call === 'push')).toHaveLength(bridge.stats.framesIn);
+    },
+  );
+
+  it('G.711 reaches the sinks as the FLAC the live stream gets', () => {
+    const { bridge, live } = liveStream();
+    const sink = new NotingSink();
+    bridge.addSink(sink, () => undefined);
+    const session = new FakeSession([PCMA_TRACK]);
+    bridge.attach(session as unknown as RtspSession);
+    const packet = new Uint8Array(160);
+    for (let i = 0; i < 50; i++) {
+      packet.fill(i * 3);
+      session.emit('frame', {
+        trackId: 0,
+        dts: i * 160,
+        pts: i * 160,
+        keyframe: true,
+        discontinuity: false,
+        wallclock: 1e12,
+        data: packet,
+      });
+    }
+    expect(sink.calls[0]).toEqual({ call: 'setTrack', kind: 'audio', codec: 'flac' });
+    expect(sink.calls.filter((c) => c.call === 'push')).toHaveLength(50);
+    expect(sink.calls).toEqual(live.calls);
   });
 });

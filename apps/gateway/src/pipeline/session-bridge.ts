@@ -1,5 +1,5 @@
 import { isCodedError } from '@camgate/bits';
-import type { HlsStream, RenditionName } from '@camgate/hls';
+import type { FrameSink, HlsFrame, HlsStream, HlsTrack, RenditionName } from '@camgate/hls';
 import type { Frame, RtspSession, Track } from '@camgate/rtsp';
 import { hlsTrackOf, type HlsTrackMapping } from './hls-track.js';
 import { PartArrival } from './part-arrival.js';
@@ -27,6 +27,13 @@ export interface SessionBridgeOptions {
    * before the frame that closes the next part is due (`deferReadsUntil`). 0: no deferral.
    */
   readBatchMs?: number;
+}
+
+/** A sink beside the live stream (a recorder), and who hears of its failure. */
+interface ExtraSink {
+  sink: FrameSink;
+  /** The sink threw: it was removed, the live stream goes on. */
+  onError: (err: unknown) => void;
 }
 
 /** How to attach: `listen: false` when the caller listens to the session's frames and hands each to `push`. */
@@ -58,6 +65,10 @@ interface Slot {
  * the first starts with EXT-X-DISCONTINUITY, and a changed codec configuration gets a new init
  * segment. The session's first video and first audio track are used when browsers can play them.
  *
+ * The frame fan-out: sinks added with `addSink` (a recorder) get the same tracks, frames (G.711
+ * already FLAC) and discontinuities as the live stream, after it. A sink that throws is removed
+ * and reported; the live stream and the other sinks go on. The live stream alone paces the reads.
+ *
  * Attach a session before `connect()`: frames can arrive in the same read as the PLAY response.
  */
 export class SessionBridge {
@@ -81,6 +92,8 @@ export class SessionBridge {
   /** A driving part went out and its audio part has not yet: reads may wait once it has. */
   #armed = false;
   readonly #arrival = new PartArrival();
+  /** Sinks beside the live stream, in the order added. */
+  #sinks: ExtraSink[] = [];
   readonly stats: SessionBridgeStats = { framesIn: 0, framesDropped: 0, sessions: 0 };
 
   constructor(stream: HlsStream, options: SessionBridgeOptions = {}) {
@@ -107,7 +120,10 @@ export class SessionBridge {
     this.detach();
     this.#session = session;
     this.stats.sessions++;
-    if (this.stats.sessions > 1) this.#stream.markDiscontinuity();
+    if (this.stats.sessions > 1) {
+      this.#stream.markDiscontinuity();
+      for (const extra of this.#sinks) this.#toSink(extra, (sink) => sink.markDiscontinuity());
+    }
     this.#selected = false;
     this.#tracks = [];
     this.#video = undefined;
@@ -122,6 +138,63 @@ export class SessionBridge {
       if (listen) session.off('frame', onFrame);
       session.off('track-change', onTrackChange);
     };
+  }
+
+  /**
+   * Adds a sink beside the live stream: from now on it gets the tracks the stream has (at once) and
+   * every frame after the live stream. A sink added mid-stream starts with whatever frame comes
+   * next (its packager waits for a keyframe, as after a reconnect).
+   */
+  addSink(sink: FrameSink, onError: (err: unknown) => void): void {
+    if (this.#sinks.some((extra) => extra.sink === sink)) return;
+    const extra = { sink, onError };
+    this.#sinks = [...this.#sinks, extra];
+    for (const slot of [this.#video, this.#audio]) {
+      const mapping = slot?.set === true ? this.#tracks.find((t) => t.track.id === slot.trackId)?.mapping : undefined;
+      if (mapping?.playable !== true) continue;
+      const track = mapping.track;
+      this.#toSink(extra, (sink) => sink.setTrack(track));
+    }
+  }
+
+  /** Removes a sink added with `addSink` (its owner ends what it has itself). */
+  removeSink(sink: FrameSink): void {
+    this.#sinks = this.#sinks.filter((extra) => extra.sink !== sink);
+  }
+
+  /** The sinks beside the live stream. */
+  get sinks(): readonly FrameSink[] {
+    return this.#sinks.map((extra) => extra.sink);
+  }
+
+  /** One call to a sink beside the live stream; if it throws, the sink is removed and its owner told. */
+  #toSink(extra: ExtraSink, call: (sink: FrameSink) => void): void {
+    try {
+      call(extra.sink);
+    } catch (err) {
+      this.removeSink(extra.sink);
+      extra.onError(err);
+    }
+  }
+
+  /** A frame the live stream took, to every other sink. */
+  #fanOut(frame: HlsFrame): void {
+    // The array is replaced, never changed, when a sink is added or removed (also by a failing sink):
+    // this loop goes on over the one it started with.
+    for (const extra of this.#sinks) {
+      try {
+        extra.sink.push(frame);
+      } catch (err) {
+        this.removeSink(extra.sink);
+        extra.onError(err);
+      }
+    }
+  }
+
+  /** The live stream takes a track (it may refuse it: a coded error), then every other sink. */
+  #setStreamTrack(track: HlsTrack): void {
+    this.#stream.setTrack(track);
+    for (const extra of this.#sinks) this.#toSink(extra, (sink) => sink.setTrack(track));
   }
 
   /** Stops listening to the current session (it is closing or closed). */
@@ -163,7 +236,7 @@ export class SessionBridge {
     if (!entry?.mapping.playable) return false;
     try {
       const hlsTrack = entry.mapping.track;
-      this.#stream.setTrack(hlsTrack);
+      this.#setStreamTrack(hlsTrack);
       const { codec } = entry.track;
       if (hlsTrack.config.codec === 'flac' && (codec === 'pcma' || codec === 'pcmu' || codec === 'l16')) {
         const { channels, sampleRate } = hlsTrack.config;
@@ -229,7 +302,7 @@ export class SessionBridge {
       this.#afterPush(session, kind, frame, slot.clockRate);
       return;
     }
-    this.#stream.push({
+    const hlsFrame: HlsFrame = {
       kind,
       dts: frame.dts,
       pts: frame.pts,
@@ -237,7 +310,9 @@ export class SessionBridge {
       discontinuity: frame.discontinuity,
       wallclock: frame.wallclock,
       data: frame.data,
-    });
+    };
+    this.#stream.push(hlsFrame);
+    if (this.#sinks.length > 0) this.#fanOut(hlsFrame);
     this.#afterPush(session, kind, frame, slot.clockRate);
   }
 
@@ -274,7 +349,7 @@ export class SessionBridge {
     if (frame === undefined) return;
     const discontinuity = this.#flacDiscontinuity;
     this.#flacDiscontinuity = false;
-    this.#stream.push({
+    const flacFrame: HlsFrame = {
       kind: 'audio',
       dts,
       pts: dts,
@@ -282,6 +357,8 @@ export class SessionBridge {
       discontinuity,
       wallclock: frame.wallclock + ((dts - frame.dts) * 1000) / sampleRate,
       data,
-    });
+    };
+    this.#stream.push(flacFrame);
+    if (this.#sinks.length > 0) this.#fanOut(flacFrame);
   }
 }
