@@ -81,6 +81,13 @@ export const GatewayErrorCode = {
   STREAM_UNAVAILABLE: 'CAMGATE_ERR_STREAM_UNAVAILABLE',
   /** The gateway is shutting down: try again shortly, here or at another instance (503, Retry-After). */
   SHUTTING_DOWN: 'CAMGATE_ERR_SHUTTING_DOWN',
+  /**
+   * Recording cannot run: its index cannot be opened (the SQLite module was not built when camgate
+   * was installed, the database is unwritable or from a newer camgate) (503).
+   */
+  RECORDING_UNAVAILABLE: 'CAMGATE_ERR_RECORDING_UNAVAILABLE',
+  /** A recorded segment did not follow its file's indexed end: a bug in the recorder, the segment is not kept (500). */
+  RECORDING_INDEX: 'CAMGATE_ERR_RECORDING_INDEX',
   /** A bug: the gateway failed (500). */
   INTERNAL: 'CAMGATE_ERR_INTERNAL',
 } as const;
@@ -253,6 +260,13 @@ export const errors = {
     const error = new GatewayError(GatewayErrorCode.SNAPSHOT_UNAVAILABLE, `no snapshot: ${reason}`, 503);
     return retryAfterS === undefined ? error : withRetryAfter(error, retryAfterS);
   },
+  recordingUnavailable: (reason: string, cause?: unknown) => {
+    const error = new GatewayError(GatewayErrorCode.RECORDING_UNAVAILABLE, `recording is unavailable: ${reason}`, 503);
+    if (cause !== undefined) error.cause = cause;
+    return error;
+  },
+  recordingIndex: (problem: string) =>
+    new GatewayError(GatewayErrorCode.RECORDING_INDEX, `the recordings index refused a segment: ${problem}`, 500),
   internal: () => new GatewayError(GatewayErrorCode.INTERNAL, 'the gateway failed to handle this request', 500),
 };
 

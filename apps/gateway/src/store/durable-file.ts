@@ -40,9 +40,10 @@ export async function writeFileDurably(dir: string, path: string, text: string):
 /**
  * Makes a rename durable: the new directory entry is only on disk once the
  * directory itself is fsynced. Windows cannot open a directory for that (and
- * NTFS journals renames), so it is skipped there.
+ * NTFS journals renames), so it is skipped there. Also fsyncs a file by path (a
+ * truncation).
  */
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
   const handle = await open(dir, 'r');
   try {
