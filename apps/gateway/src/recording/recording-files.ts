@@ -38,13 +38,19 @@ export function mediaPath(camera: string, startMs: number, n: number): string {
   return join(camera, day, `${hour}-${n}.m4s`);
 }
 
+/** How media files are opened: `fs.promises.open`, or a wrapper that injects faults (tests: ENOSPC). */
+export type OpenFile = (path: string, flags: string, mode: number) => Promise<FileHandle>;
+
 export class RecordingFiles {
   readonly root: string;
   readonly index: RecordingIndex;
+  /** @internal opens media files for writers. */
+  readonly openFile: OpenFile;
 
-  constructor(root: string, index: RecordingIndex) {
+  constructor(root: string, index: RecordingIndex, options: { openFile?: OpenFile } = {}) {
     this.root = root;
     this.index = index;
+    this.openFile = options.openFile ?? open;
   }
 
   /**
@@ -211,7 +217,7 @@ export class SegmentWriter {
       let handle: FileHandle;
       try {
         // 'wx': never appends to a file another writer (or an earlier life of this one) left.
-        handle = await open(path, 'wx', 0o640);
+        handle = await this.#files.openFile(path, 'wx', 0o640);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
         throw err;

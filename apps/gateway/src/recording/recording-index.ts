@@ -199,6 +199,30 @@ export class RecordingIndex {
     return (rows as FileRow[]).map(fileOf);
   }
 
+  /**
+   * Sealed files of `camera` whose every segment ended before `cutoffMs` (a file with none: created
+   * before it), oldest first: what retention by age deletes.
+   */
+  filesEndedBefore(camera: string, cutoffMs: number, limit: number): RecordingFile[] {
+    return (
+      this.#db
+        .prepare(
+          `SELECT f.* FROM files f
+           WHERE f.sealed = 1 AND f.camera = ?
+             AND COALESCE((SELECT MAX(s.start_ms + s.duration_ms) FROM segments s WHERE s.file_id = f.id), f.created_ms) < ?
+           ORDER BY f.created_ms, f.id LIMIT ?`,
+        )
+        .all(camera, cutoffMs, limit) as FileRow[]
+    ).map(fileOf);
+  }
+
+  /** The cameras that have recordings. */
+  cameras(): string[] {
+    return (
+      this.#db.prepare('SELECT DISTINCT camera FROM files ORDER BY camera').all() as Array<{ camera: string }>
+    ).map((row) => row.camera);
+  }
+
   /** Forgets a file and its segments (retention; the file is deleted after). */
   deleteFile(id: number): void {
     this.#db.prepare('DELETE FROM files WHERE id = ?').run(id);

@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, bench, describe } from 'vitest';
+import { RecordingIndex } from './recording-index.js';
+import { sqliteAvailable } from './test-sqlite.js';
+
+/**
+ * The recordings index with a month of one camera: 2 s segments for 30 days (1,296,000 rows in
+ * 720 hour files), as the recorder would have left it. The queries a viewer's page makes (the
+ * spans of a day, of the month; the segments of an hour for a playlist) against the baseline in
+ * the same run: reading the month's rows out of SQLite, what a listing without the span query
+ * would have to do. And a commit of one segment (the recorder's per-segment cost: a transaction
+ * with synchronous = FULL, one fsync of the WAL).
+ */
+const DAYS = Number(process.env['CAMGATE_BENCH_DAYS'] ?? 30);
+const SEGMENT_MS = 2000;
+const T0 = Date.UTC(2026, 10, 1);
+const HOUR = 3_600_000;
+
+let dir = '';
+let index: RecordingIndex | undefined;
+let writeFileId = 0;
+let writeOffset = 0;
+let writeAt = 0;
+
+beforeAll(async () => {
+  if (!sqliteAvailable) return;
+  dir = await mkdtemp(join(tmpdir(), 'camgate-index-bench-'));
+  const path = join(dir, 'index.sqlite');
+  (await RecordingIndex.open(path)).close();
+  // The fixture in one transaction, straight into the schema (a million commits would take an hour).
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(path);
+  const file = db.prepare('INSERT INTO files (camera, path, created_ms, bytes, sealed) VALUES (?, ?, ?, ?, 1)');
+  const segment = db.prepare(
+    'INSERT INTO segments (camera, file_id, offset, length, start_ms, duration_ms, init, epoch) VALUES (?, ?, ?, ?, ?, ?, ?, 0)',
+  );
+  db.transaction(() => {
+    for (let hour = 0; hour < DAYS * 24; hour++) {
+      const segments = HOUR / SEGMENT_MS;
+      const id = Number(file.run('cam1', `cam1/${hour}.m4s`, T0 + hour * HOUR, segments * 1_000_000).lastInsertRowid);
+      for (let i = 0; i < segments; i++)
+        segment.run('cam1', id, i * 1_000_000, 1_000_000, T0 + hour * HOUR + i * SEGMENT_MS, SEGMENT_MS, 'init/a.mp4');
+    }
+  })();
+  db.close();
+  index = await RecordingIndex.open(path);
+  const open = index.openFile('cam1', 'cam1/now.m4s', T0 + DAYS * 24 * HOUR);
+  writeFileId = open.id;
+  writeAt = open.createdMs;
+  process.stdout.write(`index: ${DAYS} days of one camera, ${(DAYS * 24 * HOUR) / SEGMENT_MS} segments\n`);
+}, 600_000);
+
+afterAll(async () => {
+  index?.close();
+  if (dir !== '') await rm(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!sqliteAvailable)(`recordings index: ${DAYS} days of one camera`, () => {
+  const idx = () => index as RecordingIndex;
+  bench('baseline: read the month of rows out of SQLite', () => {
+    idx().segments('cam1', T0, T0 + DAYS * 24 * HOUR);
+  });
+  bench('spans of the month', () => {
+    idx().spans('cam1', T0, T0 + DAYS * 24 * HOUR, 1000);
+  });
+  bench('spans of a day', () => {
+    idx().spans('cam1', T0 + 10 * 24 * HOUR, T0 + 11 * 24 * HOUR, 1000);
+  });
+  bench('segments of an hour (a VOD playlist)', () => {
+    idx().segments('cam1', T0 + 100 * HOUR, T0 + 101 * HOUR);
+  });
+  bench('commit one segment (synchronous = FULL)', () => {
+    idx().addSegment({
+      camera: 'cam1',
+      fileId: writeFileId,
+      offset: writeOffset,
+      length: 1000,
+      startMs: writeAt,
+      durationMs: SEGMENT_MS,
+      init: 'init/a.mp4',
+      epoch: 0,
+    });
+    writeOffset += 1000;
+    writeAt += SEGMENT_MS;
+  });
+});
