@@ -12,3 +12,8 @@ export type { FrameSink, HlsFrame, HlsResponse, HlsTrack, RenditionName } from '
 export type { RenditionReport } from './playlist/media-playlist.js';
 export { computeStreamTiming, advancePartLimit, type StreamTiming } from './timing/stream-timing.js';
 export { attr, formatAttributeList, type AttributeValue } from './playlist/attribute-list.js';
+// The timing rules a packager of camera frames shares with the live stream (a recorder).
+export { OutputTimeline, START_SECONDS, type TimelineTrack } from './segmenter/output-timeline.js';
+export { cutsAtKeyframe, mustForceCut, type KeyframeCut } from './segmenter/part-cutting.js';
+export { ProgramDateTime } from './segmenter/program-date-time.js';
+export { audioFrameTicks } from './segmenter/audio-alignment.js';

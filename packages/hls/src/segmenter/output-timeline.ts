@@ -4,12 +4,30 @@
  * timestamp jumps within a session.
  */
 import type { HlsFrame } from '../types.js';
-import type { TrackState } from './track-state.js';
 
 /** Output timelines start at 10 s: room for B-frame DTS before the first PTS and audio around the start. */
 export const START_SECONDS = 10;
 /** 2^52 ticks (1600 years at 90 kHz): output offsets added to input times stay exact integers. */
 export const MAX_TIMESTAMP = 2 ** 52;
+
+/**
+ * What the timeline reads and sets of a track (the segmenter's TrackState; a recorder's own).
+ */
+export interface TimelineTrack {
+  readonly clockRate: number;
+  /** End of what the track packaged or holds, output ticks (-1 before any). */
+  readonly end: number;
+  /** Input ticks + offset = output ticks. */
+  offset: number;
+  /**
+   * Re-map the input timeline at the next frame: `epoch` at the start and after a reconnect (all
+   * tracks onto the new epoch), `continue` after a timestamp jump within a session (this track
+   * resumes exactly where it ended).
+   */
+  rebase: 'epoch' | 'continue' | undefined;
+  /** The previous frame's input dts, for the frame interval (reset by a re-base). */
+  lastInputDts: number | undefined;
+}
 
 export class OutputTimeline {
   /** Input seconds + epochOffset = output seconds, for the current epoch. */
@@ -32,7 +50,7 @@ export class OutputTimeline {
    * The following frames start a new epoch (a reconnect): every track is re-based onto it, which
    * resumes where the furthest track ended.
    */
-  newEpoch(video: TrackState | undefined, audio: TrackState | undefined): void {
+  newEpoch(video: TimelineTrack | undefined, audio: TimelineTrack | undefined): void {
     this.#epochPending = true;
     if (video !== undefined) video.rebase = 'epoch';
     if (audio !== undefined) audio.rebase = 'epoch';
@@ -43,7 +61,12 @@ export class OutputTimeline {
    * one is pending (it resumes after the end of the stream's `video` and `audio` tracks) and
    * applying the track's pending re-base. Per frame: no allocation.
    */
-  place(state: TrackState, frame: HlsFrame, video: TrackState | undefined, audio: TrackState | undefined): number {
+  place(
+    state: TimelineTrack,
+    frame: HlsFrame,
+    video: TimelineTrack | undefined,
+    audio: TimelineTrack | undefined,
+  ): number {
     if (this.#epochPending) {
       this.#epochPending = false;
       const resume = Math.max(endSeconds(video), endSeconds(audio));
@@ -65,7 +88,7 @@ export class OutputTimeline {
 }
 
 /** Where a track's packaged and pending media ends, seconds (-1 without any). */
-function endSeconds(state: TrackState | undefined): number {
+function endSeconds(state: TimelineTrack | undefined): number {
   return state === undefined || state.end < 0 ? -1 : state.end / state.clockRate;
 }
 
