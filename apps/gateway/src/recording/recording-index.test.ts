@@ -113,7 +113,41 @@ describeWithSqlite('RecordingIndex (better-sqlite3 built at install)', () => {
     const idx = await index();
     record(idx, 'cam1', 0, segments);
     record(idx, 'cam2', 0, [{ durationMs: 60_000 }]);
-    expect(idx.spans('cam1', 0, 100_000, 1000).map((s) => [s.startMs, s.endMs])).toEqual(spans);
+    expect(idx.spans('cam1', 0, 100_000).map((s) => [s.startMs, s.endMs])).toEqual(spans);
+  });
+
+  it('deleting a file cuts its time out of the spans: the ends, or the middle of one', async () => {
+    const idx = await index();
+    const files = [0, 4000, 8000].map((start) =>
+      record(idx, 'cam1', start, [{ durationMs: 2000 }, { durationMs: 2000 }]),
+    );
+    const spans = () => idx.spans('cam1', 0, 100_000).map((s) => [s.startMs, s.endMs]);
+    expect(spans()).toEqual([[0, 12_000]]);
+    idx.deleteFile(files[1]?.[0]?.fileId as number);
+    expect(spans()).toEqual([
+      [0, 4000],
+      [8000, 12_000],
+    ]);
+    idx.deleteFile(files[0]?.[0]?.fileId as number);
+    expect(spans()).toEqual([[8000, 12_000]]);
+    idx.deleteFile(files[2]?.[0]?.fileId as number);
+    expect(spans()).toEqual([]);
+  });
+
+  it.each([0, -1, 60_001])('refuses a segment of %s ms', async (durationMs) => {
+    const idx = await index();
+    const file = idx.openFile('cam1', 'cam1/a.m4s', 0);
+    const segment = {
+      camera: 'cam1',
+      fileId: file.id,
+      offset: 0,
+      length: 1,
+      startMs: 0,
+      durationMs,
+      init: 'i',
+      epoch: 0,
+    };
+    expect(() => idx.addSegment(segment)).toThrow(expect.objectContaining({ code: GatewayErrorCode.RECORDING_INDEX }));
   });
 
   it('lists the segments that overlap a time range, with their files', async () => {

@@ -55,6 +55,18 @@ export interface RecordedSpan {
 }
 
 /**
+ * 60 s: the longest segment the index takes (a recorder cuts at keyframes every few seconds, and
+ * forces a cut long before this). It bounds the time range a lookup scans back from: a segment
+ * overlapping time t starts after t - 60 s.
+ */
+export const MAX_SEGMENT_MS = 60_000;
+/**
+ * 1 s: a segment starting within this of the previous segment's end (same epoch) continues its
+ * span; camera clocks jitter by a few frames, a gap a viewer would notice is longer.
+ */
+export const SPAN_TOLERANCE_MS = 1000;
+
+/**
  * Schema versions, applied in order inside a transaction (PRAGMA user_version counts them). A
  * database from a newer camgate is refused rather than guessed at.
  */
@@ -80,7 +92,16 @@ const MIGRATIONS: readonly string[] = [
      epoch INTEGER NOT NULL
    );
    CREATE INDEX segments_camera_start ON segments (camera, start_ms);
-   CREATE INDEX segments_file ON segments (file_id);`,
+   CREATE INDEX segments_file ON segments (file_id);
+   -- Recorded spans, kept as segments are added and files deleted: a month's timeline is a few rows.
+   CREATE TABLE spans (
+     id INTEGER PRIMARY KEY,
+     camera TEXT NOT NULL,
+     start_ms INTEGER NOT NULL,
+     end_ms INTEGER NOT NULL,
+     epoch INTEGER NOT NULL
+   );
+   CREATE INDEX spans_camera_end ON spans (camera, end_ms);`,
 ];
 
 interface FileRow {
@@ -128,7 +149,10 @@ export class RecordingIndex {
         throw errors.recordingIndex(
           `segment at ${segment.offset} does not follow file ${segment.fileId}'s indexed end`,
         );
+      if (!(segment.durationMs > 0 && segment.durationMs <= MAX_SEGMENT_MS))
+        throw errors.recordingIndex(`a segment of ${segment.durationMs} ms (at most ${MAX_SEGMENT_MS})`);
       this.#insertSegment.run(segment);
+      this.#extendSpans(segment);
     });
   }
 
@@ -223,9 +247,64 @@ export class RecordingIndex {
     ).map((row) => row.camera);
   }
 
-  /** Forgets a file and its segments (retention; the file is deleted after). */
+  /** Forgets a file and its segments (retention; the file is deleted after), and their time in the spans. */
   deleteFile(id: number): void {
-    this.#db.prepare('DELETE FROM files WHERE id = ?').run(id);
+    this.#db.transaction(() => {
+      const file = this.file(id);
+      const range = this.#db
+        .prepare('SELECT MIN(start_ms) AS start, MAX(start_ms + duration_ms) AS end FROM segments WHERE file_id = ?')
+        .get(id) as { start: number | null; end: number | null };
+      this.#db.prepare('DELETE FROM files WHERE id = ?').run(id);
+      if (file !== undefined && range.start !== null && range.end !== null)
+        this.#cutSpans(file.camera, range.start, range.end);
+    })();
+  }
+
+  /** A committed segment extends its camera's latest span, or starts a new one. */
+  #extendSpans(segment: RecordedSegment): void {
+    const end = segment.startMs + segment.durationMs;
+    const last = this.#db
+      .prepare('SELECT id, end_ms AS endMs, epoch FROM spans WHERE camera = ? ORDER BY end_ms DESC LIMIT 1')
+      .get(segment.camera) as { id: number; endMs: number; epoch: number } | undefined;
+    const continues =
+      last?.epoch === segment.epoch &&
+      segment.startMs - last.endMs <= SPAN_TOLERANCE_MS &&
+      segment.startMs >= last.endMs - SPAN_TOLERANCE_MS;
+    if (continues) this.#db.prepare('UPDATE spans SET end_ms = MAX(end_ms, ?) WHERE id = ?').run(end, last.id);
+    else
+      this.#db
+        .prepare('INSERT INTO spans (camera, start_ms, end_ms, epoch) VALUES (?, ?, ?, ?)')
+        .run(segment.camera, segment.startMs, end, segment.epoch);
+  }
+
+  /**
+   * The segments of [start, end) are gone: each span overlapping it keeps what remains before
+   * (up to the end of the last segment left there) and after (from the first segment left there).
+   */
+  #cutSpans(camera: string, start: number, end: number): void {
+    const overlapping = this.#db
+      .prepare(
+        'SELECT id, start_ms AS startMs, end_ms AS endMs, epoch FROM spans WHERE camera = ? AND end_ms > ? AND start_ms < ?',
+      )
+      .all(camera, start, end) as Array<{ id: number; startMs: number; endMs: number; epoch: number }>;
+    const insert = this.#db.prepare('INSERT INTO spans (camera, start_ms, end_ms, epoch) VALUES (?, ?, ?, ?)');
+    for (const span of overlapping) {
+      this.#db.prepare('DELETE FROM spans WHERE id = ?').run(span.id);
+      if (span.startMs < start) {
+        const before = this.#db
+          .prepare(
+            'SELECT MAX(start_ms + duration_ms) AS endMs FROM segments WHERE camera = ? AND start_ms >= ? AND start_ms < ?',
+          )
+          .get(camera, span.startMs, start) as { endMs: number | null };
+        if (before.endMs !== null) insert.run(camera, span.startMs, before.endMs, span.epoch);
+      }
+      if (span.endMs > end) {
+        const after = this.#db
+          .prepare('SELECT MIN(start_ms) AS startMs FROM segments WHERE camera = ? AND start_ms >= ? AND start_ms < ?')
+          .get(camera, start, span.endMs) as { startMs: number | null };
+        if (after.startMs !== null) insert.run(camera, after.startMs, span.endMs, span.epoch);
+      }
+    }
   }
 
   /** Bytes indexed, of one camera or of all. */
@@ -240,42 +319,32 @@ export class RecordingIndex {
 
   /** The segments of `camera` that overlap [startMs, endMs), in time order. */
   segments(camera: string, startMs: number, endMs: number): IndexedSegment[] {
-    return this.#db
-      .prepare(
-        `SELECT s.id, s.camera, s.file_id AS fileId, s.offset, s.length, s.start_ms AS startMs,
+    return (
+      this.#db
+        .prepare(
+          `SELECT s.id, s.camera, s.file_id AS fileId, s.offset, s.length, s.start_ms AS startMs,
                 s.duration_ms AS durationMs, s.init, s.epoch, f.path
          FROM segments s JOIN files f ON f.id = s.file_id
-         WHERE s.camera = ? AND s.start_ms < ? AND s.start_ms + s.duration_ms > ?
+         WHERE s.camera = ? AND s.start_ms > ? AND s.start_ms < ? AND s.start_ms + s.duration_ms > ?
          ORDER BY s.start_ms, s.id`,
-      )
-      .all(camera, endMs, startMs) as IndexedSegment[];
+        )
+        // A segment overlapping startMs began less than MAX_SEGMENT_MS before it: the range scan starts there.
+        .all(camera, startMs - MAX_SEGMENT_MS, endMs, startMs) as IndexedSegment[]
+    );
   }
 
   /**
-   * The recorded spans of `camera` overlapping [startMs, endMs): runs of segments of one epoch each
-   * starting within `toleranceMs` of the previous one's end (gaps-and-islands, in SQL over the
-   * (camera, start_ms) index, so a month of one camera is one indexed range scan).
+   * The recorded spans of `camera` overlapping [startMs, endMs), in time order: runs of segments
+   * of one epoch, each starting within {@link SPAN_TOLERANCE_MS} of the previous one's end. Kept
+   * in their own table as segments come and go, so a month's timeline reads a few rows.
    */
-  spans(camera: string, startMs: number, endMs: number, toleranceMs: number): RecordedSpan[] {
+  spans(camera: string, startMs: number, endMs: number): RecordedSpan[] {
     return this.#db
       .prepare(
-        `WITH ordered AS (
-           SELECT start_ms, start_ms + duration_ms AS end_ms, epoch,
-                  LAG(start_ms + duration_ms) OVER w AS previous_end, LAG(epoch) OVER w AS previous_epoch
-           FROM segments
-           WHERE camera = @camera AND start_ms < @endMs AND start_ms + duration_ms > @startMs
-           WINDOW w AS (ORDER BY start_ms, id)
-         ),
-         islands AS (
-           SELECT start_ms, end_ms,
-                  SUM(CASE WHEN previous_end IS NULL OR epoch != previous_epoch
-                             OR start_ms - previous_end > @toleranceMs THEN 1 ELSE 0 END)
-                    OVER (ORDER BY start_ms ROWS UNBOUNDED PRECEDING) AS island
-           FROM ordered
-         )
-         SELECT MIN(start_ms) AS startMs, MAX(end_ms) AS endMs FROM islands GROUP BY island ORDER BY startMs`,
+        `SELECT start_ms AS startMs, end_ms AS endMs FROM spans
+         WHERE camera = ? AND end_ms > ? AND start_ms < ? ORDER BY start_ms`,
       )
-      .all({ camera, startMs, endMs, toleranceMs }) as RecordedSpan[];
+      .all(camera, startMs, endMs) as RecordedSpan[];
   }
 
   close(): void {
