@@ -292,11 +292,13 @@ export class RecordingIndex {
       this.#db.prepare('DELETE FROM spans WHERE id = ?').run(span.id);
       if (span.startMs < start) {
         const before = this.#db
+          // The last segment before `start` ends latest (a camera's segments do not overlap): one index seek.
           .prepare(
-            'SELECT MAX(start_ms + duration_ms) AS endMs FROM segments WHERE camera = ? AND start_ms >= ? AND start_ms < ?',
+            `SELECT start_ms + duration_ms AS endMs FROM segments
+             WHERE camera = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms DESC LIMIT 1`,
           )
-          .get(camera, span.startMs, start) as { endMs: number | null };
-        if (before.endMs !== null) insert.run(camera, span.startMs, before.endMs, span.epoch);
+          .get(camera, span.startMs, start) as { endMs: number } | undefined;
+        if (before !== undefined) insert.run(camera, span.startMs, before.endMs, span.epoch);
       }
       if (span.endMs > end) {
         const after = this.#db
