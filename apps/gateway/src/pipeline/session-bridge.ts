@@ -172,9 +172,13 @@ export class SessionBridge {
     try {
       call(extra.sink);
     } catch (err) {
-      this.removeSink(extra.sink);
-      extra.onError(err);
+      this.#sinkThrew(extra, err);
     }
+  }
+
+  #sinkThrew(extra: ExtraSink, err: unknown): void {
+    this.removeSink(extra.sink);
+    extra.onError(err);
   }
 
   /** A frame the live stream took, to every other sink. */
@@ -182,11 +186,11 @@ export class SessionBridge {
     // The array is replaced, never changed, when a sink is added or removed (also by a failing sink):
     // this loop goes on over the one it started with.
     for (const extra of this.#sinks) {
+      // Not through #toSink: no closure per frame.
       try {
         extra.sink.push(frame);
       } catch (err) {
-        this.removeSink(extra.sink);
-        extra.onError(err);
+        this.#sinkThrew(extra, err);
       }
     }
   }

@@ -12,9 +12,9 @@
  * crash broke its listing).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, rmdir, truncate, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, rmdir, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { syncDirectory } from '../store/durable-file.js';
+import { syncPath, writeFileDurably } from '../store/durable-file.js';
 import type { RecordedSegment, RecordingFile, RecordingIndex } from './recording-index.js';
 
 /** A new media file each hour of wall clock: a size that retention deletes at once and a player seeks in. */
@@ -71,7 +71,7 @@ export class RecordingFiles {
       const size = await sizeOf(path);
       if (size !== undefined && size > file.bytes) {
         await truncate(path, file.bytes);
-        await syncDirectory(path);
+        await syncPath(path);
         report.truncated++;
         report.bytesCut += size - file.bytes;
       }
@@ -82,23 +82,15 @@ export class RecordingFiles {
 
   /**
    * Stores an init segment once per content (its SHA-256 names it) and returns its relative path.
-   * Written to a temporary name, fsync'd and renamed, so a name always has its whole content.
+   * Written durably (writeFileDurably), so a name always has its whole content. Throws a
+   * WriteFailure (the file system's error as its cause).
    */
   async storeInit(bytes: Uint8Array): Promise<string> {
     const name = join('init', `${createHash('sha256').update(bytes).digest('hex')}.mp4`);
     const path = join(this.root, name);
     if ((await sizeOf(path)) === bytes.length) return name;
     await mkdir(dirname(path), { recursive: true });
-    const temporary = `${path}.tmp`;
-    const handle = await open(temporary, 'w', 0o640);
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-    await syncDirectory(dirname(path));
+    await writeFileDurably(dirname(path), path, bytes, 0o640);
     return name;
   }
 
@@ -256,13 +248,10 @@ export class SegmentWriter {
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {
-  const handle = await open(path, 'r').catch(() => undefined);
-  if (handle === undefined) return undefined;
-  try {
-    return (await handle.stat()).size;
-  } finally {
-    await handle.close();
-  }
+  return stat(path).then(
+    (stats) => stats.size,
+    () => undefined,
+  );
 }
 
 function isInside(root: string, path: string): boolean {

@@ -127,6 +127,9 @@ export class RecordingIndex {
   readonly #insertFile: BetterSqlite3.Statement;
   readonly #insertSegment: BetterSqlite3.Statement;
   readonly #setFileBytes: BetterSqlite3.Statement;
+  readonly #latestSpan: BetterSqlite3.Statement;
+  readonly #extendSpan: BetterSqlite3.Statement;
+  readonly #insertSpan: BetterSqlite3.Statement;
   readonly #addSegment: (segment: RecordedSegment) => void;
 
   private constructor(db: BetterSqlite3.Database) {
@@ -139,6 +142,11 @@ export class RecordingIndex {
        VALUES (@camera, @fileId, @offset, @length, @startMs, @durationMs, @init, @epoch)`,
     );
     this.#setFileBytes = db.prepare('UPDATE files SET bytes = ? WHERE id = ? AND bytes = ?');
+    this.#latestSpan = db.prepare(
+      'SELECT id, end_ms AS endMs, epoch FROM spans WHERE camera = ? ORDER BY end_ms DESC LIMIT 1',
+    );
+    this.#extendSpan = db.prepare('UPDATE spans SET end_ms = MAX(end_ms, ?) WHERE id = ?');
+    this.#insertSpan = db.prepare('INSERT INTO spans (camera, start_ms, end_ms, epoch) VALUES (?, ?, ?, ?)');
     this.#addSegment = db.transaction((segment: RecordedSegment) => {
       const end = segment.offset + segment.length;
       // A segment goes at the indexed end of an unsealed file of its camera: anything else is a bug
@@ -263,18 +271,13 @@ export class RecordingIndex {
   /** A committed segment extends its camera's latest span, or starts a new one. */
   #extendSpans(segment: RecordedSegment): void {
     const end = segment.startMs + segment.durationMs;
-    const last = this.#db
-      .prepare('SELECT id, end_ms AS endMs, epoch FROM spans WHERE camera = ? ORDER BY end_ms DESC LIMIT 1')
-      .get(segment.camera) as { id: number; endMs: number; epoch: number } | undefined;
+    const last = this.#latestSpan.get(segment.camera) as { id: number; endMs: number; epoch: number } | undefined;
     const continues =
       last?.epoch === segment.epoch &&
       segment.startMs - last.endMs <= SPAN_TOLERANCE_MS &&
       segment.startMs >= last.endMs - SPAN_TOLERANCE_MS;
-    if (continues) this.#db.prepare('UPDATE spans SET end_ms = MAX(end_ms, ?) WHERE id = ?').run(end, last.id);
-    else
-      this.#db
-        .prepare('INSERT INTO spans (camera, start_ms, end_ms, epoch) VALUES (?, ?, ?, ?)')
-        .run(segment.camera, segment.startMs, end, segment.epoch);
+    if (continues) this.#extendSpan.run(end, last.id);
+    else this.#insertSpan.run(segment.camera, segment.startMs, end, segment.epoch);
   }
 
   /**
@@ -287,7 +290,6 @@ export class RecordingIndex {
         'SELECT id, start_ms AS startMs, end_ms AS endMs, epoch FROM spans WHERE camera = ? AND end_ms > ? AND start_ms < ?',
       )
       .all(camera, start, end) as Array<{ id: number; startMs: number; endMs: number; epoch: number }>;
-    const insert = this.#db.prepare('INSERT INTO spans (camera, start_ms, end_ms, epoch) VALUES (?, ?, ?, ?)');
     for (const span of overlapping) {
       this.#db.prepare('DELETE FROM spans WHERE id = ?').run(span.id);
       if (span.startMs < start) {
@@ -298,13 +300,13 @@ export class RecordingIndex {
              WHERE camera = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms DESC LIMIT 1`,
           )
           .get(camera, span.startMs, start) as { endMs: number } | undefined;
-        if (before !== undefined) insert.run(camera, span.startMs, before.endMs, span.epoch);
+        if (before !== undefined) this.#insertSpan.run(camera, span.startMs, before.endMs, span.epoch);
       }
       if (span.endMs > end) {
         const after = this.#db
           .prepare('SELECT MIN(start_ms) AS startMs FROM segments WHERE camera = ? AND start_ms >= ? AND start_ms < ?')
           .get(camera, start, span.endMs) as { startMs: number | null };
-        if (after.startMs !== null) insert.run(camera, after.startMs, span.endMs, span.epoch);
+        if (after.startMs !== null) this.#insertSpan.run(camera, after.startMs, span.endMs, span.epoch);
       }
     }
   }

@@ -11,25 +11,30 @@ export class WriteFailure extends Error {
 }
 
 /**
- * Replaces `path` with `text` so that a crash at any point leaves either the old or the new file:
- * `<path>.tmp` (a fresh file of mode 0600: what the gateway keeps holds secrets), fsync, rename,
- * fsync the directory `dir`. Throws a {@link WriteFailure}.
+ * Replaces `path` with `data` (text as UTF-8, or bytes) so that a crash at any point leaves either
+ * the old or the new file: `<path>.tmp` (a fresh file of `mode`, 0600 by default: what the gateway
+ * keeps holds secrets), fsync, rename, fsync the directory `dir`. Throws a {@link WriteFailure}.
  */
-export async function writeFileDurably(dir: string, path: string, text: string): Promise<void> {
+export async function writeFileDurably(
+  dir: string,
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o600,
+): Promise<void> {
   const tmpPath = `${path}.tmp`;
   let replaced = false;
   let handle: FileHandle | undefined;
   try {
-    // A fresh file ('wx' after rm) gets mode 0600 even if something left a tmp file with other permissions.
+    // A fresh file ('wx' after rm) gets `mode` even if something left a tmp file with other permissions.
     await rm(tmpPath, { force: true });
-    handle = await open(tmpPath, 'wx', 0o600);
-    await handle.writeFile(text, 'utf8');
+    handle = await open(tmpPath, 'wx', mode);
+    await handle.writeFile(data);
     await handle.sync();
     await handle.close();
     handle = undefined;
     await rename(tmpPath, path);
     replaced = true;
-    await syncDirectory(dir);
+    await syncPath(dir);
   } catch (err) {
     await handle?.close().catch(() => undefined);
     if (!replaced) await rm(tmpPath, { force: true }).catch(() => undefined);
@@ -38,14 +43,14 @@ export async function writeFileDurably(dir: string, path: string, text: string):
 }
 
 /**
- * Makes a rename durable: the new directory entry is only on disk once the
- * directory itself is fsynced. Windows cannot open a directory for that (and
- * NTFS journals renames), so it is skipped there. Also fsyncs a file by path (a
- * truncation).
+ * fsync by path: a directory makes a rename in it durable (the new entry is only
+ * on disk once the directory itself is fsynced), a file a truncation of it.
+ * Windows cannot open a directory for that (and NTFS journals renames), so it is
+ * skipped there.
  */
-export async function syncDirectory(dir: string): Promise<void> {
+export async function syncPath(path: string): Promise<void> {
   if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {
