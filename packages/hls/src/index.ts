@@ -17,3 +17,12 @@ export { OutputTimeline, START_SECONDS, type TimelineTrack } from './segmenter/o
 export { cutsAtKeyframe, mustForceCut, type KeyframeCut } from './segmenter/part-cutting.js';
 export { ProgramDateTime } from './segmenter/program-date-time.js';
 export { audioFrameTicks } from './segmenter/audio-alignment.js';
+export {
+  RecordingSegmenter,
+  RECORDED_SEGMENT_SECONDS,
+  RECORDED_TRACK_IDS,
+  MAX_RECORDED_SEGMENT_SECONDS,
+  type RecordedMedia,
+  type RecordingSegmenterOptions,
+  type RecordingSegmenterStats,
+} from './recording/recording-segmenter.js';

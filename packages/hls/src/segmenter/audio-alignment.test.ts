@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HlsTrack } from '../types.js';
 import { audioFrameTicks, audioReached, continueAudio, continuedDts, splitAtBoundary } from './audio-alignment.js';
-import type { PendingSample } from './track-state.js';
+import type { PendingSample } from './staged-samples.js';
 
 /** 48 kHz AAC: 1024 ticks a frame. The video part 10.0-10.2 s is 480000-489600 ticks. */
 const CLOCK = 48_000;

@@ -6,7 +6,7 @@
  */
 import { flacFrameBlockSize } from '@camgate/codecs';
 import type { HlsTrack } from '../types.js';
-import type { PendingSample } from './track-state.js';
+import type { PendingSample } from './staged-samples.js';
 
 /** Video boundaries audio may lag behind before its parts are published as GAP (~3 s of 200 ms parts). */
 export const MAX_PENDING_BOUNDARIES = 16;

@@ -25,7 +25,8 @@ import {
   partTargetTicks,
 } from './part-cutting.js';
 import { ProgramDateTime } from './program-date-time.js';
-import { sameConfig, toSamples, TrackState, type PendingSample } from './track-state.js';
+import { toSamples, type PendingSample } from './staged-samples.js';
+import { sameConfig, TrackState } from './track-state.js';
 
 export interface SegmenterOptions {
   /** Nominal part duration, seconds. */

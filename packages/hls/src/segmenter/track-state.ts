@@ -1,24 +1,9 @@
-import type { Sample } from '@camgate/fmp4';
 import { Rendition } from '../store/rendition.js';
 import type { HlsTrack, RenditionName } from '../types.js';
-
-/**
- * 64 KiB: a track's first staging buffer (a few hundred audio frames, a few video frames); it
- * doubles while a part needs more (a 4 Mbit/s video part: ~100-200 KB) and is then reused.
- */
-const MIN_STAGING_BYTES = 64 * 1024;
-
-/** A frame waiting for its part, on the output timeline (ticks of its track's clock). */
-export interface PendingSample {
-  dts: number;
-  pts: number;
-  keyframe: boolean;
-  wallclock: number;
-  data: Uint8Array;
-}
+import { StagedSamples } from './staged-samples.js';
 
 /** What the segmenter keeps per rendition: its timeline offset, cadence and the frames of the open part. */
-export class TrackState {
+export class TrackState extends StagedSamples {
   readonly rendition: Rendition;
   track: HlsTrack;
   initUri: string | undefined;
@@ -37,16 +22,8 @@ export class TrackState {
   lastInputDts: number | undefined;
   /** Video: the latest frame interval. Audio: the codec's frame duration. In ticks. */
   cadence = 0;
-  samples: PendingSample[] = [];
   sampleBytes = 0;
   fragmentSequence = 0;
-  /**
-   * Where pending samples' bytes are kept: a frame's data is the caller's only while push runs
-   * (the RTSP client reuses its memory), so what waits for its part is copied here. Pending
-   * samples are views on it, in order; it is reused once a part took them.
-   */
-  #staging: Uint8Array = new Uint8Array(0);
-  #stagingUsed = 0;
 
   constructor(
     name: RenditionName,
@@ -55,43 +32,9 @@ export class TrackState {
     discontinuitySequence: number,
     now: () => number,
   ) {
+    super();
     this.rendition = new Rendition(name, firstMsn, discontinuitySequence, now);
     this.track = track;
-  }
-
-  /** A copy of a frame's data in the staging memory, for a sample about to be added to `samples`. */
-  stage(data: Uint8Array): Uint8Array {
-    if (this.samples.length === 0) this.#stagingUsed = 0;
-    if (this.#stagingUsed + data.length > this.#staging.length) this.#makeRoom(data.length);
-    const copy = this.#staging.subarray(this.#stagingUsed, this.#stagingUsed + data.length);
-    copy.set(data);
-    this.#stagingUsed += data.length;
-    return copy;
-  }
-
-  /**
-   * Room for `length` more bytes: the pending samples move to the start of the staging memory (the
-   * samples before them were published or dropped), into a larger one when they and the new data
-   * do not fit (twice as large at least: growth stops at the largest part).
-   */
-  #makeRoom(length: number): void {
-    let pending = 0;
-    for (const sample of this.samples) pending += sample.data.length;
-    const old = this.#staging;
-    const target =
-      pending + length <= old.length ? old : allocate(Math.max(pending + length, 2 * old.length, MIN_STAGING_BYTES));
-    let at = 0;
-    for (const sample of this.samples) {
-      const size = sample.data.length;
-      // Samples are in staging order, so a move within the same memory never overwrites one not moved yet.
-      const from = sample.data.byteOffset - old.byteOffset;
-      if (target === old) target.copyWithin(at, from, from + size);
-      else target.set(sample.data, at);
-      sample.data = target.subarray(at, at + size);
-      at += size;
-    }
-    this.#staging = target;
-    this.#stagingUsed = at;
   }
 
   get clockRate(): number {
@@ -105,19 +48,6 @@ export class TrackState {
   }
 }
 
-/** fMP4 samples from pending frames: each lasts until the next; the last until `end`. */
-export function toSamples(pending: readonly PendingSample[], end: number): Sample[] {
-  return pending.map((sample, i) => {
-    const next = i + 1 < pending.length ? (pending[i + 1] as PendingSample).dts : end;
-    return {
-      duration: Math.max(1, next - sample.dts),
-      compositionOffset: sample.pts - sample.dts,
-      sync: sample.keyframe,
-      data: sample.data,
-    };
-  });
-}
-
 /** Two codec configurations with the same fields and bytes. */
 export function sameConfig(a: HlsTrack['config'], b: HlsTrack['config']): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
@@ -129,10 +59,4 @@ export function sameConfig(a: HlsTrack['config'], b: HlsTrack['config']): boolea
     } else if (x !== y) return false;
   }
   return true;
-}
-
-/** A buffer of `size` bytes, not zero-filled (every byte is written before it is read). */
-function allocate(size: number): Uint8Array {
-  const buffer = Buffer.allocUnsafeSlow(size);
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
 }
