@@ -19,6 +19,7 @@ describe('gateway configuration', () => {
     expect(resolveConfig()).toEqual({
       ...DEFAULT_CONFIG,
       dataDir: resolve('./data'),
+      recordingsDir: resolve('./data/recordings'),
       cameraAllowlist: [],
       trustProxy: [],
     });
@@ -36,6 +37,7 @@ describe('gateway configuration', () => {
       CAMGATE_READ_BATCH_MS: '0',
       CAMGATE_CORS_ORIGINS: 'https://a.example, http://localhost:3000',
       CAMGATE_CAMERA_ALLOWLIST: '127.0.0.0/8, [::1]/128, 127.0.0.1:8554',
+      CAMGATE_RECORDINGS_MAX_BYTES: '500G',
     });
     const flags = { port: '9200', demo: false };
     expect(resolveConfig(file, env, flags)).toEqual({
@@ -66,7 +68,33 @@ describe('gateway configuration', () => {
       transcodeEncoder: 'libx264',
       transcodeHwaccel: 'none',
       transcodeDevice: '',
+      recordingsDir: '/var/lib/camgate/recordings',
+      recordingsMaxBytes: 500 * 2 ** 30,
     });
+  });
+
+  it.for<[string, number | undefined]>([
+    ['0', 0],
+    ['1048576', 1_048_576],
+    ['500G', 500 * 2 ** 30],
+    ['2TiB', 2 * 2 ** 40],
+    ['64 MB', 64 * 2 ** 20],
+    ['12k', 12 * 1024],
+    ['-1', undefined],
+    ['1.5G', undefined],
+    ['lots', undefined],
+    ['99999999999T', undefined],
+  ])('recordingsMaxBytes %s', ([text, bytes]) => {
+    if (bytes === undefined) {
+      expect(() => resolveConfig({ recordingsMaxBytes: text })).toThrow(
+        expect.objectContaining({ code: GatewayErrorCode.INVALID_CONFIG }),
+      );
+    } else expect(resolveConfig({ recordingsMaxBytes: text }).recordingsMaxBytes).toBe(bytes);
+  });
+
+  it('recordingsDir: relative to the data directory, or where it says', () => {
+    expect(resolveConfig({ dataDir: '/srv/camgate', recordingsDir: 'rec' }).recordingsDir).toBe('/srv/camgate/rec');
+    expect(resolveConfig({ recordingsDir: '/mnt/nvr' }).recordingsDir).toBe('/mnt/nvr');
   });
 
   it('HTTPS: the certificate and key paths together, resolved; one without the other names the missing one', () => {

@@ -102,6 +102,10 @@ export interface GatewayConfig {
   transcodeHwaccel: TranscodeHwaccel;
   /** The GPU for transcoding (a VAAPI render node such as /dev/dri/renderD128, or a CUDA/QSV device); empty: the default. */
   transcodeDevice: string;
+  /** Where cameras with `recording.enabled` record (media, init segments and index.sqlite); empty: `<dataDir>/recordings`. */
+  recordingsDir: string;
+  /** The budget of all recordings, bytes (suffixes K, M, G, T: powers of 1024); 0: none, only each camera's retention. */
+  recordingsMaxBytes: number;
 }
 
 /**
@@ -148,6 +152,8 @@ export const DEFAULT_CONFIG: Readonly<
   transcodeEncoder: 'libx264',
   transcodeHwaccel: 'none',
   transcodeDevice: '',
+  recordingsDir: '',
+  recordingsMaxBytes: 0,
 };
 
 /** Settings as strings or booleans, before validation, from one source. */
@@ -182,6 +188,8 @@ export const CONFIG_ENV: Record<keyof GatewayConfig, string> = {
   transcodeEncoder: 'CAMGATE_TRANSCODE_ENCODER',
   transcodeHwaccel: 'CAMGATE_TRANSCODE_HWACCEL',
   transcodeDevice: 'CAMGATE_TRANSCODE_DEVICE',
+  recordingsDir: 'CAMGATE_RECORDINGS_DIR',
+  recordingsMaxBytes: 'CAMGATE_RECORDINGS_MAX_BYTES',
 };
 
 const KEYS = Object.keys(DEFAULT_CONFIG) as Array<keyof GatewayConfig>;
@@ -287,6 +295,8 @@ export function resolveConfig(...layers: ConfigInput[]): GatewayConfig {
     nodeId: parseNodeId(merged.nodeId),
     nodeUrl: parseNodeUrl(merged.nodeUrl),
     nodeCapacity: parseCount('nodeCapacity', merged.nodeCapacity, 0, MAX_NODE_CAPACITY),
+    recordingsDir: resolve(String(merged.dataDir), String(merged.recordingsDir ?? '').trim() || 'recordings'),
+    recordingsMaxBytes: parseBytes('recordingsMaxBytes', merged.recordingsMaxBytes),
     ffmpegPath: String(merged.ffmpegPath ?? '').trim() || DEFAULT_CONFIG.ffmpegPath,
     transcodeEncoder: oneOf('transcodeEncoder', merged.transcodeEncoder, TRANSCODE_ENCODERS),
     transcodeHwaccel: oneOf('transcodeHwaccel', merged.transcodeHwaccel, TRANSCODE_HWACCELS),
@@ -342,6 +352,18 @@ function parseNodeUrl(value: ConfigInput['nodeUrl']): string {
     throw errors.invalidConfig('nodeUrl', `"${text}" is not an http(s) URL like http://10.0.0.5:8080`);
   }
   return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+const BYTE_SUFFIXES: Readonly<Record<string, number>> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** A size in bytes: a whole number, optionally with K, M, G or T (powers of 1024; `500G`, `2TiB`). */
+export function parseBytes(field: string, value: ConfigInput['recordingsMaxBytes']): number {
+  const match = /^(\d+)\s*([kmgt]?)(?:i?b)?$/i.exec(String(value).trim());
+  const n = match === null ? Number.NaN : Number(match[1]) * (BYTE_SUFFIXES[(match[2] ?? '').toLowerCase()] ?? 1);
+  if (!Number.isSafeInteger(n)) {
+    throw errors.invalidConfig(field, `"${String(value)}" is not a size in bytes such as 500000000000 or 500G`);
+  }
+  return n;
 }
 
 function parseCount(field: string, value: ConfigInput['nodeCapacity'], min: number, max: number): number {

@@ -65,6 +65,8 @@ export const GatewayErrorCode = {
   NOT_FOUND: 'CAMGATE_ERR_NOT_FOUND',
   /** The path exists, but not with this method (405, `Allow` lists the methods it has). */
   METHOD_NOT_ALLOWED: 'CAMGATE_ERR_METHOD_NOT_ALLOWED',
+  /** A Range header asks for bytes the file does not have, or for several ranges (416). */
+  RANGE_NOT_SATISFIABLE: 'CAMGATE_ERR_RANGE_NOT_SATISFIABLE',
   /** The request's path has malformed percent-encoding (`%zz`) and cannot be read (400). */
   BAD_URL: 'CAMGATE_ERR_BAD_URL',
   /** The URL, or a parameter of its path (camera id, file name), is longer than the gateway reads (414). */
@@ -203,6 +205,12 @@ export const errors = {
   notFound: (path: string) => new GatewayError(GatewayErrorCode.NOT_FOUND, `no route ${path}`, 404),
   liveNotFound: (cameraId: string, file: string) =>
     new GatewayError(GatewayErrorCode.NOT_FOUND, `camera "${cameraId}" has no stream file "${file}"`, 404),
+  rangeNotSatisfiable: (file: string, size: number) =>
+    new GatewayError(
+      GatewayErrorCode.RANGE_NOT_SATISFIABLE,
+      `"${file}" has ${size} bytes: ask for one range within them (Range: bytes=<first>-<last>)`,
+      416,
+    ),
   methodNotAllowed: (method: string, path: string, allowed: readonly string[]) =>
     new GatewayError(
       GatewayErrorCode.METHOD_NOT_ALLOWED,

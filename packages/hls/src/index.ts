@@ -26,3 +26,4 @@ export {
   type RecordingSegmenterOptions,
   type RecordingSegmenterStats,
 } from './recording/recording-segmenter.js';
+export { vodPlaylist, MAX_GAP_FILL_MS, type VodSegment } from './playlist/vod-playlist.js';

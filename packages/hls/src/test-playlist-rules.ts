@@ -840,6 +840,8 @@ interface SegmentTags {
 interface Segment extends SegmentTags {
   msn: number;
   readonly uri: string;
+  /** EXT-X-BYTERANGE as written (a sub-range of the URI's resource, §4.4.4.2), if any. */
+  readonly byteRange?: string;
   readonly duration: number;
   readonly line: number;
   readonly extinfLine: number;
@@ -904,6 +906,7 @@ interface Block {
   gap: boolean;
   pdt: Pdt | undefined;
   firstLine: number | undefined;
+  byteRange?: string;
 }
 
 function newBlock(): Block {
@@ -989,6 +992,7 @@ function analyzeMedia(tokens: readonly Token[], f: Findings): MediaModel {
         m.segments.push({
           msn: 0,
           uri: token.uri,
+          ...(block.byteRange === undefined ? {} : { byteRange: block.byteRange }),
           duration: block.extinf.duration,
           line: token.line,
           extinfLine: block.extinf.line,
@@ -1131,6 +1135,7 @@ function analyzeMedia(tokens: readonly Token[], f: Findings): MediaModel {
       case 'EXT-X-BYTERANGE':
         need(4, 'EXT-X-BYTERANGE', line);
         if (!/^\d{1,20}(?:@\d{1,20})?$/.test(value ?? '')) f.add('syntax', 'EXT-X-BYTERANGE is not <n>[@<o>]', line);
+        block.byteRange = value ?? '';
         break;
       case 'EXT-X-SKIP': {
         if (sawMedia || block.firstLine !== undefined)
@@ -1576,7 +1581,12 @@ function checkPreloadHints(m: MediaModel, f: Findings): void {
 
 function checkUris(m: MediaModel, f: Findings): void {
   const uris: Array<{ uri: string; line: number; what: string }> = [
-    ...m.segments.map((s) => ({ uri: s.uri, line: s.line, what: 'segment' })),
+    // Byte ranges of one resource are distinct segments (§4.4.4.2: VOD of recordings).
+    ...m.segments.map((s) => ({
+      uri: s.byteRange === undefined ? s.uri : `${s.uri} bytes ${s.byteRange}`,
+      line: s.line,
+      what: 'segment',
+    })),
     ...allParts(m).map(({ part }) => ({ uri: part.uri, line: part.line, what: 'EXT-X-PART' })),
     ...m.hints.flatMap((h) => (h.uri === undefined ? [] : [{ uri: h.uri, line: h.line, what: 'EXT-X-PRELOAD-HINT' }])),
     ...m.reports.flatMap((r) =>

@@ -14,6 +14,8 @@ import {
 import { CameraSupervisor, followRegistry } from './camera-supervisor.js';
 import { ConnectionTests, type ProbeOptions } from './connection-tests.js';
 import { hasPassword, maskedUrl } from './camera-url.js';
+import type { RecordingStatus } from '../recording/recorder.js';
+import { unavailableStatus, type Recordings } from '../recording/recordings.js';
 
 export { CAMERA_ID, nameProblems, type CameraInput, type CameraPatch } from './camera-registry.js';
 export type { ProbeOptions } from './connection-tests.js';
@@ -31,8 +33,13 @@ export interface CameraView extends Omit<CameraRecord, 'url' | 'playback' | 'rev
   status: CameraStatus & {
     /** In a cluster: the node that pulls the camera, null while none does. Absent on a single node. */
     node?: string | null;
+    /** The camera's recording on this node; null when it does not record (and never did since the start). */
+    recording?: RecordingStatus | null;
   };
 }
+
+/** The gateway's recordings, or why there are none (no SQLite module, an unwritable directory). */
+export type RecordingsAvailability = { recordings: Recordings } | { unavailable: string; since: number };
 
 /** How the cameras are shared out in a cluster ({@link CameraManager.open}'s `cluster`). */
 export interface CameraCluster {
@@ -60,6 +67,7 @@ export class CameraManager {
   readonly #tests: ConnectionTests;
   readonly #cluster: CameraCluster | undefined;
   readonly #unfollow: () => void;
+  #recordings: RecordingsAvailability | undefined;
 
   private constructor(
     registry: CameraRegistry,
@@ -103,6 +111,24 @@ export class CameraManager {
       new ConnectionTests((id) => pipeline(id).session),
       options.cluster,
     );
+  }
+
+  /** Records the cameras whose `recording.enabled` is on, from now on; or says why recording is unavailable. */
+  useRecordings(recordings: RecordingsAvailability): void {
+    this.#recordings = recordings;
+    if ('recordings' in recordings) this.supervisor.setRecorders(recordings.recordings);
+  }
+
+  /** The recordings, when this gateway has them. */
+  get recordings(): Recordings | undefined {
+    const available = this.#recordings;
+    return available !== undefined && 'recordings' in available ? available.recordings : undefined;
+  }
+
+  /** Why recording is unavailable here, or undefined. */
+  get recordingUnavailable(): string | undefined {
+    const available = this.#recordings;
+    return available !== undefined && 'unavailable' in available ? available.unavailable : undefined;
   }
 
   /** Brings the status of cameras other nodes pull up to date (a cluster; nothing on one node). */
@@ -239,7 +265,17 @@ export class CameraManager {
       revision: revisionOf(record),
       url: maskedUrl(record.url),
       hasPassword: hasPassword(record.url),
-      status: this.status(record),
+      status: { ...this.status(record), recording: this.#recordingStatus(record) },
     };
+  }
+
+  #recordingStatus(record: CameraRecord): RecordingStatus | null {
+    const available = this.#recordings;
+    if (available === undefined) return null;
+    if ('unavailable' in available) {
+      return record.recording?.enabled === true ? unavailableStatus(available.unavailable, available.since) : null;
+    }
+    const status = available.recordings.status(record.id);
+    return record.recording?.enabled === true || status.segments > 0 || status.lastError !== null ? status : null;
   }
 }

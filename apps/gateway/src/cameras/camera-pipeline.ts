@@ -35,6 +35,8 @@ export interface CameraSettings {
   enabled: boolean;
   /** `h264`: a second video variant transcoded to H.264 while someone watches it (default `off`). */
   transcode?: 'off' | 'h264';
+  /** The camera records: it is pulled all the time, on demand or not (a recording has no viewer to wait for). */
+  recording?: boolean;
 }
 
 /** A track of the camera: what it sends, what players get, which browsers play it (pipeline/track-status.ts). */
@@ -198,7 +200,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
    * which forwards its requests here. It stops again after the idle time if none come.
    */
   wake(): void {
-    if (this.#closed || !this.#settings.enabled || !this.#settings.onDemand) return;
+    if (this.#closed || !this.#settings.enabled || !this.#pullsOnDemand) return;
     this.#lastViewerAt = this.#now();
     if (this.#running === undefined) this.#startPulling();
     this.#armIdleTimer();
@@ -215,7 +217,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#lastViewer = viewer;
     if (this.#viewers.size >= MAX_TRACKED_VIEWERS && !this.#viewers.has(viewer)) this.#pruneViewers(now);
     if (this.#viewers.size < MAX_TRACKED_VIEWERS) this.#viewers.set(viewer, now);
-    if (this.#settings.onDemand) {
+    if (this.#pullsOnDemand) {
       if (this.#running === undefined) this.#startPulling();
       this.#armIdleTimer();
     }
@@ -409,7 +411,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
       this.#setState('disabled');
       return;
     }
-    if (this.#settings.onDemand && this.#now() - this.#lastViewerAt >= this.#idleMs()) {
+    if (this.#pullsOnDemand && this.#now() - this.#lastViewerAt >= this.#idleMs()) {
       if (this.#running !== undefined) void this.#stopPulling(true);
       // A failed camera stays failed, with its reason, until its settings change: players do not
       // play a failed camera, and one shown as idle would be tried again (another wrong password
@@ -575,6 +577,11 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
 
   // ------------------------------------------------------------------ on demand
 
+  /** Pulled only while watched: on demand and not recording. */
+  get #pullsOnDemand(): boolean {
+    return this.#settings.onDemand && this.#settings.recording !== true;
+  }
+
   #idleMs(): number {
     return this.#options.onDemandIdleMs ?? 60_000;
   }
@@ -583,7 +590,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     if (this.#idleTimer !== undefined) return;
     const check = () => {
       this.#idleTimer = undefined;
-      if (this.#closed || !this.#settings.onDemand) return;
+      if (this.#closed || !this.#pullsOnDemand) return;
       const quiet = this.#now() - this.#lastViewerAt;
       if (quiet >= this.#idleMs()) {
         this.#options.logger?.info({}, 'no viewers: on-demand camera stops pulling');

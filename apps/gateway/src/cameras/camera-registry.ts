@@ -8,7 +8,9 @@ import {
   StoreErrorCode,
   type CameraRecord,
   type CameraStore,
+  recordingSettingsProblem,
   type PlaybackPolicy,
+  type RecordingSettings,
   type StoreChange,
 } from '../store/camera-store.js';
 import { resolveCameraUrl, sourceKey, type CameraUrlInput } from './camera-url.js';
@@ -30,6 +32,8 @@ export interface CameraInput {
   transcode?: CameraRecord['transcode'];
   /** Who may watch; the gateway's default (signed with an API key, public without) when left out. */
   playback?: PlaybackPolicy;
+  /** Recording to disk (off when left out). */
+  recording?: RecordingPatch;
   /** Register a stream another camera pulls already (a second session to the camera). */
   allowDuplicateSource?: boolean;
 }
@@ -46,7 +50,14 @@ export interface CameraPatch {
   enabled?: boolean;
   transcode?: CameraRecord['transcode'];
   playback?: PlaybackPolicy;
+  /** Merged into the camera's: `enabled` left out stays; `retention` given replaces it, null removes it. */
+  recording?: RecordingPatch;
   allowDuplicateSource?: boolean;
+}
+
+export interface RecordingPatch {
+  enabled?: boolean;
+  retention?: RecordingSettings['retention'] | null;
 }
 
 /** What the registry needs of ffmpeg: the path, or the coded 501 (FfmpegBinary). */
@@ -161,6 +172,8 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       });
     }
     const url = resolveOrCollect(input, undefined, problems);
+    const recording = input.recording === undefined ? undefined : mergedRecording(undefined, input.recording);
+    problems.push(...recordingProblems(recording));
     if (problems.length > 0) throw errors.validation(problems);
     if (url === undefined) throw errors.validation([{ field: 'url', message: 'is required' }]);
     if (input.transcode === 'h264') await this.#ffmpeg.require('transcode: "h264"');
@@ -181,6 +194,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       // Stored only when asked for: a camera left to the default follows the gateway's (adding an
       // API key later protects it).
       ...(input.playback === undefined ? {} : { playback: input.playback }),
+      ...(recording === undefined ? {} : { recording }),
       revision: 1,
       createdAt: at,
       updatedAt: at,
@@ -247,10 +261,14 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     const problems = patch.name === undefined ? [] : nameProblems(patch.name);
     const credentialsChange = patch.url !== undefined || patch.username !== undefined || patch.password !== undefined;
     const url = credentialsChange ? resolveOrCollect(patch, current.url, problems) : current.url;
+    const recording =
+      patch.recording === undefined ? current.recording : mergedRecording(current.recording, patch.recording);
+    if (patch.recording !== undefined) problems.push(...recordingProblems(recording));
     if (problems.length > 0 || url === undefined) throw errors.validation(problems);
     const { transport, onDemand, audio, enabled, playback, transcode } = patch;
     return {
       ...current,
+      ...(recording === undefined ? {} : { recording }),
       ...(playback === undefined ? {} : { playback }),
       ...(transport === undefined ? {} : { transport }),
       ...(onDemand === undefined ? {} : { onDemand }),
@@ -462,6 +480,18 @@ export function resolveOrCollect(
     problems.push(...err.fields);
     return undefined;
   }
+}
+
+/** A camera's recording settings after a change. */
+function mergedRecording(current: RecordingSettings | undefined, patch: RecordingPatch): RecordingSettings {
+  const retention = patch.retention === undefined ? current?.retention : (patch.retention ?? undefined);
+  return { enabled: patch.enabled ?? current?.enabled ?? false, ...(retention === undefined ? {} : { retention }) };
+}
+
+/** The recording settings' problems (the API's schema checks types; this the stored record's rules). */
+function recordingProblems(recording: RecordingSettings | undefined): FieldProblem[] {
+  const problem = recording === undefined ? undefined : recordingSettingsProblem(recording);
+  return problem === undefined ? [] : [{ field: 'recording', message: problem }];
 }
 
 /** Rules JSON Schema cannot say about a name. */

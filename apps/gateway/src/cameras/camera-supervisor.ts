@@ -3,6 +3,12 @@ import type { CameraRecord } from '../store/camera-store.js';
 import { CameraPipeline, type CameraPipelineOptions, type CameraSettings } from './camera-pipeline.js';
 import type { CameraRegistry } from './camera-registry.js';
 
+/** What records the cameras this node pulls (recording/recordings.ts): told of each camera's start, change and stop. */
+export interface CameraRecorders {
+  apply(record: CameraRecord, pipeline: CameraPipeline): void;
+  stop(id: string): Promise<void>;
+}
+
 /**
  * Runs the pipelines of the cameras this node pulls: one per camera, started, reconfigured and
  * stopped as it is told. Which cameras those are is decided elsewhere: every camera of the
@@ -14,10 +20,23 @@ export class CameraSupervisor {
   /** Pipelines being closed: a camera started again waits for its previous session to end. */
   readonly #stopping = new Map<string, Promise<void>>();
   #closed = false;
+  #recorders: CameraRecorders | undefined;
 
   constructor(pipelineOptions: (id: string) => CameraPipelineOptions = () => ({})) {
     this.#pipelineOptions = pipelineOptions;
   }
+
+  /** Records the cameras that ask for it, from now on (the recordings open after the supervisor starts). */
+  setRecorders(recorders: CameraRecorders): void {
+    this.#recorders = recorders;
+    for (const [, pipeline] of this.#pipelines) {
+      const record = this.#records.get(pipeline.id);
+      if (record !== undefined) recorders.apply(record, pipeline);
+    }
+  }
+
+  /** The record each running camera was last given: the recorders are told of them. */
+  readonly #records = new Map<string, CameraRecord>();
 
   get size(): number {
     return this.#pipelines.size;
@@ -53,12 +72,18 @@ export class CameraSupervisor {
       hls === undefined ? options : { ...options, hls: { ...options.hls, ...hls } },
     );
     this.#pipelines.set(record.id, pipeline);
+    this.#records.set(record.id, record);
+    this.#recorders?.apply(record, pipeline);
     return pipeline;
   }
 
   /** New settings for a running camera (a changed URL reconnects; the stream goes on). */
   update(record: CameraRecord): void {
-    this.#pipelines.get(record.id)?.update(settingsOf(record));
+    const pipeline = this.#pipelines.get(record.id);
+    if (pipeline === undefined) return;
+    this.#records.set(record.id, record);
+    pipeline.update(settingsOf(record));
+    this.#recorders?.apply(record, pipeline);
   }
 
   /** Stops a camera: resolves once its session, stream and timers are gone. */
@@ -66,9 +91,14 @@ export class CameraSupervisor {
     const pipeline = this.#pipelines.get(id);
     if (pipeline === undefined) return this.#stopping.get(id) ?? Promise.resolve();
     this.#pipelines.delete(id);
-    const closing = pipeline.close().finally(() => {
-      if (this.#stopping.get(id) === closing) this.#stopping.delete(id);
-    });
+    this.#records.delete(id);
+    // The recorder first: it writes what it has before the pipeline goes.
+    const recorded = this.#recorders?.stop(id) ?? Promise.resolve();
+    const closing = Promise.all([recorded.catch(() => undefined), pipeline.close()])
+      .then(() => undefined)
+      .finally(() => {
+        if (this.#stopping.get(id) === closing) this.#stopping.delete(id);
+      });
     this.#stopping.set(id, closing);
     return closing;
   }
@@ -108,5 +138,6 @@ export function settingsOf(record: CameraRecord): CameraSettings {
     audio: record.audio,
     enabled: record.enabled,
     transcode: record.transcode ?? 'off',
+    recording: record.enabled && record.recording?.enabled === true,
   };
 }

@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { configFromEnv, configFromFile, resolveConfig, type ConfigInput } from '../config.js';
 import { errors } from '../errors.js';
 import { createAddressPolicy } from '../cameras/address-policy.js';
-import { CameraManager } from '../cameras/camera-manager.js';
+import { CameraManager, type RecordingsAvailability } from '../cameras/camera-manager.js';
+import { Recordings } from '../recording/recordings.js';
 import { startDemoCamera } from '../cameras/demo-camera.js';
 import { buildServer, closeAllConnections } from '../http/server.js';
 import { loadTlsFiles } from '../http/tls.js';
@@ -47,7 +48,7 @@ Options:
                            logLevel, demo, apiKey, metricsToken, publicUrl, corsOrigins, cameraAllowlist,
                            trustProxy, onDemandIdleMs, partDurationMs, segmentDurationMs, tlsCert,
                            tlsKey, databaseUrl, secretKey, secretKeyPrevious, nodeId, nodeUrl,
-                           nodeCapacity, readBatchMs
+                           nodeCapacity, readBatchMs, recordingsDir, recordingsMaxBytes
                            (env CAMGATE_CONFIG)
   -h, --help               show this help
 
@@ -64,7 +65,9 @@ CAMGATE_ON_DEMAND_IDLE_MS (60000: on-demand cameras stop pulling this long after
 CAMGATE_TRUST_PROXY (reverse proxies whose X-Forwarded-For is believed: addresses or CIDRs),
 CAMGATE_LOG_FORMAT (json or pretty; default pretty on a terminal, else one JSON object per line),
 CAMGATE_SECRET_KEY (encrypts camera credentials at rest; make one with 'camgate keygen --secret'),
-CAMGATE_SECRET_KEY_PREVIOUS (older keys, comma-separated, still read while values are sealed again).
+CAMGATE_SECRET_KEY_PREVIOUS (older keys, comma-separated, still read while values are sealed again),
+CAMGATE_RECORDINGS_DIR (where cameras with recording on record; default <dataDir>/recordings),
+CAMGATE_RECORDINGS_MAX_BYTES (the budget of all recordings, e.g. 500G; oldest deleted first; 0: none).
 
 Several nodes (docs/deploy.md): CAMGATE_DATABASE_URL (postgres://...: cameras, signing keys and
 leases in PostgreSQL instead of the data directory; needs CAMGATE_SECRET_KEY, the same on every
@@ -181,6 +184,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     try {
       await cluster?.stop();
       await cameras.close();
+      // After the cameras: their recorders wrote what they had as they stopped.
+      await cameras.recordings?.close();
       await keys.close();
       await demo?.close();
       await closingHttp;
@@ -258,10 +263,35 @@ async function openResources(
     ...(cluster === undefined ? {} : { cluster }),
   });
   opened.push(() => cameras.close());
+  cameras.useRecordings(await openRecordings(config, logger, opened));
   // The demo camera is this process's own simulated camera on loopback: other nodes cannot pull it.
   if (clustered && config.demo) logger.info({}, 'no demo camera on a cluster node (it would be on one machine only)');
   const demo = config.demo && !clustered ? await startDemoCamera(cameras, logger, addressPolicy) : undefined;
   return { database, cluster, keys, tokens, cameras, demo, ffmpeg };
+}
+
+/**
+ * The recordings directory, or why recording is unavailable (no SQLite module, a directory that
+ * cannot be written): the gateway runs without recording then, and cameras that record say why.
+ */
+async function openRecordings(
+  config: GatewayConfig,
+  logger: ReturnType<typeof createLogger>,
+  opened: Array<() => Promise<unknown>>,
+): Promise<RecordingsAvailability> {
+  try {
+    const recordings = await Recordings.open({
+      dir: config.recordingsDir,
+      ...(config.recordingsMaxBytes > 0 ? { maxBytes: config.recordingsMaxBytes } : {}),
+      logger: logger.child({ component: 'recordings' }),
+    });
+    opened.push(() => recordings.close());
+    return { recordings };
+  } catch (err) {
+    const reason = (err as Error).message;
+    logger.warn({ code: (err as { code?: string }).code }, reason);
+    return { unavailable: reason, since: Date.now() };
+  }
 }
 
 /**

@@ -9,8 +9,10 @@ import {
 } from '../cameras/camera-manager.js';
 import { DEFAULT_PROBE_MS } from '../cameras/camera-probe.js';
 import { errors } from '../errors.js';
+import { MAX_RETENTION_HOURS } from '../store/camera-store.js';
 import { apiGuard, type KeyFailures } from './api-guard.js';
 import { registerPlaybackRoutes } from './playback-routes.js';
+import { registerRecordingListing } from './recording-routes.js';
 import { problemSchema } from './problem.js';
 import type { PlaybackTokens } from '../playback/playback-tokens.js';
 import type { SigningKeys } from '../playback/signing-keys.js';
@@ -76,6 +78,24 @@ const settings = {
     description:
       'Who may watch: anyone who reaches the gateway, or only with a playback token (docs/api.md, "Securing playback"). Default: signed when the gateway has an API key, public otherwise.',
   },
+  recording: {
+    type: 'object',
+    additionalProperties: false,
+    description:
+      'Recording to disk (docs/api.md, "Recording"). A recording camera is pulled all the time, on demand or not. A change merges: enabled left out stays, retention replaces (null removes it).',
+    properties: {
+      enabled: { type: 'boolean' },
+      retention: {
+        type: ['object', 'null'],
+        additionalProperties: false,
+        description: 'What is kept of this camera: older or more is deleted, oldest first (whole hour files)',
+        properties: {
+          maxAgeHours: { type: 'number', exclusiveMinimum: 0, maximum: MAX_RETENTION_HOURS },
+          maxBytes: { type: 'integer', minimum: 1 },
+        },
+      },
+    },
+  },
   allowDuplicateSource: {
     type: 'boolean',
     description:
@@ -104,6 +124,7 @@ const cameraSchema = {
     enabled: { type: 'boolean' },
     transcode: { ...settings.transcode, default: 'off' },
     playback: settings.playback,
+    recording: { ...settings.recording, description: 'Recording to disk; absent: off' },
     revision: {
       type: 'integer',
       description:
@@ -176,6 +197,24 @@ const cameraSchema = {
             framesIn: { type: 'integer' },
             framesOut: { type: 'integer' },
             framesDropped: { type: 'integer' },
+          },
+        },
+        recording: {
+          type: ['object', 'null'],
+          description: "The camera's recording on this node; null when it does not record",
+          properties: {
+            state: { type: 'string', enum: ['off', 'waiting', 'recording', 'failing', 'unavailable'] },
+            since: { type: 'string' },
+            lastError: {
+              type: ['object', 'null'],
+              description:
+                'Why recording last failed (RECORDING_DISK_FULL, RECORDING_NOT_WRITABLE...), kept after it resumes',
+              properties: { code: { type: 'string' }, message: { type: 'string' }, at: { type: 'string' } },
+            },
+            segments: { type: 'integer' },
+            bytes: { type: 'integer' },
+            droppedSegments: { type: 'integer' },
+            lastSegmentAt: { type: ['string', 'null'] },
           },
         },
         node: {
@@ -315,6 +354,7 @@ export function registerCameraRoutes(app: FastifyInstance, options: CameraRoutes
       if (options.playback !== undefined) {
         registerPlaybackRoutes(api, { cameras, ...options.playback, publicUrl: options.publicUrl });
       }
+      registerRecordingListing(api, cameras);
 
       api.addHook('preHandler', async (request, reply) => {
         const { id } = (request.params ?? {}) as { id?: unknown };

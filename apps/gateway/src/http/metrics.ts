@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import type { CameraState, CameraStatus } from '../cameras/camera-pipeline.js';
 import type { SnapshotStats } from '../snapshots/snapshot-service.js';
+import type { RecordingTotals, Recordings } from '../recording/recordings.js';
 
 /** What a cluster node reports of its lease upkeep (the LeaseKeeper's stats and readiness). */
 export interface ClusterMetricsSource {
@@ -351,6 +352,47 @@ export class GatewayMetrics {
       (s) => s.shared,
     );
     counter('camgate_snapshot_refused_total', 'Snapshot requests refused: too many decodes waiting', (s) => s.refused);
+  }
+
+  /** The recordings' counts (recording/recordings.ts), read at scrape time; undefined while the gateway has none. */
+  addRecordings(read: () => Recordings | undefined): void {
+    const registers = [this.registry];
+    const counter = (name: string, help: string, value: (t: RecordingTotals) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          const recordings = read();
+          if (recordings !== undefined) this.inc(value(recordings.totals));
+        },
+      });
+    counter('camgate_recording_segments_total', 'Recorded segments written and indexed', (t) => t.segments);
+    counter('camgate_recording_bytes_total', 'Bytes of recorded segments written', (t) => t.bytes);
+    counter(
+      'camgate_recording_dropped_segments_total',
+      'Recorded segments lost: the disk failed (full, not writable) or was slower than the cameras',
+      (t) => t.droppedSegments,
+    );
+    counter('camgate_recording_deleted_bytes_total', 'Bytes of recordings deleted by retention', (t) => t.removedBytes);
+    const gauge = (name: string, help: string, value: (r: Recordings) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const recordings = read();
+          this.set(recordings === undefined ? 0 : value(recordings));
+        },
+      });
+    gauge('camgate_recording_cameras', 'Cameras recording on this node', (r) => r.recording);
+    gauge(
+      'camgate_recording_failing_cameras',
+      'Cameras whose recording fails now (see their status)',
+      (r) => r.failing,
+    );
+    gauge('camgate_recordings_bytes', 'Bytes of recordings on disk (indexed)', (r) => r.index.bytes());
   }
 
   /** An HLS answer for `camera`: `bytes` of body. */

@@ -29,6 +29,7 @@ import type { TlsFiles } from './tls.js';
 import { registerWebAssets } from './web-assets.js';
 import { apiGuard, KeyFailures } from './api-guard.js';
 import { PlaybackAccess } from '../playback/playback-access.js';
+import { registerRecordingRoutes } from './recording-routes.js';
 import { MAX_TOKEN_LENGTH, type PlaybackTokens } from '../playback/playback-tokens.js';
 import type { SigningKeys } from '../playback/signing-keys.js';
 import { FfmpegBinary } from '../ffmpeg/ffmpeg-binary.js';
@@ -295,6 +296,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const metrics = new GatewayMetrics(cameras);
     if (cluster !== undefined) metrics.addCluster(cluster.metrics);
     metrics.addSnapshots(() => snapshots.stats);
+    if (cameras !== undefined) metrics.addRecordings(() => cameras.recordings);
     // Metrics name every camera: behind the metrics token or the API key when either is set.
     const metricsKeyed = keyed || (options.metricsToken !== undefined && options.metricsToken !== '');
     registerMetricsRoute(
@@ -324,6 +326,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ...(cameras === undefined ? {} : { snapshot: liveSnapshotHandler(cameras, snapshots) }),
     });
     if (cameras !== undefined && access !== undefined) {
+      registerRecordingRoutes(scope, { cameras, access, corsOrigins: options.corsOrigins ?? '*' });
       registerLiveStatus(scope, cameras, {
         corsOrigins: options.corsOrigins ?? '*',
         isClosing: () => closing,

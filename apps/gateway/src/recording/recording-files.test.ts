@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { mediaPath, RecordingFiles, type OpenFile } from './recording-files.js';
+import { mediaPath, RecordingFiles } from './recording-files.js';
+import { FaultyDisk } from './test-faulty-disk.js';
 import { describeWithSqlite } from './test-sqlite.js';
 import { RecordingIndex } from './recording-index.js';
 
@@ -77,28 +78,8 @@ describeWithSqlite('RecordingFiles (better-sqlite3 built at install)', () => {
   });
 
   it('a full disk (ENOSPC) mid-segment: the segment is refused, the file cut back and sealed; the next one starts a new file', async () => {
-    let space = 12_000;
-    const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    // A disk that takes `space` more bytes: a write past it writes what fits, then fails, as write(2) does.
-    const openFile: OpenFile = async (path, flags, mode) => {
-      const handle = await open(path, flags, mode);
-      const write = async (buffer: Uint8Array, offset: number, length: number, position: number) => {
-        if (length <= space) {
-          space -= length;
-          return handle.write(buffer, offset, length, position);
-        }
-        if (space > 0) await handle.write(buffer, offset, space, position);
-        space = 0;
-        throw enospc();
-      };
-      return new Proxy(handle, {
-        get: (target, prop) => {
-          if (prop === 'write') return write;
-          const value = Reflect.get(target, prop, target) as unknown;
-          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-        },
-      });
-    };
+    const disk = new FaultyDisk(12_000);
+    const openFile = disk.openFile;
     const base = await store();
     const files = new RecordingFiles(base.root, base.index, { openFile });
     const writer = files.writer('cam1');
@@ -114,7 +95,7 @@ describeWithSqlite('RecordingFiles (better-sqlite3 built at install)', () => {
     expect(files.index.unsealedFiles()).toEqual([]);
     expect(await readdir(dirname(path))).toEqual(['03-0.m4s']);
     // Space returns: recording goes on in a new file.
-    space = Number.POSITIVE_INFINITY;
+    disk.space = Number.POSITIVE_INFINITY;
     const resumed = await writer.append(segment(T0 + 8000, 5));
     expect([files.index.file(resumed.fileId)?.path, resumed.offset]).toEqual([mediaPath('cam1', T0, 1), 0]);
     expect(await new RecordingFiles(files.root, files.index).recover()).toEqual({

@@ -248,6 +248,14 @@ export class RecordingIndex {
     ).map(fileOf);
   }
 
+  /** The highest epoch among `camera`'s segments (-1 with none; a span has its segments' epoch): a recorder starting anew counts on from it. */
+  maxEpoch(camera: string): number {
+    const row = this.#db.prepare('SELECT MAX(epoch) AS epoch FROM spans WHERE camera = ?').get(camera) as {
+      epoch: number | null;
+    };
+    return row.epoch ?? -1;
+  }
+
   /** The cameras that have recordings. */
   cameras(): string[] {
     return (

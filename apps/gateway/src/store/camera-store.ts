@@ -8,6 +8,15 @@ export const CAMERA_TRANSCODE_MODES = ['off', 'h264'] as const;
 export const PLAYBACK_POLICIES = ['public', 'signed'] as const;
 export type PlaybackPolicy = (typeof PLAYBACK_POLICIES)[number];
 
+/** A camera's recording (issue 15; docs/api.md, "Recording"). */
+export interface RecordingSettings {
+  enabled: boolean;
+  /** What is kept: recordings older than maxAgeHours, or past maxBytes for this camera, are deleted oldest first. */
+  retention?: { maxAgeHours?: number; maxBytes?: number };
+}
+/** 10 years: the longest retention by age (a bound, not a recommendation). */
+export const MAX_RETENTION_HOURS = 24 * 366 * 10;
+
 /**
  * One registered camera, as the store keeps it. `url` is the full RTSP URL
  * including credentials: the store is the one place they live, so it must
@@ -28,6 +37,8 @@ export interface CameraRecord {
    * gateway's default (signed with an API key, public without), so adding a key protects it.
    */
   playback?: PlaybackPolicy;
+  /** Recording to disk. Absent: off (records written before recording). */
+  recording?: RecordingSettings;
   /**
    * Counts the camera's versions: 1 when created, one more with each update. A write names the
    * revision it changes (`If-Match` in the API), so a stale edit is refused instead of silently
@@ -102,6 +113,7 @@ const RECORD_KEYS: ReadonlyArray<keyof CameraRecord> = [
   'enabled',
   'transcode',
   'playback',
+  'recording',
   'revision',
   'createdAt',
   'updatedAt',
@@ -123,8 +135,8 @@ export function cameraRecordProblem(value: unknown): string | undefined {
   if (Object.keys(record).some((key) => !(RECORD_KEYS as readonly string[]).includes(key))) {
     return `has a field that is not one of ${RECORD_KEYS.join(', ')}`;
   }
-  const { id, name, url, transport, onDemand, audio, enabled, transcode, playback, revision, createdAt, updatedAt } =
-    record;
+  const { id, name, url, transport, onDemand, audio, enabled, transcode, playback, recording } = record;
+  const { revision, createdAt, updatedAt } = record;
   if (typeof id !== 'string' || id === '') return '"id" must be a non-empty string';
   if (typeof name !== 'string') return '"name" must be a string';
   if (typeof url !== 'string') return '"url" must be a string';
@@ -142,11 +154,40 @@ export function cameraRecordProblem(value: unknown): string | undefined {
   if (playback !== undefined && !(PLAYBACK_POLICIES as readonly unknown[]).includes(playback)) {
     return `"playback" must be one of ${PLAYBACK_POLICIES.join(', ')}`;
   }
+  if (recording !== undefined) {
+    const problem = recordingSettingsProblem(recording);
+    if (problem !== undefined) return problem;
+  }
   if (revision !== undefined && !(Number.isSafeInteger(revision) && (revision as number) >= 1)) {
     return '"revision" must be a positive integer';
   }
   if (!isTimestamp(createdAt)) return '"createdAt" must be an ISO 8601 timestamp';
   if (!isTimestamp(updatedAt)) return '"updatedAt" must be an ISO 8601 timestamp';
+  return undefined;
+}
+
+/** Why `value` is not valid RecordingSettings (names fields, never values), or undefined. */
+export function recordingSettingsProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return '"recording" must be an object';
+  const { enabled, retention, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) return '"recording" has a field that is not one of enabled, retention';
+  if (typeof enabled !== 'boolean') return '"recording.enabled" must be a boolean';
+  if (retention === undefined) return undefined;
+  if (typeof retention !== 'object' || retention === null || Array.isArray(retention)) {
+    return '"recording.retention" must be an object';
+  }
+  const { maxAgeHours, maxBytes, ...others } = retention as Record<string, unknown>;
+  if (Object.keys(others).length > 0)
+    return '"recording.retention" has a field that is not one of maxAgeHours, maxBytes';
+  if (
+    maxAgeHours !== undefined &&
+    !(typeof maxAgeHours === 'number' && maxAgeHours > 0 && maxAgeHours <= MAX_RETENTION_HOURS)
+  ) {
+    return `"recording.retention.maxAgeHours" must be a number above 0, at most ${MAX_RETENTION_HOURS}`;
+  }
+  if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && (maxBytes as number) > 0)) {
+    return '"recording.retention.maxBytes" must be a positive integer';
+  }
   return undefined;
 }
 
@@ -166,9 +207,25 @@ export function copyCameraRecord(record: CameraRecord): CameraRecord {
     enabled: record.enabled,
     ...(record.transcode === undefined ? {} : { transcode: record.transcode }),
     ...(record.playback === undefined ? {} : { playback: record.playback }),
+    ...(record.recording === undefined ? {} : { recording: copyRecordingSettings(record.recording) }),
     ...(record.revision === undefined ? {} : { revision: record.revision }),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+  };
+}
+
+function copyRecordingSettings(settings: RecordingSettings): RecordingSettings {
+  const retention = settings.retention;
+  return {
+    enabled: settings.enabled,
+    ...(retention === undefined
+      ? {}
+      : {
+          retention: {
+            ...(retention.maxAgeHours === undefined ? {} : { maxAgeHours: retention.maxAgeHours }),
+            ...(retention.maxBytes === undefined ? {} : { maxBytes: retention.maxBytes }),
+          },
+        }),
   };
 }
 

@@ -23,7 +23,16 @@ export const CAMERAS_CHANNEL = 'camgate_cameras';
 const CREATE_LOCK_ID = 0x63616d676372;
 
 /** The settings a row's `settings` holds: every field of a record but its id, URL, revision and times. */
-const SETTINGS_KEYS = ['name', 'transport', 'onDemand', 'audio', 'enabled', 'transcode', 'playback'] as const;
+const SETTINGS_KEYS = [
+  'name',
+  'transport',
+  'onDemand',
+  'audio',
+  'enabled',
+  'transcode',
+  'playback',
+  'recording',
+] as const;
 
 export interface PostgresCameraStoreOptions {
   /** The database, shared with the node's other stores (the caller ends it), or a URL (the store then owns its pool). */

@@ -61,16 +61,17 @@ describe('RecordingSegmenter', () => {
     for (const [i, fragment] of read.fragments.entries()) {
       expect(fragment.trafs.map((t) => t.trackId)).toEqual([1, 2]);
       const [v, a] = fragment.trafs;
-      expect(v!.baseMediaDecodeTime).toBe(10 * 90_000 + i * 6.4 * 90_000);
+      // Media time is the wall clock (seconds since 1970), on the 90 kHz clock.
+      expect(v!.baseMediaDecodeTime).toBe((WALLCLOCK / 1000) * 90_000 + i * 6.4 * 90_000);
       // Audio starts within a frame of the video.
       expect(Math.abs(a!.baseMediaDecodeTime / 48_000 - v!.baseMediaDecodeTime / 90_000)).toBeLessThan(1024 / 48_000);
     }
     for (const samples of [video, audio]) {
       samples.slice(1).forEach((s, i) => expect(s.dts).toBe(samples[i]!.dts + samples[i]!.duration));
     }
-    expect(video.filter((s) => s.isSync).map((s) => Math.round((s.dts / 90_000 - 10) * 10) / 10)).toEqual([
-      0, 1.6, 3.2, 4.8, 6.4, 8, 9.6, 11.2, 12.8, 14.4,
-    ]);
+    expect(video.filter((s) => s.isSync).map((s) => Math.round((s.dts / 90_000 - WALLCLOCK / 1000) * 10) / 10)).toEqual(
+      [0, 1.6, 3.2, 4.8, 6.4, 8, 9.6, 11.2, 12.8, 14.4],
+    );
   });
 
   it('waits for audio that arrives late, up to AUDIO_WAIT_SECONDS', () => {
@@ -117,8 +118,8 @@ describe('RecordingSegmenter', () => {
     ]);
     expect(recorder.stats.droppedFrames).toBeGreaterThan(0);
     const read = inspect(segments);
-    // The output timeline goes on forward across the discontinuity.
-    expect(read.fragments[1]!.trafs[0]!.baseMediaDecodeTime).toBeGreaterThanOrEqual(14 * 90_000);
+    // The new epoch starts at its wall clock: media time goes forward across it.
+    expect(read.fragments[1]!.trafs[0]!.baseMediaDecodeTime).toBe(((WALLCLOCK + 14_000 + 1600) / 1000) * 90_000);
     // Its first video sample is the keyframe the recorder waited for.
     const video = read.samples.get(RECORDED_TRACK_IDS.video)!;
     expect(video[first.filter((f) => f.kind === 'video').length]!.isSync).toBe(true);

@@ -130,7 +130,7 @@ export class RecordingSegmenter implements FrameSink {
   readonly stats: RecordingSegmenterStats = { segments: 0, forcedCuts: 0, droppedFrames: 0, droppedAudio: 0 };
   readonly #onSegment: (media: RecordedMedia) => void;
   readonly #segmentSeconds: number;
-  readonly #timeline = new OutputTimeline();
+  readonly #timeline = new OutputTimeline({ wallclockStart: true });
   readonly #pdt = new ProgramDateTime();
   #video: RecordedTrack | undefined;
   #audio: RecordedTrack | undefined;
@@ -146,6 +146,11 @@ export class RecordingSegmenter implements FrameSink {
   constructor(options: RecordingSegmenterOptions) {
     this.#onSegment = options.onSegment;
     this.#segmentSeconds = options.segmentSeconds ?? RECORDED_SEGMENT_SECONDS;
+  }
+
+  /** The epoch of the next segment (counts from 0). */
+  get epoch(): number {
+    return this.#epoch;
   }
 
   /** The current init segment (undefined before a track). */

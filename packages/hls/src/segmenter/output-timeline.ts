@@ -36,9 +36,17 @@ export class OutputTimeline {
   #epochPending = true;
   /** Output times are input times (a variant fed with another stream's output times). */
   readonly #inputTimeline: boolean;
+  readonly #wallclock: boolean;
 
-  constructor(options: { inputTimeline?: boolean } = {}) {
+  /**
+   * `wallclockStart`: an epoch starts at its first frame's wall clock (seconds since 1970; never
+   * before the previous epoch's end) instead of where the previous one ended: a recording's media
+   * time then goes forward across restarts of the process, and a player's position is the time of
+   * day (2026 is 1.8e9 s: 1.6e14 ticks of 90 kHz, far within MAX_TIMESTAMP).
+   */
+  constructor(options: { inputTimeline?: boolean; wallclockStart?: boolean } = {}) {
     this.#inputTimeline = options.inputTimeline === true;
+    this.#wallclock = options.wallclockStart === true;
   }
 
   /** No frame has placed the current epoch yet. */
@@ -70,7 +78,8 @@ export class OutputTimeline {
     if (this.#epochPending) {
       this.#epochPending = false;
       const resume = Math.max(endSeconds(video), endSeconds(audio));
-      this.#epochOffset = this.#inputTimeline ? 0 : (resume < 0 ? START_SECONDS : resume) - frame.dts / state.clockRate;
+      const start = this.#wallclock ? Math.max(resume, frame.wallclock / 1000) : resume < 0 ? START_SECONDS : resume;
+      this.#epochOffset = this.#inputTimeline ? 0 : start - frame.dts / state.clockRate;
     }
     if (state.rebase !== undefined) {
       if (state.rebase === 'continue' && state.end >= 0) {

@@ -1,0 +1,186 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FrameSink, HlsFrame, HlsTrack } from '@camgate/hls';
+import { inspectWithMp4box, videoTestStream } from '@camgate/testkit';
+import { afterEach, expect, it } from 'vitest';
+import type { CameraRecord } from '../store/camera-store.js';
+import { RecordingProblemCode } from './recorder.js';
+import { Recordings, type RecordingSource } from './recordings.js';
+import { FaultyDisk } from './test-faulty-disk.js';
+import { describeWithSqlite } from './test-sqlite.js';
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const T0 = Date.UTC(2026, 11, 7, 3, 0, 0);
+const video = videoTestStream('h264-main-bf2');
+const VIDEO: HlsTrack = {
+  kind: 'video',
+  config: video.config,
+  clockRate: video.timescale,
+};
+
+/** `seconds` of the 2 s test stream looped (a keyframe a second), from `start` s of its timeline. */
+function frames(seconds: number, start = 0): HlsFrame[] {
+  const period = 2 * video.timescale;
+  const out: HlsFrame[] = [];
+  for (let n = 0; n * 2 < seconds; n++) {
+    for (const s of video.samples) {
+      const dts = s.dts + n * period;
+      if (dts >= seconds * video.timescale) break;
+      const at = start * video.timescale + dts;
+      out.push({
+        kind: 'video',
+        dts: at,
+        pts: at + (s.pts - s.dts),
+        keyframe: s.sync,
+        discontinuity: false,
+        wallclock: T0 + (at / video.timescale) * 1000,
+        data: s.data,
+      });
+    }
+  }
+  return out;
+}
+
+/** A camera pipeline's sink list, as the recordings see it. */
+class Source implements RecordingSource {
+  sinks: FrameSink[] = [];
+  addSink(sink: FrameSink): void {
+    this.sinks.push(sink);
+    sink.setTrack(VIDEO);
+  }
+  removeSink(sink: FrameSink): void {
+    this.sinks = this.sinks.filter((s) => s !== sink);
+  }
+  push(list: readonly HlsFrame[]): void {
+    for (const frame of list) for (const sink of this.sinks) sink.push(frame);
+  }
+}
+
+const camera = (recording: CameraRecord['recording'], id = 'cam1'): CameraRecord => ({
+  id,
+  name: id,
+  url: 'rtsp://127.0.0.1/x',
+  transport: 'auto',
+  onDemand: false,
+  audio: 'auto',
+  enabled: true,
+  ...(recording === undefined ? {} : { recording }),
+  createdAt: new Date(T0).toISOString(),
+  updatedAt: new Date(T0).toISOString(),
+});
+
+async function open(options: { dir?: string; disk?: FaultyDisk; now?: () => number } = {}): Promise<Recordings> {
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'camgate-recordings-')));
+  if (options.dir === undefined) cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const recordings = await Recordings.open({
+    dir,
+    now: options.now ?? (() => T0 + 60_000),
+    ...(options.disk === undefined ? {} : { openFile: options.disk.openFile }),
+  });
+  cleanups.push(() => recordings.close());
+  return recordings;
+}
+
+describeWithSqlite('Recordings (better-sqlite3 built at install)', () => {
+  it('records an enabled camera into indexed segments that mp4box reads, and seals its file when it stops', async () => {
+    const recordings = await open();
+    const source = new Source();
+    recordings.apply(camera(undefined), source);
+    expect(source.sinks).toHaveLength(0);
+    recordings.apply(camera({ enabled: true }), source);
+    expect(source.sinks).toHaveLength(1);
+    source.push(frames(14));
+    await recordings.stop('cam1');
+    expect(source.sinks).toHaveLength(0);
+    const segments = recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER);
+    expect(segments.map((s) => [s.startMs - T0, s.durationMs, s.epoch])).toEqual([
+      [0, 6000, 0],
+      [6000, 6000, 0],
+      [12000, 2000, 0],
+    ]);
+    expect(recordings.index.spans('cam1', 0, Number.MAX_SAFE_INTEGER)).toEqual([{ startMs: T0, endMs: T0 + 14_000 }]);
+    expect(recordings.index.unsealedFiles()).toEqual([]);
+    const file = await readFile(join(recordings.files.root, segments[0]!.path));
+    const init = await readFile(join(recordings.files.root, segments[0]!.init));
+    const read = inspectWithMp4box(init, [file]);
+    expect(read.fragments).toHaveLength(3);
+    expect(read.samples.get(1)).toHaveLength(frames(14).length);
+    expect(recordings.status('cam1')).toMatchObject({ state: 'off', segments: 3, droppedSegments: 0, lastError: null });
+    expect(recordings.totals).toMatchObject({ segments: 3, bytes: file.length });
+  });
+
+  it('a new recorder of the camera (a restart) goes on with a new epoch', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'camgate-recordings-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const first = await open({ dir });
+    const source = new Source();
+    first.apply(camera({ enabled: true }), source);
+    source.push(frames(7));
+    source.sinks[0]!.markDiscontinuity();
+    source.push(frames(7, 100));
+    await first.stop('cam1');
+    await first.close();
+    const second = await open({ dir });
+    second.apply(camera({ enabled: true }), source);
+    source.push(frames(3, 200));
+    await second.stop('cam1');
+    expect(second.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER).map((s) => s.epoch)).toEqual([0, 0, 1, 1, 2]);
+  });
+
+  it('a full disk: recording says why, the segment is lost, and it resumes by itself when there is room', async () => {
+    const disk = new FaultyDisk(Number.POSITIVE_INFINITY);
+    const recordings = await open({ disk });
+    const source = new Source();
+    recordings.apply(camera({ enabled: true }), source);
+    const all = frames(20);
+    // Up to and with the keyframe at `seconds` (the frame that cuts the segment before it).
+    const through = (seconds: number) => all.findIndex((f) => f.dts === seconds * video.timescale) + 1;
+    source.push(all.slice(0, through(6)));
+    await recordings.drained('cam1');
+    expect(recordings.status('cam1').state).toBe('recording');
+    disk.space = 100;
+    source.push(all.slice(through(6), through(12)));
+    await recordings.drained('cam1');
+    expect(recordings.status('cam1')).toMatchObject({
+      state: 'failing',
+      droppedSegments: 1,
+      lastError: { code: RecordingProblemCode.DISK_FULL, message: 'the recordings disk is full (ENOSPC)' },
+    });
+    disk.space = Number.POSITIVE_INFINITY;
+    source.push(all.slice(through(12)));
+    await recordings.stop('cam1');
+    const status = recordings.status('cam1');
+    expect(status).toMatchObject({
+      state: 'off',
+      droppedSegments: 1,
+      lastError: { code: RecordingProblemCode.DISK_FULL },
+    });
+    // Before the loss and after it, one epoch: the hole is a gap in the timeline, not a new one.
+    const segments = recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER);
+    expect(segments.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(segments.map((s) => s.epoch))).toEqual(new Set([0]));
+    expect(recordings.index.spans('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
+    expect(recordings.totals.droppedSegments).toBe(1);
+  });
+
+  it('a disabled camera, or one whose recording is turned off, stops recording; its retention is kept', async () => {
+    let now = T0;
+    const recordings = await open({ now: () => now });
+    const source = new Source();
+    recordings.apply(camera({ enabled: true, retention: { maxAgeHours: 1 } }), source);
+    source.push(frames(8));
+    recordings.apply({ ...camera({ enabled: true, retention: { maxAgeHours: 1 } }), enabled: false }, source);
+    expect(source.sinks).toHaveLength(0);
+    await recordings.stop('cam1');
+    expect(recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
+    now = T0 + 2 * 3_600_000;
+    const report = await recordings.retain();
+    expect(report.removedFiles).toBe(1);
+    expect(recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(0);
+  });
+});
