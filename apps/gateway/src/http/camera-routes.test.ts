@@ -151,6 +151,63 @@ describe('REST API /v1/cameras', () => {
     expect(response.body).not.toContain(CANARY);
   });
 
+  it.for([
+    ['recording enabled "yes"', { recording: { enabled: 'yes' } }],
+    ['a retention by age of 0 hours', { recording: { enabled: true, retention: { maxAgeHours: 0 } } }],
+    ['a retention of "10GB" bytes', { recording: { enabled: true, retention: { maxBytes: '10GB' } } }],
+    ['an unknown retention field', { recording: { enabled: true, retention: { days: 7 } } }],
+  ] as const)('400 for %s, naming recording', async ([, settings]) => {
+    const response = await post(camera(settings));
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: GatewayErrorCode.VALIDATION });
+    expect(
+      response
+        .json<{ errors: Array<{ field: string }> }>()
+        .errors.map((e) => e.field)
+        .join(),
+    ).toMatch(/recording/);
+  });
+
+  it('recording settings: stored and shown, merged by PATCH (retention null removes it); status.recording', async () => {
+    const retention = { maxAgeHours: 720, maxBytes: 200_000_000_000 };
+    const created = await post(camera({ id: 'rec', recording: { enabled: true, retention } }));
+    expect(created.statusCode).toBe(201);
+    // A gateway without recordings directory (as built here) says so in the status.
+    expect(created.json()).toMatchObject({ recording: { enabled: true, retention }, status: { recording: null } });
+    const off = await app.inject({
+      method: 'PATCH',
+      url: '/v1/cameras/rec',
+      payload: { recording: { enabled: false } },
+    });
+    expect(off.json().recording).toEqual({ enabled: false, retention });
+    const bare = await app.inject({
+      method: 'PATCH',
+      url: '/v1/cameras/rec',
+      payload: { recording: { retention: null } },
+    });
+    expect(bare.json().recording).toEqual({ enabled: false });
+    await stop();
+    await start();
+    expect((await app.inject('/v1/cameras/rec')).json().recording).toEqual({ enabled: false });
+  });
+
+  it('recording unavailable (no SQLite module): a recording camera says why; its recordings answer 503', async () => {
+    cameras.useRecordings({ unavailable: 'the SQLite module is not installed', since: Date.UTC(2026, 11, 7) });
+    await post(camera({ id: 'rec', recording: { enabled: true } }));
+    expect((await app.inject('/v1/cameras/rec')).json().status.recording).toMatchObject({
+      state: 'unavailable',
+      lastError: { code: GatewayErrorCode.RECORDING_UNAVAILABLE, message: 'the SQLite module is not installed' },
+    });
+    for (const url of ['/v1/cameras/rec/recordings', '/recordings/rec/vod.m3u8']) {
+      const response = await app.inject(url);
+      expect([response.statusCode, response.json().code]).toEqual([503, GatewayErrorCode.RECORDING_UNAVAILABLE]);
+    }
+    expect((await app.inject('/v1/cameras/nope/recordings')).statusCode).toBe(404);
+    expect((await app.inject('/v1/cameras/rec/recordings?start=yesterday')).json().code).toBe(
+      GatewayErrorCode.VALIDATION,
+    );
+  });
+
   it('400 for bad paging', async () => {
     const response = await app.inject('/v1/cameras?perPage=1000');
     expect(response.statusCode).toBe(400);

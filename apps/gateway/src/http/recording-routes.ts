@@ -98,8 +98,8 @@ export function registerRecordingListing(api: FastifyInstance, cameras: CameraMa
       const { id } = request.params;
       const camera = cameras.get(id);
       if (camera === undefined) throw errors.cameraNotFound(id);
-      const recordings = recordingsOf(cameras);
       const { start, end } = timeRange(request.query, Date.now(), DEFAULT_WINDOW_MS, MAX_LISTING_MS);
+      const recordings = recordingsOf(cameras);
       const spans = recordings.index.spans(id, start, end).map((span) => ({
         start: iso(Math.max(span.startMs, start)),
         end: iso(Math.min(span.endMs, end)),
