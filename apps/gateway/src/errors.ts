@@ -205,6 +205,12 @@ export const errors = {
   notFound: (path: string) => new GatewayError(GatewayErrorCode.NOT_FOUND, `no route ${path}`, 404),
   liveNotFound: (cameraId: string, file: string) =>
     new GatewayError(GatewayErrorCode.NOT_FOUND, `camera "${cameraId}" has no stream file "${file}"`, 404),
+  noRecording: (camera: string, start: number, end: number) =>
+    new GatewayError(
+      GatewayErrorCode.NOT_FOUND,
+      `camera "${camera}" has no recording from ${new Date(start).toISOString()} to ${new Date(end).toISOString()}`,
+      404,
+    ),
   rangeNotSatisfiable: (file: string, size: number) =>
     new GatewayError(
       GatewayErrorCode.RANGE_NOT_SATISFIABLE,

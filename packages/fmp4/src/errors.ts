@@ -14,6 +14,8 @@ export const Fmp4ErrorCode = {
   INVALID_FRAGMENT: 'FMP4_INVALID_FRAGMENT',
   /** A fragment would be larger than MAX_FRAGMENT_BYTES. */
   FRAGMENT_TOO_LARGE: 'FMP4_FRAGMENT_TOO_LARGE',
+  /** A fragment or init segment read back (a recording on disk) is damaged or not as CMAF writers make them. */
+  UNREADABLE_FRAGMENT: 'FMP4_UNREADABLE_FRAGMENT',
 } as const;
 export type Fmp4ErrorCode = (typeof Fmp4ErrorCode)[keyof typeof Fmp4ErrorCode];
 

@@ -6,3 +6,17 @@ export { writeInitSegment } from './init-segment.js';
 export { MAX_FRAGMENT_BYTES, MAX_INIT_TRACKS } from './limits.js';
 export { codecStringOf, sampleEntryOf, type SampleEntry } from './sample-entry.js';
 export type { InitTrack, TrackConfig } from './track-config.js';
+export {
+  boxSizeAt,
+  readMoof,
+  MAX_READ_SAMPLES,
+  type ReadSample,
+  type ReadTrackRun,
+} from './progressive/fragment-reader.js';
+export {
+  progressiveHeader,
+  initTracks,
+  PROGRESSIVE_FILE_TYPE,
+  MDAT_HEADER_SIZE,
+  type ProgressiveChunk,
+} from './progressive/progressive-header.js';

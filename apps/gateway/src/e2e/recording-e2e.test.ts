@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkMediaPlaylist } from '@camgate/hls/testing';
@@ -77,7 +77,7 @@ describe.skipIf(!hasTools('gst-rtsp-server', 'ffmpeg', 'chromium') && !interopRe
     }
 
     it('records, survives kill -9, and every span before the kill plays in ffmpeg and hls.js', async (ctx) => {
-      const { ffmpeg } = requireTools(ctx, 'gst-rtsp-server', 'ffmpeg', 'chromium');
+      const { ffmpeg, ffprobe } = requireTools(ctx, 'gst-rtsp-server', 'ffmpeg', 'ffprobe', 'chromium');
       const added = await api('/v1/cameras', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -100,7 +100,7 @@ describe.skipIf(!hasTools('gst-rtsp-server', 'ffmpeg', 'chromium') && !interopRe
 
       const listing = (await (await api('/v1/cameras/door/recordings')).json()) as {
         spans: Array<{ start: string; end: string }>;
-        links: { vod: string };
+        links: { vod: string; clip: string };
       };
       // Before the kill, and since the restart: two spans.
       expect(listing.spans.length).toBe(2);
@@ -145,6 +145,33 @@ describe.skipIf(!hasTools('gst-rtsp-server', 'ffmpeg', 'chromium') && !interopRe
       const beyond = await fetch(new URL(`media/${media[0]!}.m4s`, vodUrl), { headers: { range: 'bytes=999999999-' } });
       expect(beyond.status).toBe(416);
       expect(await readFile(join(dir, 'recordings', 'index.sqlite')).then((b) => b.length)).toBeGreaterThan(0);
+
+      // A clip across the kill, streamed: from the keyframe at or before its start (one a second)
+      // to its end, the hole of the restart held by the last frame before it (the wall clock).
+      const clipStart = Date.parse(before.start) + 2500;
+      const clipEnd = Date.parse(listing.spans[1]!.start) + 3000;
+      const clip = await fetch(`${node.url}${listing.links.clip}?start=${clipStart}&end=${clipEnd}`);
+      expect([clip.status, clip.headers.get('content-type')]).toEqual([200, 'video/mp4']);
+      const clipBytes = new Uint8Array(await clip.arrayBuffer());
+      expect(clipBytes.length).toBe(Number(clip.headers.get('content-length')));
+      const clipPath = join(dir, 'clip.mp4');
+      await writeFile(clipPath, clipBytes);
+      const probed = await runProcess(
+        ffprobe,
+        ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', clipPath],
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      const expected = (clipEnd - clipStart) / 1000;
+      expect(Number(probed.stdout)).toBeGreaterThanOrEqual(expected - 0.1);
+      expect(Number(probed.stdout)).toBeLessThanOrEqual(expected + 1.1);
+      const clipDecoded = await runProcess(
+        ffmpeg,
+        ['-v', 'error', '-xerror', '-i', clipPath, '-map', '0', '-fps_mode', 'passthrough', '-f', 'null', '-'],
+        { timeoutMs: 60_000 },
+      );
+      expect([clipDecoded.code, clipDecoded.stderr]).toEqual([0, '']);
 
       // hls.js plays the recording in Chromium, across the discontinuity of the restart.
       const browser = await launchChromium();

@@ -8,6 +8,7 @@
  *   init (`init/<sha-256>.mp4`) and media (`media/<file>.m4s`, Range requests) are served here.
  */
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -15,6 +16,7 @@ import { vodPlaylist, type VodSegment } from '@camgate/hls';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import { errors } from '../errors.js';
 import type { PlaybackAccess } from '../playback/playback-access.js';
+import { MAX_CLIP_MS, planClip, type ClipPlan } from '../recording/clip.js';
 import type { Recordings } from '../recording/recordings.js';
 import { cors } from './live-routes.js';
 import { sendProblem } from './problem.js';
@@ -27,6 +29,10 @@ export const MAX_LISTING_MS = 31 * 24 * 60 * 60 * 1000;
 const DEFAULT_WINDOW_MS = 24 * 60 * 60 * 1000;
 const INIT_NAME = /^[0-9a-f]{64}\.mp4$/;
 const MEDIA_NAME = /^([1-9]\d{0,15})\.m4s$/;
+/** 4 exports at once: each reads its hour files from disk as fast as its client takes them. */
+export const MAX_CONCURRENT_CLIPS = 4;
+/** A clip's default length: a minute. */
+const DEFAULT_CLIP_MS = 60_000;
 /** Recorded media never changes once indexed: a year in any cache (a signed camera's: private). */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
@@ -122,6 +128,7 @@ export function registerRecordingListing(api: FastifyInstance, cameras: CameraMa
         status: recordings.status(id),
         links: {
           vod: `/recordings/${id}/vod.m3u8?${query}`,
+          clip: `/recordings/${id}/clip.mp4`,
           tokenRequired: camera.playback === 'signed',
         },
       };
@@ -178,6 +185,39 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
     },
   );
 
+  let exporting = 0;
+  app.get<{
+    Params: { id: string };
+    Querystring: { start?: string; end?: string; duration?: string; token?: string };
+  }>('/recordings/:id/clip.mp4', { schema: { hide: true } }, async (request, reply) => {
+    const { id } = request.params;
+    const ok = await allowed(request, reply, id);
+    if (ok === undefined) return reply;
+    const { start, end } = clipRange(request.query, Date.now());
+    if (exporting >= MAX_CONCURRENT_CLIPS) throw errors.rateLimited(5, 'too many clip exports at once');
+    exporting++;
+    let plan: ClipPlan | undefined;
+    try {
+      plan = await planClip(ok.recordings.files, id, start, end);
+    } catch (err) {
+      exporting--;
+      throw err;
+    }
+    if (plan === undefined) {
+      exporting--;
+      return sendProblem(reply, errors.noRecording(id, start, end), { cacheControl: 'no-cache' });
+    }
+    const name = `${id}-${new Date(plan.startMs).toISOString().replace(/[:.]/g, '-')}.mp4`;
+    reply
+      .header('content-type', 'video/mp4')
+      .header('content-length', plan.size)
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .header('cache-control', ok.signed ? 'private, no-cache' : 'no-cache');
+    reply.raw.once('close', () => exporting--);
+    if (request.method === 'HEAD') return reply.send();
+    return reply.send(Readable.from(clipBytes(plan)));
+  });
+
   app.get<{ Params: { id: string; name: string }; Querystring: { token?: string } }>(
     '/recordings/:id/init/:name',
     { schema: { hide: true } },
@@ -213,6 +253,37 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
       );
     },
   );
+}
+
+/** A clip's [start, end): `start` and `end`, or `start` and `duration` (seconds); a minute by default; at most MAX_CLIP_MS. */
+export function clipRange(
+  query: { start?: string; end?: string; duration?: string },
+  now: number,
+): { start: number; end: number } {
+  let duration: number | undefined;
+  if (query.duration !== undefined && query.duration !== '') {
+    duration = Number(query.duration) * 1000;
+    if (!(Number.isFinite(duration) && duration > 0 && duration <= MAX_CLIP_MS)) {
+      throw errors.validation([
+        { field: 'query.duration', message: `is not a number of seconds from 0 to ${MAX_CLIP_MS / 1000}` },
+      ]);
+    }
+  }
+  const startQuery = parseTime(query.start, 'start');
+  const endQuery = parseTime(query.end, 'end');
+  const start = startQuery ?? (endQuery ?? now) - (duration ?? DEFAULT_CLIP_MS);
+  const end = endQuery ?? start + (duration ?? DEFAULT_CLIP_MS);
+  return timeRange({ start: String(start), end: String(end) }, now, DEFAULT_CLIP_MS, MAX_CLIP_MS);
+}
+
+/** The clip's bytes: its header, then each range of its files in order, read as the client takes them. */
+async function* clipBytes(plan: ClipPlan): AsyncGenerator<Uint8Array> {
+  yield plan.header;
+  for (const read of plan.reads) {
+    for await (const chunk of createReadStream(read.path, { start: read.start, end: read.end })) {
+      yield chunk as Buffer;
+    }
+  }
 }
 
 function notFound(reply: FastifyReply, id: string, name: string): FastifyReply {

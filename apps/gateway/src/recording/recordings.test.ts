@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FrameSink, HlsFrame, HlsTrack } from '@camgate/hls';
-import { inspectWithMp4box, videoTestStream } from '@camgate/testkit';
+import { inspectWithMp4box, requireTools, runProcess, videoTestStream } from '@camgate/testkit';
 import { afterEach, expect, it } from 'vitest';
 import type { CameraRecord } from '../store/camera-store.js';
+import { planClip } from './clip.js';
 import { RecordingProblemCode } from './recorder.js';
 import { Recordings, type RecordingSource } from './recordings.js';
 import { FaultyDisk } from './test-faulty-disk.js';
@@ -182,5 +183,45 @@ describeWithSqlite('Recordings (better-sqlite3 built at install)', () => {
     const report = await recordings.retain();
     expect(report.removedFiles).toBe(1);
     expect(recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(0);
+  });
+
+  it('a clip: from the keyframe at or before start to end, moov first; ffprobe and mp4box read it, ffmpeg decodes it', async (ctx) => {
+    const { ffmpeg, ffprobe } = requireTools(ctx, 'ffmpeg', 'ffprobe');
+    const recordings = await open();
+    const source = new Source();
+    recordings.apply(camera({ enabled: true }), source);
+    source.push(frames(20));
+    await recordings.stop('cam1');
+    // 7.5 s to 15.2 s: the keyframe at 7 s starts it (a keyframe a second).
+    const plan = await planClip(recordings.files, 'cam1', T0 + 7500, T0 + 15_200);
+    expect(plan).toMatchObject({ startMs: T0 + 7000, endMs: T0 + 15_200 });
+    const parts = [plan!.header];
+    for (const read of plan!.reads) {
+      const file = await readFile(read.path);
+      parts.push(file.subarray(read.start, read.end + 1));
+    }
+    const bytes = Buffer.concat(parts);
+    expect(bytes.length).toBe(plan!.size);
+    const read = inspectWithMp4box(bytes);
+    expect(read.isFragmented).toBe(false);
+    const path = join(recordings.files.root, 'clip.mp4');
+    await writeFile(path, bytes);
+    const probed = await runProcess(
+      ffprobe,
+      ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(Number(probed.stdout)).toBeCloseTo(8.2, 1);
+    const decoded = await runProcess(
+      ffmpeg,
+      ['-v', 'error', '-xerror', '-i', path, '-map', '0', '-fps_mode', 'passthrough', '-f', 'framemd5', '-'],
+      { timeoutMs: 60_000 },
+    );
+    expect(decoded.stderr).toBe('');
+    expect(decoded.stdout.split('\n').filter((l) => l.startsWith('0,'))).toHaveLength(Math.round(8.2 * 25));
+    // Nothing recorded then: no clip.
+    expect(await planClip(recordings.files, 'cam1', T0 - 60_000, T0 - 1000)).toBeUndefined();
   });
 });

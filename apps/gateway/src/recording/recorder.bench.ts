@@ -1,0 +1,109 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HlsStream, RecordingSegmenter, type HlsFrame, type HlsTrack } from '@camgate/hls';
+import { aacTestStream, videoTestStream } from '@camgate/testkit';
+import { afterAll, beforeAll, bench, describe } from 'vitest';
+import { Recorder } from './recorder.js';
+import { RecordingFiles } from './recording-files.js';
+import { RecordingIndex } from './recording-index.js';
+import { sqliteAvailable } from './test-sqlite.js';
+
+/**
+ * What recording costs per camera: a minute of one 4 Mbit/s camera (25 fps, a keyframe a second
+ * of 100 KB, other frames 18 KB, AAC 48 kHz) through the recorder, against the baseline in the same
+ * run: the live HlsStream every camera already has, fed the same frames. Three steps: cutting
+ * alone (RecordingSegmenter: copying frames, writing fragments), and the whole Recorder writing
+ * to a temporary directory (an fdatasync and an index commit per 6 s segment), whose time gives
+ * the write throughput.
+ */
+const SECONDS = 60;
+const WALLCLOCK = Date.UTC(2026, 11, 7, 3, 0, 0);
+const video = videoTestStream('h264-main-bf2');
+const audio = aacTestStream('aac-lc-48k-stereo');
+const VIDEO: HlsTrack = { kind: 'video', config: video.config, clockRate: 90_000, width: 320, height: 240, fps: 25 };
+const AUDIO: HlsTrack = { kind: 'audio', config: audio.config, clockRate: 48_000, sampleRate: 48_000, channels: 2 };
+
+/** A NAL unit of `size` bytes (4-byte length prefix, then a slice header byte and filler). */
+function slice(size: number, key: boolean, seed: number): Uint8Array {
+  const data = new Uint8Array(size);
+  new DataView(data.buffer).setUint32(0, size - 4);
+  data[4] = key ? 0x65 : 0x41;
+  for (let i = 5; i < size; i++) data[i] = (i * 31 + seed) & 0xff;
+  return data;
+}
+
+function minuteOfFrames(): HlsFrame[] {
+  const frames: Array<HlsFrame & { time: number }> = [];
+  for (let i = 0; i < SECONDS * 25; i++) {
+    const dts = i * 3600;
+    const key = i % 25 === 0;
+    const data = slice(key ? 100_000 : 18_000, key, i);
+    const wallclock = WALLCLOCK + i * 40;
+    frames.push({ kind: 'video', dts, pts: dts, keyframe: key, discontinuity: false, wallclock, data, time: i / 25 });
+  }
+  const aac = audio.samples[0]!.data;
+  for (let i = 0; i * 1024 < SECONDS * 48_000; i++) {
+    const dts = i * 1024;
+    const wallclock = (WALLCLOCK + dts / 48) | 0;
+    frames.push({
+      kind: 'audio',
+      dts,
+      pts: dts,
+      keyframe: true,
+      discontinuity: false,
+      wallclock,
+      data: aac,
+      time: dts / 48_000,
+    });
+  }
+  return frames.sort((a, b) => a.time - b.time);
+}
+
+const frames = minuteOfFrames();
+const mediaBytes = frames.reduce((n, f) => n + f.data.length, 0);
+let dir = '';
+let files: RecordingFiles | undefined;
+let camera = 0;
+
+beforeAll(async () => {
+  process.stdout.write(`recorder: ${SECONDS} s of one camera, ${(mediaBytes / 1e6).toFixed(1)} MB of media\n`);
+  if (!sqliteAvailable) return;
+  dir = await mkdtemp(join(tmpdir(), 'camgate-recorder-bench-'));
+  files = new RecordingFiles(dir, await RecordingIndex.open(join(dir, 'index.sqlite')));
+});
+
+afterAll(async () => {
+  files?.index.close();
+  if (dir !== '') await rm(dir, { recursive: true, force: true });
+});
+
+describe(`recording ${SECONDS} s of one 4 Mbit/s camera`, () => {
+  bench('baseline: the live HlsStream packages it', () => {
+    const stream = new HlsStream({ partDurationMs: 200, segmentDurationMs: 2000 });
+    stream.setTrack(VIDEO);
+    stream.setTrack(AUDIO);
+    for (const frame of frames) stream.push(frame);
+    stream.close();
+  });
+
+  bench('RecordingSegmenter cuts it (no disk)', () => {
+    const segmenter = new RecordingSegmenter({ onSegment: () => undefined });
+    segmenter.setTrack(VIDEO);
+    segmenter.setTrack(AUDIO);
+    for (const frame of frames) segmenter.push(frame);
+    segmenter.end();
+  });
+
+  bench.skipIf(!sqliteAvailable)(
+    'Recorder writes it to disk (fdatasync and index commit per segment)',
+    async () => {
+      const recorder = new Recorder(`cam${camera++}`, files as RecordingFiles, { epochBase: 0 });
+      recorder.setTrack(VIDEO);
+      recorder.setTrack(AUDIO);
+      for (const frame of frames) recorder.push(frame);
+      await recorder.stop();
+    },
+    { iterations: 10 },
+  );
+});
