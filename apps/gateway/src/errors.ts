@@ -90,6 +90,8 @@ export const GatewayErrorCode = {
   RECORDING_UNAVAILABLE: 'CAMGATE_ERR_RECORDING_UNAVAILABLE',
   /** A recorded segment did not follow its file's indexed end: a bug in the recorder, the segment is not kept (500). */
   RECORDING_INDEX: 'CAMGATE_ERR_RECORDING_INDEX',
+  /** A recorded file cannot be read back (a damaged disk, a file changed by hand): the export stops, the gateway goes on (500). */
+  RECORDING_DAMAGED: 'CAMGATE_ERR_RECORDING_DAMAGED',
   /** A bug: the gateway failed (500). */
   INTERNAL: 'CAMGATE_ERR_INTERNAL',
 } as const;
@@ -279,6 +281,8 @@ export const errors = {
     if (cause !== undefined) error.cause = cause;
     return error;
   },
+  recordingDamaged: (detail: string) =>
+    new GatewayError(GatewayErrorCode.RECORDING_DAMAGED, `a recorded file cannot be read: ${detail}`, 500),
   recordingIndex: (problem: string) =>
     new GatewayError(GatewayErrorCode.RECORDING_INDEX, `the recordings index refused a segment: ${problem}`, 500),
   internal: () => new GatewayError(GatewayErrorCode.INTERNAL, 'the gateway failed to handle this request', 500),

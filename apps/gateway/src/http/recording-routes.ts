@@ -12,6 +12,8 @@ import { Readable } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isCodedError } from '@camgate/bits';
+import { Fmp4ErrorCode } from '@camgate/fmp4';
 import { vodPlaylist, type VodSegment } from '@camgate/hls';
 import type { CameraManager } from '../cameras/camera-manager.js';
 import { errors } from '../errors.js';
@@ -201,6 +203,7 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
       plan = await planClip(ok.recordings.files, id, start, end);
     } catch (err) {
       exporting--;
+      if (isCodedError(err, Fmp4ErrorCode.UNREADABLE_FRAGMENT)) throw errors.recordingDamaged(err.message);
       throw err;
     }
     if (plan === undefined) {

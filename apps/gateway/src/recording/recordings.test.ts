@@ -221,6 +221,15 @@ describeWithSqlite('Recordings (better-sqlite3 built at install)', () => {
     );
     expect(decoded.stderr).toBe('');
     expect(decoded.stdout.split('\n').filter((l) => l.startsWith('0,'))).toHaveLength(Math.round(8.2 * 25));
+    // A damaged file: a coded error, never a crash.
+    const segment = recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)[1]!;
+    const media = join(recordings.files.root, segment.path);
+    const damaged = await readFile(media);
+    damaged.fill(0xff, segment.offset + 8, segment.offset + 64);
+    await writeFile(media, damaged);
+    await expect(planClip(recordings.files, 'cam1', T0, T0 + 20_000)).rejects.toMatchObject({
+      code: 'FMP4_UNREADABLE_FRAGMENT',
+    });
     // Nothing recorded then: no clip.
     expect(await planClip(recordings.files, 'cam1', T0 - 60_000, T0 - 1000)).toBeUndefined();
   });
