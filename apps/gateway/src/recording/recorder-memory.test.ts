@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { FrameSink, HlsFrame, HlsTrack } from '@camgate/hls';
+import type { FrameSink, HlsTrack } from '@camgate/hls';
 import { aacTestStream, videoTestStream } from '@camgate/testkit';
 import { expect, it } from 'vitest';
 import type { CameraRecord } from '../store/camera-store.js';
 import { Recordings } from './recordings.js';
+import { cameraSecond, testNal } from './test-camera-frames.js';
 import { describeWithSqlite } from './test-sqlite.js';
 
 /**
@@ -32,45 +33,6 @@ function memory(): number {
   gc();
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.arrayBuffers;
-}
-
-/** One second of media starting at second `n`: 25 video frames (a keyframe first) and the AAC of it. */
-function second(n: number, sizes: Uint8Array[]): HlsFrame[] {
-  const frames: HlsFrame[] = [];
-  for (let i = 0; i < 25; i++) {
-    const dts = (n * 25 + i) * 3600;
-    const key = i === 0;
-    frames.push({
-      kind: 'video',
-      dts,
-      pts: dts,
-      keyframe: key,
-      discontinuity: false,
-      wallclock: (T0 + dts / 90) | 0,
-      data: key ? (sizes[0] as Uint8Array) : (sizes[1] as Uint8Array),
-    });
-  }
-  const from = Math.ceil((n * 48_000) / 1024);
-  for (let k = from; k * 1024 < (n + 1) * 48_000; k++) {
-    const dts = k * 1024;
-    frames.push({
-      kind: 'audio',
-      dts,
-      pts: dts,
-      keyframe: true,
-      discontinuity: false,
-      wallclock: (T0 + dts / 48) | 0,
-      data: aac,
-    });
-  }
-  return frames;
-}
-
-function nal(size: number, type: number): Uint8Array {
-  const data = new Uint8Array(size).fill(0x5a);
-  new DataView(data.buffer).setUint32(0, size - 4);
-  data[4] = type;
-  return data;
 }
 
 describeWithSqlite('recording memory', () => {
@@ -104,10 +66,10 @@ describeWithSqlite('recording memory', () => {
           },
           removeSink: () => undefined,
         });
-        const sizes = [nal(6000, 0x65), nal(1200, 0x41)];
+        const media = { keyframe: testNal(6000, 0x65), frame: testNal(1200, 0x41), aac, wallclockStart: T0 };
         const samples: number[] = [];
         for (let n = 0; n < HOURS * 3600; n++) {
-          for (const frame of second(n, sizes)) for (const sink of sinks) sink.push(frame);
+          for (const frame of cameraSecond(n, media)) for (const sink of sinks) sink.push(frame);
           now = T0 + (n + 1) * 1000;
           if (n % 6 === 5) {
             // A segment was cut: it is written before the next is (the disk keeps up).

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, bench, describe } from 'vitest';
 import { Recorder } from './recorder.js';
 import { RecordingFiles } from './recording-files.js';
 import { RecordingIndex } from './recording-index.js';
+import { cameraSecond, testNal } from './test-camera-frames.js';
 import { sqliteAvailable } from './test-sqlite.js';
 
 /**
@@ -24,40 +25,18 @@ const audio = aacTestStream('aac-lc-48k-stereo');
 const VIDEO: HlsTrack = { kind: 'video', config: video.config, clockRate: 90_000, width: 320, height: 240, fps: 25 };
 const AUDIO: HlsTrack = { kind: 'audio', config: audio.config, clockRate: 48_000, sampleRate: 48_000, channels: 2 };
 
-/** A NAL unit of `size` bytes (4-byte length prefix, then a slice header byte and filler). */
-function slice(size: number, key: boolean, seed: number): Uint8Array {
-  const data = new Uint8Array(size);
-  new DataView(data.buffer).setUint32(0, size - 4);
-  data[4] = key ? 0x65 : 0x41;
-  for (let i = 5; i < size; i++) data[i] = (i * 31 + seed) & 0xff;
-  return data;
-}
-
+/** A minute of the camera, frames of both tracks in the order of their times. */
 function minuteOfFrames(): HlsFrame[] {
-  const frames: Array<HlsFrame & { time: number }> = [];
-  for (let i = 0; i < SECONDS * 25; i++) {
-    const dts = i * 3600;
-    const key = i % 25 === 0;
-    const data = slice(key ? 100_000 : 18_000, key, i);
-    const wallclock = WALLCLOCK + i * 40;
-    frames.push({ kind: 'video', dts, pts: dts, keyframe: key, discontinuity: false, wallclock, data, time: i / 25 });
-  }
-  const aac = audio.samples[0]!.data;
-  for (let i = 0; i * 1024 < SECONDS * 48_000; i++) {
-    const dts = i * 1024;
-    const wallclock = (WALLCLOCK + dts / 48) | 0;
-    frames.push({
-      kind: 'audio',
-      dts,
-      pts: dts,
-      keyframe: true,
-      discontinuity: false,
-      wallclock,
-      data: aac,
-      time: dts / 48_000,
-    });
-  }
-  return frames.sort((a, b) => a.time - b.time);
+  const media = {
+    keyframe: testNal(100_000, 0x65),
+    frame: testNal(18_000, 0x41, 7),
+    aac: (audio.samples[0] as { data: Uint8Array }).data,
+    wallclockStart: WALLCLOCK,
+  };
+  const time = (f: HlsFrame) => f.dts / (f.kind === 'video' ? 90_000 : 48_000);
+  return Array.from({ length: SECONDS }, (_, n) => cameraSecond(n, media))
+    .flat()
+    .sort((a, b) => time(a) - time(b));
 }
 
 const frames = minuteOfFrames();
