@@ -128,6 +128,16 @@ ${fieldError('enabled')}
 <button type="button" class="delete danger">Delete</button>
 <a class="open" target="_blank" rel="noopener">Open player</a>
 </div>
+<details class="recordings" hidden><summary>Recordings</summary>
+<div class="timeline" role="button" tabindex="0" aria-label="Recorded spans of the last 24 hours: click to play from a time"></div>
+<p class="hint timeline-times"></p>
+<p class="hint recordings-message" role="status"></p>
+<video class="recorded" controls muted playsinline hidden></video>
+<div class="recording-actions">
+<button type="button" class="back-to-live" hidden>Back to live</button>
+<a class="clip" download hidden>Download a minute from here</a>
+</div>
+</details>
 <details class="embed"><summary>Embed on a web page</summary>
 <textarea class="snippet" rows="3" readonly spellcheck="false"></textarea>
 <button type="button" class="copy">Copy</button>

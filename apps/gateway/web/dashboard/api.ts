@@ -47,6 +47,8 @@ export interface CameraStatus {
   bitrate?: number;
   viewers?: number;
   transcode?: TranscodeStatus | null;
+  /** The camera's recording; null when it does not record. */
+  recording?: { state: string; lastError: CameraError | null; segments: number } | null;
 }
 
 export interface CameraLinks {
@@ -71,6 +73,7 @@ export interface Camera {
   transcode?: Transcode;
   onDemand: boolean;
   enabled: boolean;
+  recording?: { enabled: boolean; retention?: { maxAgeHours?: number; maxBytes?: number } };
   status?: CameraStatus;
   links?: CameraLinks;
 }
@@ -223,6 +226,22 @@ export class ApiClient {
     );
     if (res.ok && typeof res.data?.token === 'string') return { token: res.data.token };
     return { problem: res.data?.detail ?? 'No playback token could be minted for this camera.' };
+  }
+
+  /** The recorded spans of a camera between two times (GET .../recordings), or the problem's words. */
+  async recordings(
+    id: string,
+    startMs: number,
+    endMs: number,
+  ): Promise<{ spans: Array<{ start: string; end: string }> } | { problem: string }> {
+    const res = await this.request<{ spans?: unknown } & Problem>(
+      'GET',
+      `v1/cameras/${encodeURIComponent(id)}/recordings?start=${startMs}&end=${endMs}`,
+    );
+    if (res.ok && Array.isArray(res.data?.spans)) {
+      return { spans: res.data.spans as Array<{ start: string; end: string }> };
+    }
+    return { problem: res.data?.detail ?? 'The recordings cannot be listed.' };
   }
 
   /**

@@ -3,6 +3,7 @@
 // nothing a camera or a user supplies is ever parsed as HTML (S11).
 import type { CamgatePlayer } from '../player/camgate-player.js';
 import type { ApiClient, Camera, CameraState, SnapshotProblem } from './api.js';
+import { RecordingsPanel } from './recordings.js';
 import {
   errorText,
   metaText,
@@ -91,6 +92,7 @@ export class Tile {
   #stillUrl = '';
   #stillProblem: SnapshotProblem | null = null;
   #removed = false;
+  readonly #recordings: RecordingsPanel;
 
   constructor(camera: Camera, ctx: TileContext) {
     this.id = camera.id;
@@ -121,6 +123,7 @@ export class Tile {
     part(node, '.delete').addEventListener('click', () => {
       ctx.removeCamera(this);
     });
+    this.#recordings = new RecordingsPanel(part(node, '.recordings', HTMLDetailsElement), ctx.api, camera);
     const copy = part(node, '.copy', HTMLButtonElement);
     copy.addEventListener('click', () => {
       copyText(part(node, '.snippet', HTMLTextAreaElement), copy);
@@ -165,6 +168,7 @@ export class Tile {
     error.hidden = message === '' || state === 'streaming';
 
     this.#renderTracks();
+    this.#recordings.update(camera);
 
     const links = camera.links ?? {};
     part(node, '.open').setAttribute('href', `embed/${encodeURIComponent(camera.id)}`);
@@ -442,6 +446,7 @@ export class Tile {
   remove(): void {
     this.#removed = true;
     this.#stopPlayer();
+    this.#recordings.close();
     this.#removeStillElement();
     this.#stillUrl = '';
     this.node.remove();
