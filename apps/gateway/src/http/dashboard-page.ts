@@ -103,6 +103,10 @@ ${fieldError('transcode')}
 ${fieldError('playback')}
 <label class="check"><input type="checkbox" name="onDemand"> On demand: pull the camera only while someone watches</label>
 ${fieldError('onDemand')}
+<label class="check"><input type="checkbox" name="record"> Record to disk (keeps pulling the camera, even on demand)</label>
+<label for="f-keep-days">Keep recordings (days)</label>
+<input type="number" id="f-keep-days" name="keepDays" min="0.05" max="3660" step="any" placeholder="until the disk budget needs room">
+${fieldError('recording')}
 <label class="check"><input type="checkbox" name="enabled" checked> Enabled</label>
 ${fieldError('enabled')}
 <label class="check" id="duplicate-row" hidden><input type="checkbox" name="allowDuplicateSource"> Add it anyway: a second connection to the same camera stream</label>

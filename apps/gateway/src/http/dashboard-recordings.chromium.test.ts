@@ -17,7 +17,7 @@ import { buildServer } from './server.js';
  * live" stops it, and the download link exports a clip.
  */
 describeWithSqlite('dashboard recordings', () => {
-  it('the timeline shows what was recorded, plays it from a click, goes back to live, and downloads a clip', async (ctx) => {
+  it('the timeline shows what was recorded, plays it from a click, goes back to live, downloads a clip; the form sets recording', async (ctx) => {
     requireTools(ctx, 'chromium');
     const closers: Array<() => unknown> = [];
     try {
@@ -89,6 +89,23 @@ describeWithSqlite('dashboard recordings', () => {
       expect(exported.bytes).toBeGreaterThan(10_000);
       await tile.locator('.back-to-live').click();
       expect(await video.isVisible()).toBe(false);
+      // The edit form: keep 7 days; recording stays on.
+      await tile.locator('.edit').click();
+      const form = page.locator('#camera-form');
+      expect(await form.locator('input[name="record"]').isChecked()).toBe(true);
+      await form.locator('input[name="keepDays"]').fill('7');
+      await form.locator('button[type="submit"]').click();
+      await expect
+        .poll(() => cameras.get('yard')?.recording, { timeout: 10_000 })
+        .toEqual({ enabled: true, retention: { maxAgeHours: 168 } });
+      // Recording turned off from the form: the recorder stops, the days are kept.
+      await tile.locator('.edit').click();
+      await form.locator('input[name="record"]').uncheck();
+      await form.locator('button[type="submit"]').click();
+      await expect
+        .poll(() => cameras.get('yard')?.recording, { timeout: 10_000 })
+        .toEqual({ enabled: false, retention: { maxAgeHours: 168 } });
+      await expect.poll(() => recordings.status('yard').state, { timeout: 10_000 }).toBe('off');
       expect(errors).toEqual([]);
     } finally {
       for (const close of closers.splice(0).reverse()) await close();

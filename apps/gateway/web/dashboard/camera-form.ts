@@ -15,6 +15,7 @@ const FIELDS = [
   'transcode',
   'onDemand',
   'enabled',
+  'recording',
 ] as const;
 /** The camera's settings the form edits, by their API names. */
 const SETTINGS = ['name', 'url', 'transport', 'audio', 'playback', 'transcode', 'onDemand', 'enabled'] as const;
@@ -30,6 +31,34 @@ interface FormValues {
   transcode: string;
   onDemand: boolean;
   enabled: boolean;
+  /** Record to disk, keeping `keepDays` days ('' keeps until the gateway's budget needs room). */
+  record: boolean;
+  keepDays: string;
+}
+
+/** The retention by age the form shows, in days ('' for none). */
+function keepDaysOf(camera: Camera): string {
+  const hours = camera.recording?.retention?.maxAgeHours;
+  return hours === undefined ? '' : String(Math.round((hours / 24) * 100) / 100);
+}
+
+/**
+ * The `recording` to send: a new camera's when it records, an edit's when recording or its days
+ * changed (the gateway merges: its size limit, set through the API, is kept).
+ */
+function recordingBody(values: FormValues, editing: Camera | null): Record<string, unknown> | undefined {
+  const days = values.keepDays === '' ? undefined : Number(values.keepDays);
+  const retention = days === undefined ? null : { maxAgeHours: days * 24 };
+  if (editing === null) {
+    if (!values.record) return undefined;
+    return retention === null ? { enabled: true } : { enabled: true, retention };
+  }
+  const wasRecording = editing.recording?.enabled === true;
+  const daysChanged = values.keepDays !== keepDaysOf(editing);
+  if (values.record === wasRecording && !daysChanged) return undefined;
+  const body: Record<string, unknown> = { enabled: values.record };
+  if (daysChanged) body['retention'] = retention === null ? null : { ...editing.recording?.retention, ...retention };
+  return body;
 }
 
 /** The camera being edited, with its URL as the form shows it (credentials in their own fields). */
@@ -155,6 +184,8 @@ export class CameraForm {
       this.#select('transcode').value = camera.transcode === 'h264' ? 'h264' : 'off';
       this.#input('onDemand').checked = camera.onDemand;
       this.#input('enabled').checked = camera.enabled;
+      this.#input('record').checked = camera.recording?.enabled === true;
+      this.#input('keepDays').value = keepDaysOf(camera);
     }
     this.#dialog.showModal();
     this.#input('name').focus();
@@ -177,6 +208,8 @@ export class CameraForm {
       transcode: this.#select('transcode').value,
       onDemand: this.#input('onDemand').checked,
       enabled: this.#input('enabled').checked,
+      record: this.#input('record').checked,
+      keepDays: this.#input('keepDays').value.trim(),
     };
   }
 
@@ -203,6 +236,8 @@ export class CameraForm {
       if (values.username !== editing.formUsername) body['username'] = values.username === '' ? null : values.username;
       if (values.password !== '') body['password'] = values.password;
     }
+    const recording = recordingBody(values, editing);
+    if (recording !== undefined) body['recording'] = recording;
     if (this.#input('allowDuplicateSource').checked) body['allowDuplicateSource'] = true;
     return body;
   }
@@ -266,6 +301,7 @@ export class CameraForm {
     const body = this.#body(values);
     delete body['allowDuplicateSource'];
     delete body['transcode'];
+    delete body['recording'];
     const editing = this.#editing;
     if (editing === null) delete body['name'];
     const path = editing === null ? 'v1/cameras/probe' : `v1/cameras/${encodeURIComponent(editing.id)}/probe`;
