@@ -165,7 +165,7 @@ export class ClusterNode implements CameraCluster {
     // Nobody pulls it, and the request only asks (status.json): it says so, starting nothing.
     if (owner === undefined && options.start === false) return 'none';
     if (owner === undefined) {
-      if (record.onDemand) {
+      if (pulledOnDemand(record)) {
         try {
           await this.keeper.demand(cameraId);
         } catch {
@@ -241,12 +241,12 @@ export class ClusterNode implements CameraCluster {
       'this node pulls the camera now',
     );
     // On demand: a viewer asked (on some node); it stops again when nobody watches.
-    if (record.onDemand) pipeline.wake();
+    if (pulledOnDemand(record)) pipeline.wake();
     pipeline.on('state', (state) => {
       // An on-demand camera nobody watches any more: let the lease go, so no node pulls it. (The
       // record as it is now: a camera made on-demand since it started counts.)
       const now = this.#registry?.record(record.id);
-      if (state === 'idle' && now?.onDemand === true && this.keeper.holds(record.id))
+      if (state === 'idle' && now !== undefined && pulledOnDemand(now) && this.keeper.holds(record.id))
         void this.keeper.release(record.id);
     });
   }
@@ -287,4 +287,9 @@ export class ClusterNode implements CameraCluster {
       // The database is unreachable: the next publication catches up.
     }
   }
+}
+
+/** Pulled only while someone watches: on demand and not recording (as lease-sql.ts's ON_DEMAND). */
+function pulledOnDemand(record: CameraRecord): boolean {
+  return record.onDemand && record.recording?.enabled !== true;
 }

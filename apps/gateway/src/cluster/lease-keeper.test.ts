@@ -485,6 +485,19 @@ describe('LeaseKeeper on PostgreSQL', () => {
     await noDoublePulls();
   });
 
+  it('an on-demand camera that records is pulled without demand, like a continuous one', async (ctx) => {
+    const { keeper, noDoublePulls } = await bed(ctx, [
+      ...cameras(1, { onDemand: true, recording: { enabled: true } }),
+      { id: 'idle-cam', onDemand: true, recording: { enabled: false } },
+    ]);
+    const node = keeper('node');
+    await node.start();
+    await waitFor('claimed without a viewer', () => node.holds('cam-001'), Boolean);
+    await sleep(SETTLE_MS);
+    expect(node.holds('idle-cam')).toBe(false);
+    await noDoublePulls();
+  });
+
   it('on-demand: not claimed without demand, claimed on demand (here or by a node with room), released when idle', async (ctx) => {
     const { pool, recorder, keeper, noDoublePulls } = await bed(ctx, cameras(2, { onDemand: true }));
     const puller = keeper('puller');

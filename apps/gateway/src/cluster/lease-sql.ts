@@ -4,16 +4,18 @@
  * database's `clock_timestamp()`, never a node's clock. Durations travel as milliseconds
  * (`$n::double precision * interval '1 millisecond'`).
  *
- * Wanted, the one rule for which cameras the cluster pulls: enabled, and either continuous or an
- * on-demand camera some viewer asked for (`demand_until` in the future). jsonb is compared with
+ * Wanted, the one rule for which cameras the cluster pulls: enabled, and either continuous (a
+ * recording camera is, on demand or not) or an on-demand camera some viewer asked for
+ * (`demand_until` in the future). jsonb is compared with
  * `= 'true'::jsonb`, which is false (or NULL) for anything else, so a malformed setting never
  * fails a statement.
  */
 
 /** Camera `c` is enabled. */
 const ENABLED = `c.settings->'enabled' = 'true'::jsonb`;
-/** Camera `c` is on-demand. */
-const ON_DEMAND = `coalesce(c.settings->'onDemand' = 'true'::jsonb, false)`;
+/** Camera `c` is pulled on demand only: on-demand and not recording (a recording has no viewer to wait for). */
+const ON_DEMAND = `(coalesce(c.settings->'onDemand' = 'true'::jsonb, false)
+  AND NOT coalesce(c.settings->'recording'->'enabled' = 'true'::jsonb, false))`;
 
 /**
  * One lease round of a node (the only statement of a quiet round): its heartbeat, the renewal of

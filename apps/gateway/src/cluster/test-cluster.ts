@@ -25,6 +25,7 @@ export interface TestCamera {
   id: string;
   enabled?: boolean;
   onDemand?: boolean;
+  recording?: { enabled: boolean };
 }
 
 /** `count` cameras named cam-001, cam-002, ... (creation order = position). */
@@ -47,6 +48,7 @@ export async function addCameras(pool: Pool, list: readonly TestCamera[]): Promi
           audio: 'auto',
           enabled: camera.enabled ?? true,
           onDemand: camera.onDemand ?? false,
+          ...(camera.recording === undefined ? {} : { recording: camera.recording }),
         }),
       ),
       now,
