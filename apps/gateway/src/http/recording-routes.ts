@@ -63,6 +63,11 @@ export function timeRange(
 ): { start: number; end: number } {
   const end = parseTime(query.end, 'end') ?? now;
   const start = parseTime(query.start, 'start') ?? end - defaultMs;
+  return checkedRange(start, end, maxMs);
+}
+
+/** [start, end) when end is after start and at most `maxMs` later; VALIDATION naming `query.end` otherwise. */
+function checkedRange(start: number, end: number, maxMs: number): { start: number; end: number } {
   if (end <= start) throw errors.validation([{ field: 'query.end', message: 'must be after start' }]);
   if (end - start > maxMs) {
     throw errors.validation([{ field: 'query.end', message: `is more than ${maxMs / 3_600_000} hours after start` }]);
@@ -276,7 +281,7 @@ export function clipRange(
   const endQuery = parseTime(query.end, 'end');
   const start = startQuery ?? (endQuery ?? now) - (duration ?? DEFAULT_CLIP_MS);
   const end = endQuery ?? start + (duration ?? DEFAULT_CLIP_MS);
-  return timeRange({ start: String(start), end: String(end) }, now, DEFAULT_CLIP_MS, MAX_CLIP_MS);
+  return checkedRange(start, end, MAX_CLIP_MS);
 }
 
 /** The clip's bytes: its header, then each range of its files in order, read as the client takes them. */

@@ -156,16 +156,6 @@ export class Recorder implements FrameSink {
     while (this.#draining !== undefined) await this.#draining;
   }
 
-  /** Segments waiting for the disk, and their bytes. */
-  get queued(): { segments: number; bytes: number } {
-    return { segments: this.#queue.length, bytes: this.#queuedBytes };
-  }
-
-  /** The recorder's cut-and-wait counters (frames dropped before keyframes, forced cuts). */
-  get segmenterStats(): RecordingSegmenter['stats'] {
-    return this.#segmenter.stats;
-  }
-
   /**
    * Stops recording: what is pending becomes a last segment, the queue is written out, and the
    * camera's file is sealed. The recorder is removed from the camera before (no frame comes after).
@@ -174,7 +164,7 @@ export class Recorder implements FrameSink {
     if (this.#stopped) return;
     this.#segmenter.end();
     this.#stopped = true;
-    await this.#draining;
+    await this.drained();
     await this.#writer.close().catch((err: unknown) => this.#failWith(err));
     this.#setState('off');
   }

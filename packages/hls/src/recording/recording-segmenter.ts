@@ -153,11 +153,6 @@ export class RecordingSegmenter implements FrameSink {
     return this.#epoch;
   }
 
-  /** The current init segment (undefined before a track). */
-  get init(): Uint8Array | undefined {
-    return this.#init ?? this.#makeInit();
-  }
-
   setTrack(track: HlsTrack): void {
     const existing = track.kind === 'video' ? this.#video : this.#audio;
     if (existing !== undefined) {
