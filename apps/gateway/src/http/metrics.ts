@@ -235,6 +235,31 @@ export class GatewayMetrics {
   }
 
   /** Process-wide numbers read at scrape time, none sampled in between (no wake-ups). */
+  /** A gauge set from `value()` at each scrape. */
+  #scrapedGauge(name: string, help: string, value: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(value());
+      },
+    });
+  }
+
+  /** A counter set from a count kept elsewhere (`value()`, never decreasing) at each scrape. */
+  #scrapedCounter(name: string, help: string, value: () => number): void {
+    new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  }
+
   #addProcess(): void {
     observeGc();
     new Counter({
@@ -273,26 +298,13 @@ export class GatewayMetrics {
    * alerts on is renewal failures and fences (the node could not prove it owns its cameras).
    */
   addCluster(read: () => ClusterMetricsSource): void {
-    const gauge = (name: string, help: string, value: (s: ClusterMetricsSource) => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.set(value(read()));
-        },
-      });
+    const gauge = (name: string, help: string, value: (s: ClusterMetricsSource) => number) => {
+      this.#scrapedGauge(name, help, () => value(read()));
+    };
     // Monotonic numbers the keeper counts: exposed as counters, set from its count at scrape time.
-    const counter = (name: string, help: string, value: (s: ClusterMetricsSource) => number) =>
-      new Counter({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          this.inc(value(read()));
-        },
-      });
+    const counter = (name: string, help: string, value: (s: ClusterMetricsSource) => number) => {
+      this.#scrapedCounter(name, help, () => value(read()));
+    };
     gauge('camgate_node_ready', '1 once the node has joined the cluster and reaches the database', (s) =>
       s.ready ? 1 : 0,
     );
@@ -330,16 +342,9 @@ export class GatewayMetrics {
 
   /** The snapshot decoder's counts (snapshot-service.ts), read at scrape time; gateway-wide, no camera label. */
   addSnapshots(read: () => SnapshotStats): void {
-    const counter = (name: string, help: string, value: (s: SnapshotStats) => number) =>
-      new Counter({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          this.inc(value(read()));
-        },
-      });
+    const counter = (name: string, help: string, value: (s: SnapshotStats) => number) => {
+      this.#scrapedCounter(name, help, () => value(read()));
+    };
     counter('camgate_snapshot_decodes_total', 'Snapshot decodes started (ffmpeg runs)', (s) => s.decodes);
     counter(
       'camgate_snapshot_failures_total',
@@ -356,18 +361,12 @@ export class GatewayMetrics {
 
   /** The recordings' counts (recording/recordings.ts), read at scrape time; undefined while the gateway has none. */
   addRecordings(read: () => Recordings | undefined): void {
-    const registers = [this.registry];
-    const counter = (name: string, help: string, value: (t: RecordingTotals) => number) =>
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          const recordings = read();
-          if (recordings !== undefined) this.inc(value(recordings.totals));
-        },
+    const counter = (name: string, help: string, value: (t: RecordingTotals) => number) => {
+      this.#scrapedCounter(name, help, () => {
+        const recordings = read();
+        return recordings === undefined ? 0 : value(recordings.totals);
       });
+    };
     counter('camgate_recording_segments_total', 'Recorded segments written and indexed', (t) => t.segments);
     counter('camgate_recording_bytes_total', 'Bytes of recorded segments written', (t) => t.bytes);
     counter(
@@ -376,16 +375,12 @@ export class GatewayMetrics {
       (t) => t.droppedSegments,
     );
     counter('camgate_recording_deleted_bytes_total', 'Bytes of recordings deleted by retention', (t) => t.removedBytes);
-    const gauge = (name: string, help: string, value: (r: Recordings) => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          const recordings = read();
-          this.set(recordings === undefined ? 0 : value(recordings));
-        },
+    const gauge = (name: string, help: string, value: (r: Recordings) => number) => {
+      this.#scrapedGauge(name, help, () => {
+        const recordings = read();
+        return recordings === undefined ? 0 : value(recordings);
       });
+    };
     gauge('camgate_recording_cameras', 'Cameras recording on this node', (r) => r.recording);
     gauge(
       'camgate_recording_failing_cameras',

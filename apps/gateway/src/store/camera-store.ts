@@ -103,7 +103,8 @@ export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode
 
 export class StoreError extends CodedError<StoreErrorCode> {}
 
-const RECORD_KEYS: ReadonlyArray<keyof CameraRecord> = [
+/** Every field of a record, in the order stores write them. */
+export const RECORD_KEYS: ReadonlyArray<keyof CameraRecord> = [
   'id',
   'name',
   'url',

@@ -1,6 +1,7 @@
 import {
   cameraRecordProblem,
   copyCameraRecord,
+  RECORD_KEYS,
   StoreError,
   StoreErrorCode,
   type CameraRecord,
@@ -22,17 +23,10 @@ export const CAMERAS_CHANNEL = 'camgate_cameras';
  */
 const CREATE_LOCK_ID = 0x63616d676372;
 
+/** Record fields a row keeps in columns of their own, not in `settings`. */
+const COLUMN_KEYS: ReadonlyArray<keyof CameraRecord> = ['id', 'url', 'revision', 'createdAt', 'updatedAt'];
 /** The settings a row's `settings` holds: every field of a record but its id, URL, revision and times. */
-const SETTINGS_KEYS = [
-  'name',
-  'transport',
-  'onDemand',
-  'audio',
-  'enabled',
-  'transcode',
-  'playback',
-  'recording',
-] as const;
+const SETTINGS_KEYS = RECORD_KEYS.filter((key) => !COLUMN_KEYS.includes(key));
 
 export interface PostgresCameraStoreOptions {
   /** The database, shared with the node's other stores (the caller ends it), or a URL (the store then owns its pool). */
