@@ -90,6 +90,13 @@ export const GatewayErrorCode = {
   RECORDING_UNAVAILABLE: 'CAMGATE_ERR_RECORDING_UNAVAILABLE',
   /** A recorded segment did not follow its file's indexed end: a bug in the recorder, the segment is not kept (500). */
   RECORDING_INDEX: 'CAMGATE_ERR_RECORDING_INDEX',
+  /**
+   * A recorded segment's lease epoch is no longer held by the node that recorded it (a cluster: the
+   * camera moved to another node): a stale owner's late write, refused (409).
+   */
+  RECORDING_FENCED: 'CAMGATE_ERR_RECORDING_FENCED',
+  /** A recorded file is on a node that is not running now (a cluster): try again when it is back (503). */
+  RECORDING_NODE_DOWN: 'CAMGATE_ERR_RECORDING_NODE_DOWN',
   /** A recorded file cannot be read back (a damaged disk, a file changed by hand): the export stops, the gateway goes on (500). */
   RECORDING_DAMAGED: 'CAMGATE_ERR_RECORDING_DAMAGED',
   /** A bug: the gateway failed (500). */
@@ -285,6 +292,21 @@ export const errors = {
     new GatewayError(GatewayErrorCode.RECORDING_DAMAGED, `a recorded file cannot be read: ${detail}`, 500),
   recordingIndex: (problem: string) =>
     new GatewayError(GatewayErrorCode.RECORDING_INDEX, `the recordings index refused a segment: ${problem}`, 500),
+  recordingFenced: (camera: string, leaseEpoch: number | undefined) =>
+    new GatewayError(
+      GatewayErrorCode.RECORDING_FENCED,
+      `the recordings index refused a segment of camera "${camera}": this node no longer holds its lease (epoch ${leaseEpoch ?? 'none'})`,
+      409,
+    ),
+  recordingNodeDown: (node: string) => {
+    const error = new GatewayError(
+      GatewayErrorCode.RECORDING_NODE_DOWN,
+      `this recording is on gateway node "${node}", which is not running now`,
+      503,
+    );
+    error.retryAfterS = 30;
+    return error;
+  },
   internal: () => new GatewayError(GatewayErrorCode.INTERNAL, 'the gateway failed to handle this request', 500),
 };
 

@@ -14,6 +14,7 @@ import {
 import { CameraSupervisor, followRegistry } from './camera-supervisor.js';
 import { ConnectionTests, type ProbeOptions } from './connection-tests.js';
 import { hasPassword, maskedUrl } from './camera-url.js';
+import type { OwnerStatus } from '../cluster/status-board.js';
 import type { RecordingStatus } from '../recording/recorder.js';
 import { unavailableStatus, type Recordings } from '../recording/recordings.js';
 
@@ -51,7 +52,7 @@ export interface CameraCluster {
    */
   follow(registry: CameraRegistry, supervisor: CameraSupervisor): () => void;
   /** What the owners of cameras this node does not pull last reported. */
-  statusOf(id: string): { node: string | null; status: CameraStatus } | undefined;
+  statusOf(id: string): { node: string | null; status: OwnerStatus } | undefined;
   /** Reads the owners' reports again (at most once a second). */
   refreshStatus(): Promise<void>;
 }
@@ -116,7 +117,10 @@ export class CameraManager {
   /** Records the cameras whose `recording.enabled` is on, from now on; or says why recording is unavailable. */
   useRecordings(recordings: RecordingsAvailability): void {
     this.#recordings = recordings;
-    if ('recordings' in recordings) this.supervisor.setRecorders(recordings.recordings);
+    if ('recordings' in recordings) {
+      recordings.recordings.retainBy((id) => this.registry.record(id)?.recording?.retention);
+      this.supervisor.setRecorders(recordings.recordings);
+    }
   }
 
   /** The recordings, when this gateway has them. */
@@ -270,6 +274,15 @@ export class CameraManager {
   }
 
   #recordingStatus(record: CameraRecord): RecordingStatus | null {
+    // In a cluster, a camera another node pulls records there: its owner's report says how.
+    const published =
+      this.supervisor.pipeline(record.id) === undefined ? this.#cluster?.statusOf(record.id) : undefined;
+    const reported = published?.status.recording;
+    if (published !== undefined && reported !== undefined && reported !== null) {
+      if (published.node !== null) return reported;
+      // Nobody pulls it now: it records again when a node takes it.
+      return { ...reported, state: record.enabled && record.recording?.enabled === true ? 'waiting' : 'off' };
+    }
     const available = this.#recordings;
     if (available === undefined) return null;
     if ('unavailable' in available) {

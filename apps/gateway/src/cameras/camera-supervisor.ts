@@ -1,4 +1,5 @@
 import type { HlsStream } from '@camgate/hls';
+import type { RecordingStatus } from '../recording/recorder.js';
 import type { CameraRecord } from '../store/camera-store.js';
 import { CameraPipeline, type CameraPipelineOptions, type CameraSettings } from './camera-pipeline.js';
 import type { CameraRegistry } from './camera-registry.js';
@@ -7,6 +8,7 @@ import type { CameraRegistry } from './camera-registry.js';
 export interface CameraRecorders {
   apply(record: CameraRecord, pipeline: CameraPipeline): void;
   stop(id: string): Promise<void>;
+  status(id: string): RecordingStatus;
 }
 
 /**
@@ -48,6 +50,13 @@ export class CameraSupervisor {
 
   pipelines(): IterableIterator<CameraPipeline> {
     return this.#pipelines.values();
+  }
+
+  /** How a running camera that records does (its recorder's status), or undefined. */
+  recordingStatus(id: string): RecordingStatus | undefined {
+    const record = this.#records.get(id);
+    if (this.#recorders === undefined || record?.recording?.enabled !== true) return undefined;
+    return this.#recorders.status(id);
   }
 
   /** The camera's stream for an HLS request from `viewer` (starts an idle on-demand camera). */

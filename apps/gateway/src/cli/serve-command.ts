@@ -5,6 +5,7 @@ import { configFromEnv, configFromFile, resolveConfig, type ConfigInput } from '
 import { errors } from '../errors.js';
 import { createAddressPolicy } from '../cameras/address-policy.js';
 import { CameraManager, type RecordingsAvailability } from '../cameras/camera-manager.js';
+import { PostgresRecordingIndex } from '../recording/postgres-recording-index.js';
 import { Recordings } from '../recording/recordings.js';
 import { startDemoCamera } from '../cameras/demo-camera.js';
 import { buildServer, closeAllConnections } from '../http/server.js';
@@ -160,6 +161,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
               return cluster.ready;
             },
             serveRemote: (request, reply, id, options) => cluster.serveRemote(request, reply, id, options),
+            serveRecording: (request, reply, id, node) => cluster.serveRecording(request, reply, id, node),
             metrics: () => ({ ready: cluster.ready, ...cluster.keeper.stats() }),
           },
         }),
@@ -263,7 +265,7 @@ async function openResources(
     ...(cluster === undefined ? {} : { cluster }),
   });
   opened.push(() => cameras.close());
-  cameras.useRecordings(await openRecordings(config, logger, opened));
+  cameras.useRecordings(await openRecordings(config, logger, opened, database, cluster));
   // The demo camera is this process's own simulated camera on loopback: other nodes cannot pull it.
   if (clustered && config.demo) logger.info({}, 'no demo camera on a cluster node (it would be on one machine only)');
   const demo = config.demo && !clustered ? await startDemoCamera(cameras, logger, addressPolicy) : undefined;
@@ -278,12 +280,22 @@ async function openRecordings(
   config: GatewayConfig,
   logger: ReturnType<typeof createLogger>,
   opened: Array<() => Promise<unknown>>,
+  database: PostgresDatabase | undefined,
+  cluster: ClusterNode | undefined,
 ): Promise<RecordingsAvailability> {
   try {
     const recordings = await Recordings.open({
       dir: config.recordingsDir,
       ...(config.recordingsMaxBytes > 0 ? { maxBytes: config.recordingsMaxBytes } : {}),
       logger: logger.child({ component: 'recordings' }),
+      // A cluster's index is the shared database's: every node lists and plays every camera's
+      // history, and each segment's row is fenced by the lease its node holds.
+      ...(database === undefined || cluster === undefined
+        ? {}
+        : {
+            index: new PostgresRecordingIndex(database, cluster.nodeId),
+            leaseEpochOf: (camera: string) => cluster.keeper.epochOf(camera),
+          }),
     });
     opened.push(() => recordings.close());
     return { recordings };

@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CameraStatus } from '../cameras/camera-pipeline.js';
 import type { CameraCluster } from '../cameras/camera-manager.js';
 import type { CameraRegistry } from '../cameras/camera-registry.js';
 import type { CameraSupervisor } from '../cameras/camera-supervisor.js';
@@ -18,7 +17,7 @@ import {
   type StreamPosition,
 } from './lease-keeper.js';
 import type { ClusterLogger } from './node-directory.js';
-import { StatusBoard, STATUS_PUBLISH_MS } from './status-board.js';
+import { StatusBoard, STATUS_PUBLISH_MS, type OwnerStatus } from './status-board.js';
 
 /**
  * 1 s between position reports: the keeper saves the latest with its next round (every 2 s), so a
@@ -108,7 +107,7 @@ export class ClusterNode implements CameraCluster {
     };
   }
 
-  statusOf(id: string): { node: string | null; status: CameraStatus } | undefined {
+  statusOf(id: string): { node: string | null; status: OwnerStatus } | undefined {
     return this.#board.get(id);
   }
 
@@ -190,6 +189,20 @@ export class ClusterNode implements CameraCluster {
     }
     await this.#proxy.forward(request, reply, cameraId, owner.url, options.path);
     return 'answered';
+  }
+
+  /**
+   * A `/recordings` request for bytes on another node's disk (a media file, an init segment, the
+   * start of a clip): forwarded to that node. 503 RECORDING_NODE_DOWN when it does not run now, or
+   * when the request came forwarded already (the sender's index and this node's disagree).
+   */
+  async serveRecording(request: FastifyRequest, reply: FastifyReply, cameraId: string, node: string): Promise<void> {
+    const url = node === this.nodeId || this.#stopped ? undefined : this.keeper.urlOf(node);
+    if (url === undefined || request.headers[FORWARDED_BY_HEADER] !== undefined) {
+      await sendProblem(reply, errors.recordingNodeDown(node), { cacheControl: 'no-cache' });
+      return;
+    }
+    await this.#proxy.forward(request, reply, cameraId, url, undefined, () => errors.recordingNodeDown(node));
   }
 
   // ------------------------------------------------------------------ leases
@@ -279,7 +292,13 @@ export class ClusterNode implements CameraCluster {
     const held = [];
     for (const { cameraId, epoch } of this.keeper.heldLeases()) {
       const pipeline = supervisor.pipeline(cameraId);
-      if (pipeline !== undefined) held.push({ cameraId, epoch, status: pipeline.status() });
+      if (pipeline === undefined) continue;
+      const recording = supervisor.recordingStatus(cameraId);
+      held.push({
+        cameraId,
+        epoch,
+        status: { ...pipeline.status(), ...(recording === undefined ? {} : { recording }) },
+      });
     }
     try {
       await this.#board.publish(held);

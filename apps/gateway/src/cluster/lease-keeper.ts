@@ -429,6 +429,11 @@ export class LeaseKeeper {
     return this.drop(lease, 'released', { releaseInDb: true, demand: 'clear' });
   }
 
+  /** The URL of node `nodeId` while it is alive, or undefined (it left, or died). */
+  urlOf(nodeId: string): string | undefined {
+    return this.directory.urlOf(nodeId);
+  }
+
   /**
    * Who pulls the camera, and where to proxy its viewers: this node while it holds the lease,
    * else the live owner the directory knows (LISTEN + resync), else undefined.

@@ -91,6 +91,11 @@ export class NodeDirectory {
     this.wake();
   }
 
+  /** The URL of node `nodeId` while it is alive (by the keeper's last round), this node's included. */
+  urlOf(nodeId: string): string | undefined {
+    return this.nodes.get(nodeId);
+  }
+
   /** Where viewers of the camera go: this node while it holds the lease, else the live owner. */
   ownerOf(cameraId: string): LeaseOwner | undefined {
     const { selfId, selfUrl } = this.options;

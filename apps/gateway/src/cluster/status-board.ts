@@ -1,5 +1,9 @@
 import type { Pool } from 'pg';
 import type { CameraStatus } from '../cameras/camera-pipeline.js';
+import type { RecordingStatus } from '../recording/recorder.js';
+
+/** What an owner publishes of a camera: its pipeline's status, and its recording's when it records. */
+export type OwnerStatus = CameraStatus & { recording?: RecordingStatus | null };
 
 /**
  * 2 s between publications: a status read on any node is at most this much older than the
@@ -15,7 +19,7 @@ const STATUS_READ_WAIT_MS = 1_000;
 export interface PublishedStatus {
   /** The node pulling it now; null when its lease has expired or was released (nobody pulls it). */
   node: string | null;
-  status: CameraStatus;
+  status: OwnerStatus;
 }
 
 /**
@@ -41,7 +45,7 @@ export class StatusBoard {
    * Writes the status of every camera this node pulls, in one statement: only rows whose lease
    * this node still holds at that epoch are written.
    */
-  async publish(held: Iterable<{ cameraId: string; epoch: number; status: CameraStatus }>): Promise<void> {
+  async publish(held: Iterable<{ cameraId: string; epoch: number; status: OwnerStatus }>): Promise<void> {
     const rows = [...held].map(({ cameraId, epoch, status }) => ({ id: cameraId, epoch, status }));
     if (rows.length === 0) return;
     await this.#pool.query(
@@ -85,7 +89,7 @@ export class StatusBoard {
         camera_id: string;
         node: string;
         current: boolean;
-        status: CameraStatus;
+        status: OwnerStatus;
       }>(
         `SELECT s.camera_id, s.node, s.status,
                 (l.owner IS NOT DISTINCT FROM s.node AND l.epoch = s.epoch AND l.expires_at > clock_timestamp()) AS current

@@ -2,7 +2,7 @@ import { CamsimServer } from '@camgate/camsim';
 import { buildRepo, hasTools, launchChromium, startPostgres, type PrivatePostgres } from '@camgate/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecretKey } from '../store/secret-box.js';
-import { Blackhole, startNode, type NodeProcess } from './test-cluster-nodes.js';
+import { Blackhole, eventually, startNode, type NodeProcess } from './test-cluster-nodes.js';
 
 /**
  * Three gateway processes on one PostgreSQL (issue 12): cameras are pulled exactly once across
@@ -24,22 +24,6 @@ const ON_DEMAND = 'cam-d';
 const ON_DEMAND_IDLE_MS = 4_000;
 /** The failover budget the issue sets: pulled again and playable within 15 s of the owner's death. */
 const FAILOVER_BUDGET_MS = 15_000;
-
-/** Polls `probe` every 100 ms until it returns something other than undefined, or fails after `timeoutMs`. */
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (${String(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** True once the answer has `status`; otherwise throws, so that a timeout of eventually() says what came instead. */
 async function answers(response: Promise<Response>, status: number): Promise<true> {

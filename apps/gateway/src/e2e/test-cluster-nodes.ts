@@ -18,6 +18,22 @@ export interface NodeProcess {
   stop(): Promise<number | string>;
 }
 
+/** Polls `probe` every 100 ms until it returns something other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (${String(last)})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** 30 s for a node to listen: a cold start migrates the database and loads the registry. */
 const START_TIMEOUT_MS = 30_000;
 

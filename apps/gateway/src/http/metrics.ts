@@ -387,7 +387,7 @@ export class GatewayMetrics {
       'Cameras whose recording fails now (see their status)',
       (r) => r.failing,
     );
-    gauge('camgate_recordings_bytes', 'Bytes of recordings on disk (indexed)', (r) => r.index.bytes());
+    gauge('camgate_recordings_bytes', "Bytes of recordings on this node's disk (indexed)", (r) => r.storedBytes);
   }
 
   /** An HLS answer for `camera`: `bytes` of body. */

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Agent, request as upstreamRequest } from 'undici';
-import { errors } from '../errors.js';
+import { errors, type GatewayError } from '../errors.js';
 import { clientLeft } from './client-left.js';
 import { sendProblem } from './problem.js';
 
@@ -78,8 +78,8 @@ export class OwnerProxy {
 
   /**
    * Forwards `request` to `ownerUrl` (same path and query, or `path` when given) and sends back what
-   * it answers. A node that cannot be reached is a 503 CAMERA_MOVING with Retry-After: its lease is
-   * about to pass on.
+   * it answers. A node that cannot be reached is a 503 CAMERA_MOVING with Retry-After (its lease is
+   * about to pass on), or what `unreachable` makes.
    */
   async forward(
     request: FastifyRequest,
@@ -87,6 +87,7 @@ export class OwnerProxy {
     cameraId: string,
     ownerUrl: string,
     path = request.raw.url ?? '/',
+    unreachable: () => GatewayError = () => errors.cameraMoving(cameraId),
   ): Promise<void> {
     const headers: Record<string, string> = { [FORWARDED_BY_HEADER]: this.#nodeId };
     for (const name of REQUEST_HEADERS) {
@@ -112,7 +113,7 @@ export class OwnerProxy {
         { camera: cameraId, owner: ownerUrl, code: (err as { code?: string }).code },
         'cannot reach the node that pulls this camera',
       );
-      return sendProblem(reply, errors.cameraMoving(cameraId), { cacheControl: 'no-cache' });
+      return sendProblem(reply, unreachable(), { cacheControl: 'no-cache' });
     }
     reply.code(answer.statusCode);
     for (const [name, value] of Object.entries(answer.headers)) {

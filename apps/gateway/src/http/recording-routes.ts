@@ -6,6 +6,10 @@
  * - `GET /recordings/:id/vod.m3u8?start=&end=` (viewers, as live playback: a signed camera needs a
  *   playback token, `?token=`): a VOD playlist of byte ranges into the recorder's files, whose
  *   init (`init/<sha-256>.mp4`) and media (`media/<file>.m4s`, Range requests) are served here.
+ * - `GET /recordings/:id/clip.mp4?start=&duration=`: a progressive MP4 export (clip.ts).
+ *
+ * In a cluster, any node answers: the listing and the playlist come from the shared index, and a
+ * request for bytes on another node's disk is forwarded to that node (`remote`).
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -42,6 +46,11 @@ export interface RecordingRoutesOptions {
   cameras: CameraManager;
   access: PlaybackAccess;
   corsOrigins: '*' | readonly string[];
+  /**
+   * A cluster: answers a request for bytes on node `node`'s disk by forwarding it there (the
+   * request's path and query, its token included). Without it, every file is this node's.
+   */
+  remote?: (request: FastifyRequest, reply: FastifyReply, cameraId: string, node: string) => Promise<void>;
 }
 
 /** A time as the API takes it: ISO 8601 or ms since the epoch. */
@@ -107,13 +116,13 @@ export function registerRecordingListing(api: FastifyInstance, cameras: CameraMa
         },
       },
     },
-    (request) => {
+    async (request) => {
       const { id } = request.params;
       const camera = cameras.get(id);
       if (camera === undefined) throw errors.cameraNotFound(id);
       const { start, end } = timeRange(request.query, Date.now(), DEFAULT_WINDOW_MS, MAX_LISTING_MS);
       const recordings = recordingsOf(cameras);
-      const spans = recordings.index.spans(id, start, end).map((span) => ({
+      const spans = (await recordings.index.spans(id, start, end)).map((span) => ({
         start: iso(Math.max(span.startMs, start)),
         end: iso(Math.min(span.endMs, end)),
       }));
@@ -131,7 +140,7 @@ export function registerRecordingListing(api: FastifyInstance, cameras: CameraMa
         end: iso(end),
         spans,
         gaps,
-        bytes: recordings.index.bytes(id),
+        bytes: await recordings.index.bytes(id),
         status: recordings.status(id),
         links: {
           vod: `/recordings/${id}/vod.m3u8?${query}`,
@@ -174,14 +183,21 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
       const ok = await allowed(request, reply, id);
       if (ok === undefined) return reply;
       const { start, end } = timeRange(request.query, Date.now(), DEFAULT_WINDOW_MS, MAX_VOD_MS);
-      const suffix = ok.token === undefined ? '' : `?token=${encodeURIComponent(ok.token)}`;
-      const segments: VodSegment[] = ok.recordings.index.segments(id, start, end).map((s) => ({
+      const token = ok.token === undefined ? '' : `token=${encodeURIComponent(ok.token)}`;
+      const suffix = token === '' ? '' : `?${token}`;
+      const index = ok.recordings.index;
+      const segments: VodSegment[] = (await index.segments(id, start, end)).map((s) => ({
         uri: `media/${s.fileId}.m4s${suffix}`,
         offset: s.offset,
         length: s.length,
         startMs: s.startMs,
         durationMs: s.durationMs,
-        mapUri: `${s.init}${suffix}`,
+        // In a cluster an init segment is on the disk of the node that recorded with it, and the
+        // player's next request may reach any node: its URI names that node.
+        mapUri:
+          options.remote === undefined
+            ? `${s.init}${suffix}`
+            : `${s.init}?node=${encodeURIComponent(s.node)}${token === '' ? '' : `&${token}`}`,
         epoch: s.epoch,
         independent: true,
       }));
@@ -201,6 +217,15 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
     const ok = await allowed(request, reply, id);
     if (ok === undefined) return reply;
     const { start, end } = clipRange(request.query, Date.now());
+    // A clip starts on the disk of the node that recorded its first segment: that node exports it.
+    const firstNode = (await ok.recordings.index.segments(id, start, end)).find(
+      (s) => s.startMs + s.durationMs > start,
+    )?.node;
+    if (firstNode !== undefined && firstNode !== ok.recordings.index.node) {
+      if (options.remote === undefined) return notFound(reply, id, 'clip.mp4');
+      await options.remote(request, reply, id, firstNode);
+      return reply;
+    }
     if (exporting >= MAX_CONCURRENT_CLIPS) throw errors.rateLimited(5, 'too many clip exports at once');
     exporting++;
     let plan: ClipPlan | undefined;
@@ -226,7 +251,7 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
     return reply.send(Readable.from(clipBytes(plan)));
   });
 
-  app.get<{ Params: { id: string; name: string }; Querystring: { token?: string } }>(
+  app.get<{ Params: { id: string; name: string }; Querystring: { token?: string; node?: string } }>(
     '/recordings/:id/init/:name',
     { schema: { hide: true } },
     async (request, reply) => {
@@ -234,6 +259,13 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
       const ok = await allowed(request, reply, id);
       if (ok === undefined) return reply;
       if (!INIT_NAME.test(name)) return notFound(reply, id, name);
+      // The node whose disk holds it (a cluster's playlists name it); asked twice, it is no name.
+      const node = typeof request.query.node === 'string' ? request.query.node : undefined;
+      if (node !== undefined && node !== ok.recordings.index.node) {
+        if (options.remote === undefined) return notFound(reply, id, name);
+        await options.remote(request, reply, id, node);
+        return reply;
+      }
       return sendFile(request, reply, join(ok.recordings.files.root, 'init', name), 'video/mp4', ok.signed, id, name);
     },
   );
@@ -246,9 +278,14 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
       const ok = await allowed(request, reply, id);
       if (ok === undefined) return reply;
       const fileId = MEDIA_NAME.exec(name)?.[1];
-      const file = fileId === undefined ? undefined : ok.recordings.index.file(Number(fileId));
+      const file = fileId === undefined ? undefined : await ok.recordings.index.file(Number(fileId));
       // Another camera's file is not this camera's: the same 404 as none.
       if (file?.camera !== id) return notFound(reply, id, name);
+      if (file.node !== ok.recordings.index.node) {
+        if (options.remote === undefined) return notFound(reply, id, name);
+        await options.remote(request, reply, id, file.node);
+        return reply;
+      }
       return sendFile(
         request,
         reply,

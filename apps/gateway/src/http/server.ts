@@ -29,7 +29,7 @@ import type { TlsFiles } from './tls.js';
 import { registerWebAssets } from './web-assets.js';
 import { apiGuard, KeyFailures } from './api-guard.js';
 import { PlaybackAccess } from '../playback/playback-access.js';
-import { registerRecordingRoutes } from './recording-routes.js';
+import { registerRecordingRoutes, type RecordingRoutesOptions } from './recording-routes.js';
 import { MAX_TOKEN_LENGTH, type PlaybackTokens } from '../playback/playback-tokens.js';
 import type { SigningKeys } from '../playback/signing-keys.js';
 import { FfmpegBinary } from '../ffmpeg/ffmpeg-binary.js';
@@ -79,6 +79,8 @@ export interface ServerOptions {
   cluster?: {
     ready: boolean;
     serveRemote: NonNullable<LiveRoutesOptions['remote']>;
+    /** Forwards a `/recordings` request to the node whose disk holds what it asks for. */
+    serveRecording?: RecordingRoutesOptions['remote'];
     /** Lease upkeep numbers for /metrics. */
     metrics: () => ClusterMetricsSource;
   };
@@ -326,7 +328,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ...(cameras === undefined ? {} : { snapshot: liveSnapshotHandler(cameras, snapshots) }),
     });
     if (cameras !== undefined && access !== undefined) {
-      registerRecordingRoutes(scope, { cameras, access, corsOrigins: options.corsOrigins ?? '*' });
+      registerRecordingRoutes(scope, {
+        cameras,
+        access,
+        corsOrigins: options.corsOrigins ?? '*',
+        ...(cluster?.serveRecording === undefined ? {} : { remote: cluster.serveRecording }),
+      });
       registerLiveStatus(scope, cameras, {
         corsOrigins: options.corsOrigins ?? '*',
         isClosing: () => closing,

@@ -50,7 +50,8 @@ interface TrackChunk extends ProgressiveChunk {
 }
 
 /**
- * Plans the clip of `camera` from `startMs` to `endMs`: undefined when nothing is recorded then.
+ * Plans the clip of `camera` from `startMs` to `endMs`: undefined when nothing is recorded then
+ * (or, in a cluster, when its first segment is on another node's disk: that node plans it).
  * Reads each segment's moof (a few KB); throws FMP4_UNREADABLE_FRAGMENT for a damaged file.
  */
 export async function planClip(
@@ -59,13 +60,14 @@ export async function planClip(
   startMs: number,
   endMs: number,
 ): Promise<ClipPlan | undefined> {
-  const all = files.index.segments(camera, startMs, endMs).filter((s) => s.startMs + s.durationMs > startMs);
+  const all = (await files.index.segments(camera, startMs, endMs)).filter((s) => s.startMs + s.durationMs > startMs);
   const first = all[0];
-  if (first === undefined) return undefined;
-  // One configuration per file: the clip ends where the camera's changed.
+  if (first?.node !== files.index.node) return undefined;
+  // One configuration per file: the clip ends where the camera's changed. Its bytes are read from
+  // this node's disk: in a cluster, it ends where the camera moved to another node.
   const segments: IndexedSegment[] = [];
   for (const segment of all) {
-    if (segment.init !== first.init) break;
+    if (segment.init !== first.init || segment.node !== first.node) break;
     segments.push(segment);
   }
   const handles = new Map<string, FileHandle>();

@@ -85,7 +85,7 @@ describeWithSqlite('recording memory', () => {
         expect(status).toMatchObject({ droppedSegments: 0, lastError: null });
         expect(status.segments).toBe(HOURS * 600);
         // Retention kept up: files of the last 1.5 hours and the one being written at most.
-        expect(recordings.index.bytes('soak')).toBeLessThan((recordings.totals.bytes / HOURS) * 2.6);
+        expect(await recordings.index.bytes('soak')).toBeLessThan((recordings.totals.bytes / HOURS) * 2.6);
         // After the first half hour (warm-up: caches, V8's code): what stays (the lowest samples) does
         // not grow from the first hour to the last, and what comes and goes (a segment in flight, the
         // staging memory) stays within 16 MB of it.

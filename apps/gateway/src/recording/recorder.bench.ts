@@ -6,7 +6,7 @@ import { aacTestStream, videoTestStream } from '@camgate/testkit';
 import { afterAll, beforeAll, bench, describe } from 'vitest';
 import { Recorder } from './recorder.js';
 import { RecordingFiles } from './recording-files.js';
-import { RecordingIndex } from './recording-index.js';
+import { SqliteRecordingIndex } from './sqlite-recording-index.js';
 import { cameraSecond, testNal } from './test-camera-frames.js';
 import { sqliteAvailable } from './test-sqlite.js';
 
@@ -49,11 +49,11 @@ beforeAll(async () => {
   process.stdout.write(`recorder: ${SECONDS} s of one camera, ${(mediaBytes / 1e6).toFixed(1)} MB of media\n`);
   if (!sqliteAvailable) return;
   dir = await mkdtemp(join(tmpdir(), 'camgate-recorder-bench-'));
-  files = new RecordingFiles(dir, await RecordingIndex.open(join(dir, 'index.sqlite')));
+  files = new RecordingFiles(dir, await SqliteRecordingIndex.open(join(dir, 'index.sqlite')));
 });
 
 afterAll(async () => {
-  files?.index.close();
+  await files?.index.close();
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 

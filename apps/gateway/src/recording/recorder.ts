@@ -54,8 +54,14 @@ export interface RecordingStatus {
 }
 
 export interface RecorderOptions {
-  /** First epoch of this recorder's segments: above every epoch the camera has in the index. */
-  epochBase: number;
+  /**
+   * First epoch of this recorder's segments: above every epoch the camera has in the index. A
+   * function is asked before the first segment is written (the index may be a database): until it
+   * answers, segments wait in the queue; when it fails, the segment is lost and the next one asks again.
+   */
+  epochBase: number | (() => Promise<number>);
+  /** The camera's lease epoch on this node (a cluster), written into every row the index takes. */
+  leaseEpoch?: number;
   now?: () => number;
   logger?: { warn(fields: object, message: string): void; info(fields: object, message: string): void };
   /** Told of each segment committed to the index. */
@@ -104,6 +110,7 @@ export class Recorder implements FrameSink {
   #dropped = 0;
   #lastSegmentAt: number | undefined;
   #stopped = false;
+  #epochBase: number | undefined;
 
   constructor(camera: string, files: RecordingFiles, options: RecorderOptions) {
     this.camera = camera;
@@ -111,6 +118,7 @@ export class Recorder implements FrameSink {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#since = this.#now();
+    if (typeof options.epochBase === 'number') this.#epochBase = options.epochBase;
     this.#writer = files.writer(camera);
     this.#segmenter = new RecordingSegmenter({ onSegment: (media) => this.#enqueue(media) });
   }
@@ -146,9 +154,12 @@ export class Recorder implements FrameSink {
     };
   }
 
-  /** An epoch above every one this recorder used or will use (its successor starts there). */
-  get nextEpoch(): number {
-    return this.#options.epochBase + this.#segmenter.epoch + 1;
+  /**
+   * An epoch above every one this recorder used or will use (its successor starts there); undefined
+   * when it never learnt its first one (nothing was written).
+   */
+  get nextEpoch(): number | undefined {
+    return this.#epochBase === undefined ? undefined : this.#epochBase + this.#segmenter.epoch + 1;
   }
 
   /** Resolves once the segments cut so far are written (or failed). */
@@ -187,13 +198,15 @@ export class Recorder implements FrameSink {
   async #drain(): Promise<void> {
     for (let media = this.#queue[0]; media !== undefined; media = this.#queue[0]) {
       try {
+        const epochBase = await this.#firstEpoch();
         const init = await this.#storeInit(media.init);
         await this.#writer.append({
           chunks: [media.fragment],
           startMs: media.startMs,
           durationMs: media.durationMs,
           init,
-          epoch: this.#options.epochBase + media.epoch,
+          epoch: epochBase + media.epoch,
+          ...(this.#options.leaseEpoch === undefined ? {} : { leaseEpoch: this.#options.leaseEpoch }),
         });
         this.#segments++;
         this.#bytes += media.fragment.length;
@@ -212,6 +225,13 @@ export class Recorder implements FrameSink {
       this.#queue.shift();
       this.#queuedBytes -= media.fragment.length;
     }
+  }
+
+  async #firstEpoch(): Promise<number> {
+    if (this.#epochBase !== undefined) return this.#epochBase;
+    const base = this.#options.epochBase;
+    this.#epochBase = typeof base === 'number' ? base : await base();
+    return this.#epochBase;
   }
 
   async #storeInit(bytes: Uint8Array): Promise<string> {

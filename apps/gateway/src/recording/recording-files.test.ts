@@ -6,7 +6,7 @@ import { afterEach, expect, it } from 'vitest';
 import { mediaPath, RecordingFiles } from './recording-files.js';
 import { FaultyDisk } from './test-faulty-disk.js';
 import { describeWithSqlite } from './test-sqlite.js';
-import { RecordingIndex } from './recording-index.js';
+import { SqliteRecordingIndex } from './sqlite-recording-index.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -16,7 +16,7 @@ afterEach(async () => {
 async function store(root?: string): Promise<RecordingFiles> {
   const dir = root ?? (await mkdtemp(join(tmpdir(), 'camgate-recordings-')));
   if (root === undefined) cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const index = await RecordingIndex.open(join(dir, 'index.sqlite'));
+  const index = await SqliteRecordingIndex.open(join(dir, 'index.sqlite'));
   cleanups.push(() => index.close());
   return new RecordingFiles(dir, index);
 }
@@ -48,10 +48,10 @@ describeWithSqlite('RecordingFiles (better-sqlite3 built at install)', () => {
     expect([first[0], first[4999], first[5000], first[9999]]).toEqual([1, 1, 2, 2]);
     expect(mediaPath('cam1', T0, 0)).toBe(join('cam1', '2026-12-06', '03-0.m4s'));
     // The first hour's file is sealed: retention may take it; the open one it never does.
-    expect(files.index.oldestFiles(10).map((f) => f.path)).toEqual([mediaPath('cam1', T0, 0)]);
+    expect((await files.index.oldestFiles(10)).map((f) => f.path)).toEqual([mediaPath('cam1', T0, 0)]);
     await writer.close();
-    expect(files.index.oldestFiles(10)).toHaveLength(2);
-    expect(files.index.unsealedFiles()).toEqual([]);
+    expect(await files.index.oldestFiles(10)).toHaveLength(2);
+    expect(await files.index.unsealedFiles()).toEqual([]);
   });
 
   it('recovery cuts bytes past the indexed end, removes files with nothing indexed and their empty folders', async () => {
@@ -62,7 +62,7 @@ describeWithSqlite('RecordingFiles (better-sqlite3 built at install)', () => {
     // The process died while writing the next segment: half of it is in the file, not in the index.
     await appendFile(path, new Uint8Array(2500).fill(9));
     // And a camera whose first file was created just before: registered, empty.
-    const lonely = files.index.openFile('cam2', mediaPath('cam2', T0, 0), T0);
+    const lonely = await files.index.openFile('cam2', mediaPath('cam2', T0, 0), T0);
     await mkdir(join(files.root, 'cam2', '2026-12-06'), { recursive: true });
     await writeFile(join(files.root, lonely.path), new Uint8Array(10));
 
@@ -70,10 +70,10 @@ describeWithSqlite('RecordingFiles (better-sqlite3 built at install)', () => {
     expect(await restarted.recover()).toEqual({ truncated: 1, bytesCut: 2500, removed: 1 });
     expect((await stat(path)).size).toBe(5000);
     expect(await readdir(files.root)).not.toContain('cam2');
-    expect(files.index.unsealedFiles()).toEqual([]);
+    expect(await files.index.unsealedFiles()).toEqual([]);
     // A restarted writer never appends to the old file: the same hour gets the next number.
     const again = await restarted.writer('cam1').append(segment(T0 + 4000, 4));
-    expect(files.index.file(again.fileId)?.path).toBe(mediaPath('cam1', T0, 1));
+    expect((await files.index.file(again.fileId))?.path).toBe(mediaPath('cam1', T0, 1));
     expect(await restarted.recover()).toEqual({ truncated: 0, bytesCut: 0, removed: 0 });
   });
 
@@ -88,16 +88,16 @@ describeWithSqlite('RecordingFiles (better-sqlite3 built at install)', () => {
     await expect(writer.append(segment(T0 + 4000, 3))).rejects.toMatchObject({ code: 'ENOSPC' });
     const path = join(files.root, mediaPath('cam1', T0, 0));
     expect((await stat(path)).size).toBe(10_000);
-    expect(files.index.unsealedFiles()).toEqual([]);
-    expect(files.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
+    expect(await files.index.unsealedFiles()).toEqual([]);
+    expect(await files.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
     // Still full: a new file is refused too, and leaves nothing behind.
     await expect(writer.append(segment(T0 + 6000, 4))).rejects.toMatchObject({ code: 'ENOSPC' });
-    expect(files.index.unsealedFiles()).toEqual([]);
+    expect(await files.index.unsealedFiles()).toEqual([]);
     expect(await readdir(dirname(path))).toEqual(['03-0.m4s']);
     // Space returns: recording goes on in a new file.
     disk.space = Number.POSITIVE_INFINITY;
     const resumed = await writer.append(segment(T0 + 8000, 5));
-    expect([files.index.file(resumed.fileId)?.path, resumed.offset]).toEqual([mediaPath('cam1', T0, 1), 0]);
+    expect([(await files.index.file(resumed.fileId))?.path, resumed.offset]).toEqual([mediaPath('cam1', T0, 1), 0]);
     expect(await new RecordingFiles(files.root, files.index).recover()).toEqual({
       truncated: 0,
       bytesCut: 0,
@@ -122,9 +122,9 @@ describeWithSqlite('RecordingFiles (better-sqlite3 built at install)', () => {
     const writer = files.writer('cam1');
     await writer.append(segment(T0, 1));
     await writer.close();
-    const [file] = files.index.oldestFiles(1);
+    const [file] = await files.index.oldestFiles(1);
     await files.remove(file as NonNullable<typeof file>);
-    expect(files.index.bytes()).toBe(0);
+    expect(await files.index.bytes()).toBe(0);
     expect(await readdir(files.root)).not.toContain('cam1');
   });
 
@@ -159,7 +159,7 @@ describeWithSqlite('RecordingFiles (better-sqlite3 built at install)', () => {
     const files = await store(root);
     const report = await files.recover();
     expect(report.removed).toBeLessThanOrEqual(1);
-    const rows = files.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER);
+    const rows = await files.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER);
     // Every acknowledged segment is indexed (the one in flight may be too: committed, not yet said).
     expect(rows.length).toBeGreaterThanOrEqual(acked);
     expect(rows.length).toBeLessThanOrEqual(acked + 1);
@@ -170,7 +170,7 @@ describeWithSqlite('RecordingFiles (better-sqlite3 built at install)', () => {
       expect(body.every((b) => b === (i & 0xff))).toBe(true);
     }
     for (const file of new Set(rows.map((r) => r.fileId))) {
-      const indexed = files.index.file(file);
+      const indexed = await files.index.file(file);
       expect((await stat(join(root, indexed?.path as string))).size).toBe(indexed?.bytes);
     }
   }, 60_000);

@@ -1,7 +1,7 @@
 /**
  * The recordings on disk (issue 15), under the recordings directory:
  *
- *     index.sqlite                          the index (recording-index.ts)
+ *     index.sqlite                          the index on a single node (a cluster's is in PostgreSQL)
  *     init/<sha-256>.mp4                    init segments, stored once per codec configuration
  *     <camera>/<YYYY-MM-DD>/<HH>-<n>.m4s    media: whole CMAF fragments appended, a file an hour
  *
@@ -59,11 +59,11 @@ export class RecordingFiles {
    */
   async recover(): Promise<RecoveryReport> {
     const report: RecoveryReport = { truncated: 0, bytesCut: 0, removed: 0 };
-    for (const file of this.index.unsealedFiles()) {
+    for (const file of await this.index.unsealedFiles()) {
       const path = join(this.root, file.path);
       if (file.bytes === 0) {
         await rm(path, { force: true });
-        this.index.deleteFile(file.id);
+        await this.index.deleteFile(file.id);
         await this.#removeEmptyDirectories(dirname(path));
         report.removed++;
         continue;
@@ -75,7 +75,7 @@ export class RecordingFiles {
         report.truncated++;
         report.bytesCut += size - file.bytes;
       }
-      this.index.sealFile(file.id);
+      await this.index.sealFile(file.id);
     }
     return report;
   }
@@ -99,9 +99,10 @@ export class RecordingFiles {
     return new SegmentWriter(this, camera);
   }
 
-  /** Deletes a sealed file and its rows (retention), then the folders it leaves empty. */
+  /** Deletes a sealed file of this node and its rows (retention), then the folders it leaves empty. */
   async remove(file: RecordingFile): Promise<void> {
-    this.index.deleteFile(file.id);
+    if (file.node !== this.index.node) throw new Error(`file ${file.id} is on node ${file.node}, not this one`);
+    await this.index.deleteFile(file.id);
     const path = join(this.root, file.path);
     await rm(path, { force: true });
     await this.#removeEmptyDirectories(dirname(path));
@@ -127,6 +128,8 @@ export interface SegmentToWrite {
   durationMs: number;
   init: string;
   epoch: number;
+  /** The camera's lease epoch on this node (a cluster), which the index checks. */
+  leaseEpoch?: number;
 }
 
 /**
@@ -179,8 +182,9 @@ export class SegmentWriter {
         durationMs: segment.durationMs,
         init: segment.init,
         epoch: segment.epoch,
+        ...(segment.leaseEpoch === undefined ? {} : { leaseEpoch: segment.leaseEpoch }),
       };
-      this.#files.index.addSegment(row);
+      await this.#files.index.addSegment(row);
       file.bytes = at;
       return row;
     } catch (err) {
@@ -195,8 +199,11 @@ export class SegmentWriter {
     const file = this.#file;
     this.#handle = undefined;
     this.#file = undefined;
-    if (file !== undefined) this.#files.index.sealFile(file.id);
-    await handle?.close();
+    try {
+      if (file !== undefined) await this.#files.index.sealFile(file.id);
+    } finally {
+      await handle?.close();
+    }
   }
 
   async #openFile(startMs: number, span: number): Promise<void> {
@@ -215,7 +222,7 @@ export class SegmentWriter {
         throw err;
       }
       try {
-        this.#file = index.openFile(this.camera, relativePath, startMs);
+        this.#file = await index.openFile(this.camera, relativePath, startMs);
       } catch (err) {
         await handle.close();
         await rm(path, { force: true });
@@ -240,7 +247,7 @@ export class SegmentWriter {
     if (file === undefined) return;
     try {
       if (file.bytes === 0) await this.#files.remove(file);
-      else this.#files.index.sealFile(file.id);
+      else await this.#files.index.sealFile(file.id);
     } catch {
       // The index itself failed: recovery at the next start finds the file unsealed and cuts it.
     }

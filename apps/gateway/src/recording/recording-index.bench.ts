@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, bench, describe } from 'vitest';
-import { RecordingIndex } from './recording-index.js';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { SqliteRecordingIndex } from './sqlite-recording-index.js';
 import { sqliteAvailable } from './test-sqlite.js';
+import { BENCH_DAYS, BENCH_SEGMENT_MS, BENCH_T0, HOUR, indexBenches } from './test-index-benches.js';
 
 /**
  * The recordings index with a month of one camera: 2 s segments for 30 days (1,278,000 rows in
@@ -14,22 +15,20 @@ import { sqliteAvailable } from './test-sqlite.js';
  * would have to do. And a commit of one segment (the recorder's per-segment cost: a transaction
  * with synchronous = FULL, one fsync of the WAL).
  */
-const DAYS = Number(process.env['CAMGATE_BENCH_DAYS'] ?? 30);
-const SEGMENT_MS = 2000;
-const T0 = Date.UTC(2026, 10, 1);
-const HOUR = 3_600_000;
+const DAYS = BENCH_DAYS;
+const SEGMENT_MS = BENCH_SEGMENT_MS;
+const T0 = BENCH_T0;
 
 let dir = '';
-let index: RecordingIndex | undefined;
+let index: SqliteRecordingIndex | undefined;
 let writeFileId = 0;
-let writeOffset = 0;
 let writeAt = 0;
 
 beforeAll(async () => {
   if (!sqliteAvailable) return;
   dir = await mkdtemp(join(tmpdir(), 'camgate-index-bench-'));
   const path = join(dir, 'index.sqlite');
-  (await RecordingIndex.open(path)).close();
+  await (await SqliteRecordingIndex.open(path)).close();
   // The fixture in one transaction, straight into the schema (a million commits would take an hour).
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(path);
@@ -53,46 +52,24 @@ beforeAll(async () => {
     span.run('cam1', spanStart, T0 + DAYS * 24 * HOUR);
   })();
   db.close();
-  index = await RecordingIndex.open(path);
-  const open = index.openFile('cam1', 'cam1/now.m4s', T0 + DAYS * 24 * HOUR);
+  index = await SqliteRecordingIndex.open(path);
+  const open = await index.openFile('cam1', 'cam1/now.m4s', T0 + DAYS * 24 * HOUR);
   writeFileId = open.id;
   writeAt = open.createdMs;
   process.stdout.write(
-    `index: ${DAYS} days of one camera, ${index.spans('cam1', T0, T0 + DAYS * 24 * HOUR).length} spans\n`,
+    `index: ${DAYS} days of one camera, ${(await index.spans('cam1', T0, T0 + DAYS * 24 * HOUR)).length} spans\n`,
   );
 }, 600_000);
 
 afterAll(async () => {
-  index?.close();
+  await index?.close();
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 
 describe.skipIf(!sqliteAvailable)(`recordings index: ${DAYS} days of one camera`, () => {
-  const idx = () => index as RecordingIndex;
-  bench('baseline: read the month of rows out of SQLite', () => {
-    idx().segments('cam1', T0, T0 + DAYS * 24 * HOUR);
-  });
-  bench('spans of the month', () => {
-    idx().spans('cam1', T0, T0 + DAYS * 24 * HOUR);
-  });
-  bench('spans of a day', () => {
-    idx().spans('cam1', T0 + 10 * 24 * HOUR, T0 + 11 * 24 * HOUR);
-  });
-  bench('segments of an hour (a VOD playlist)', () => {
-    idx().segments('cam1', T0 + 100 * HOUR, T0 + 101 * HOUR);
-  });
-  bench('commit one segment (synchronous = FULL)', () => {
-    idx().addSegment({
-      camera: 'cam1',
-      fileId: writeFileId,
-      offset: writeOffset,
-      length: 1000,
-      startMs: writeAt,
-      durationMs: SEGMENT_MS,
-      init: 'init/a.mp4',
-      epoch: 0,
-    });
-    writeOffset += 1000;
-    writeAt += SEGMENT_MS;
+  indexBenches(() => index as SqliteRecordingIndex, {
+    baseline: 'baseline: read the month of rows out of SQLite',
+    commit: 'commit one segment (synchronous = FULL)',
+    writeTo: () => ({ fileId: writeFileId, startMs: writeAt }),
   });
 });

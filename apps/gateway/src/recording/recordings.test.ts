@@ -1,78 +1,18 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FrameSink, HlsFrame, HlsTrack } from '@camgate/hls';
-import { inspectWithMp4box, requireTools, runProcess, videoTestStream } from '@camgate/testkit';
+import { inspectWithMp4box, requireTools, runProcess } from '@camgate/testkit';
 import { afterEach, expect, it } from 'vitest';
-import type { CameraRecord } from '../store/camera-store.js';
 import { planClip } from './clip.js';
 import { RecordingProblemCode } from './recorder.js';
-import { Recordings, type RecordingSource } from './recordings.js';
+import { Recordings } from './recordings.js';
 import { FaultyDisk } from './test-faulty-disk.js';
+import { camera, frames, Source, T0, video } from './test-recording-source.js';
 import { describeWithSqlite } from './test-sqlite.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-const T0 = Date.UTC(2026, 11, 7, 3, 0, 0);
-const video = videoTestStream('h264-main-bf2');
-const VIDEO: HlsTrack = {
-  kind: 'video',
-  config: video.config,
-  clockRate: video.timescale,
-};
-
-/** `seconds` of the 2 s test stream looped (a keyframe a second), from `start` s of its timeline. */
-function frames(seconds: number, start = 0): HlsFrame[] {
-  const period = 2 * video.timescale;
-  const out: HlsFrame[] = [];
-  for (let n = 0; n * 2 < seconds; n++) {
-    for (const s of video.samples) {
-      const dts = s.dts + n * period;
-      if (dts >= seconds * video.timescale) break;
-      const at = start * video.timescale + dts;
-      out.push({
-        kind: 'video',
-        dts: at,
-        pts: at + (s.pts - s.dts),
-        keyframe: s.sync,
-        discontinuity: false,
-        wallclock: T0 + (at / video.timescale) * 1000,
-        data: s.data,
-      });
-    }
-  }
-  return out;
-}
-
-/** A camera pipeline's sink list, as the recordings see it. */
-class Source implements RecordingSource {
-  sinks: FrameSink[] = [];
-  addSink(sink: FrameSink): void {
-    this.sinks.push(sink);
-    sink.setTrack(VIDEO);
-  }
-  removeSink(sink: FrameSink): void {
-    this.sinks = this.sinks.filter((s) => s !== sink);
-  }
-  push(list: readonly HlsFrame[]): void {
-    for (const frame of list) for (const sink of this.sinks) sink.push(frame);
-  }
-}
-
-const camera = (recording: CameraRecord['recording'], id = 'cam1'): CameraRecord => ({
-  id,
-  name: id,
-  url: 'rtsp://127.0.0.1/x',
-  transport: 'auto',
-  onDemand: false,
-  audio: 'auto',
-  enabled: true,
-  ...(recording === undefined ? {} : { recording }),
-  createdAt: new Date(T0).toISOString(),
-  updatedAt: new Date(T0).toISOString(),
 });
 
 async function open(options: { dir?: string; disk?: FaultyDisk; now?: () => number } = {}): Promise<Recordings> {
@@ -98,14 +38,16 @@ describeWithSqlite('Recordings (better-sqlite3 built at install)', () => {
     source.push(frames(14));
     await recordings.stop('cam1');
     expect(source.sinks).toHaveLength(0);
-    const segments = recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER);
+    const segments = await recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER);
     expect(segments.map((s) => [s.startMs - T0, s.durationMs, s.epoch])).toEqual([
       [0, 6000, 0],
       [6000, 6000, 0],
       [12000, 2000, 0],
     ]);
-    expect(recordings.index.spans('cam1', 0, Number.MAX_SAFE_INTEGER)).toEqual([{ startMs: T0, endMs: T0 + 14_000 }]);
-    expect(recordings.index.unsealedFiles()).toEqual([]);
+    expect(await recordings.index.spans('cam1', 0, Number.MAX_SAFE_INTEGER)).toEqual([
+      { startMs: T0, endMs: T0 + 14_000 },
+    ]);
+    expect(await recordings.index.unsealedFiles()).toEqual([]);
     const file = await readFile(join(recordings.files.root, segments[0]!.path));
     const init = await readFile(join(recordings.files.root, segments[0]!.init));
     const read = inspectWithMp4box(init, [file]);
@@ -130,7 +72,9 @@ describeWithSqlite('Recordings (better-sqlite3 built at install)', () => {
     second.apply(camera({ enabled: true }), source);
     source.push(frames(3, 200));
     await second.stop('cam1');
-    expect(second.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER).map((s) => s.epoch)).toEqual([0, 0, 1, 1, 2]);
+    expect((await second.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)).map((s) => s.epoch)).toEqual([
+      0, 0, 1, 1, 2,
+    ]);
   });
 
   it('a full disk: recording says why, the segment is lost, and it resumes by itself when there is room', async () => {
@@ -162,10 +106,10 @@ describeWithSqlite('Recordings (better-sqlite3 built at install)', () => {
       lastError: { code: RecordingProblemCode.DISK_FULL },
     });
     // Before the loss and after it, one epoch: the hole is a gap in the timeline, not a new one.
-    const segments = recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER);
+    const segments = await recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER);
     expect(segments.length).toBeGreaterThanOrEqual(3);
     expect(new Set(segments.map((s) => s.epoch))).toEqual(new Set([0]));
-    expect(recordings.index.spans('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
+    expect(await recordings.index.spans('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
     expect(recordings.totals.droppedSegments).toBe(1);
   });
 
@@ -178,11 +122,11 @@ describeWithSqlite('Recordings (better-sqlite3 built at install)', () => {
     recordings.apply({ ...camera({ enabled: true, retention: { maxAgeHours: 1 } }), enabled: false }, source);
     expect(source.sinks).toHaveLength(0);
     await recordings.stop('cam1');
-    expect(recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
+    expect(await recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
     now = T0 + 2 * 3_600_000;
     const report = await recordings.retain();
     expect(report.removedFiles).toBe(1);
-    expect(recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(0);
+    expect(await recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(0);
   });
 
   it('a clip: from the keyframe at or before start to end, moov first; ffprobe and mp4box read it, ffmpeg decodes it', async (ctx) => {
@@ -222,7 +166,7 @@ describeWithSqlite('Recordings (better-sqlite3 built at install)', () => {
     expect(decoded.stderr).toBe('');
     expect(decoded.stdout.split('\n').filter((l) => l.startsWith('0,'))).toHaveLength(Math.round(8.2 * 25));
     // A damaged file: a coded error, never a crash.
-    const segment = recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER)[1]!;
+    const segment = (await recordings.index.segments('cam1', 0, Number.MAX_SAFE_INTEGER))[1]!;
     const media = join(recordings.files.root, segment.path);
     const damaged = await readFile(media);
     damaged.fill(0xff, segment.offset + 8, segment.offset + 64);

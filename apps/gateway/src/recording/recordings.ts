@@ -9,7 +9,8 @@ import type { FrameSink } from '@camgate/hls';
 import type { CameraRecord } from '../store/camera-store.js';
 import { Recorder, type RecordingStatus } from './recorder.js';
 import { RecordingFiles, type OpenFile, type RecoveryReport } from './recording-files.js';
-import { RecordingIndex } from './recording-index.js';
+import type { RecordingIndex } from './recording-index.js';
+import { SqliteRecordingIndex } from './sqlite-recording-index.js';
 import { Retention, type RetentionPolicy, type RetentionReport } from './retention.js';
 
 /** 60 s between retention passes: an hour file is the unit deleted, a minute late costs little. */
@@ -36,6 +37,16 @@ export interface RecordingsOptions {
   retentionIntervalMs?: number;
   /** How media files are opened (tests inject faults). */
   openFile?: OpenFile;
+  /**
+   * The index: a cluster's in PostgreSQL (postgres-recording-index.ts). Without one, SQLite's in
+   * the recordings directory (`index.sqlite`). Closed with the recordings.
+   */
+  index?: RecordingIndex;
+  /**
+   * A cluster: the lease epoch this node holds a camera with (the index refuses rows of another).
+   * Asked when a camera's recorder starts, which is after its lease was won.
+   */
+  leaseEpochOf?: (camera: string) => number | undefined;
 }
 
 /** Counters for /metrics. */
@@ -59,12 +70,16 @@ export class Recordings {
   readonly #stopping = new Map<string, Promise<void>>();
   readonly #nextEpoch = new Map<string, number>();
   readonly #policies = new Map<string, RetentionPolicy>();
+  /** Every configured camera's policy (the registry's), not only of the cameras this node records now. */
+  #policyOf: ((camera: string) => RetentionPolicy | undefined) | undefined;
   readonly #retention: Retention;
   #retentionTimer: NodeJS.Timeout | undefined;
   #retaining: Promise<RetentionReport> | undefined;
   /** The last status of a camera's stopped recorder (its counts and last error stay visible). */
   readonly #lastStatus = new Map<string, RecordingStatus>();
   #closed = false;
+  /** Bytes indexed on this node's disk: counted at each retention pass, and on as segments are written. */
+  #storedBytes = 0;
 
   private constructor(
     index: RecordingIndex,
@@ -79,7 +94,7 @@ export class Recordings {
     this.#now = options.now ?? Date.now;
     this.#retention = new Retention(files, {
       now: this.#now,
-      policyOf: (camera) => this.#policies.get(camera),
+      policyOf: (camera) => (this.#policyOf === undefined ? this.#policies.get(camera) : this.#policyOf(camera)),
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     });
   }
@@ -90,7 +105,7 @@ export class Recordings {
    */
   static async open(options: RecordingsOptions): Promise<Recordings> {
     await mkdir(options.dir, { recursive: true, mode: 0o750 });
-    const index = await RecordingIndex.open(join(options.dir, 'index.sqlite'));
+    const index = options.index ?? (await SqliteRecordingIndex.open(join(options.dir, 'index.sqlite')));
     try {
       const files = new RecordingFiles(
         options.dir,
@@ -108,9 +123,18 @@ export class Recordings {
       recordings.#scheduleRetention();
       return recordings;
     } catch (err) {
-      index.close();
+      await index.close();
       throw err;
     }
+  }
+
+  /**
+   * Where retention finds each camera's policy: the registry, so that a camera's recordings on this
+   * node are kept by its policy also while it is disabled or another node of a cluster pulls it.
+   * Without it, the policies of the cameras applied here.
+   */
+  retainBy(policyOf: (camera: string) => RetentionPolicy | undefined): void {
+    this.#policyOf = policyOf;
   }
 
   /** The camera's recorder runs when it is enabled and records; its retention is kept either way. */
@@ -127,14 +151,17 @@ export class Recordings {
     }
     if (running !== undefined) return;
     const logger = this.#options.logger?.child?.({ camera: record.id }) ?? this.#options.logger;
-    const epochBase = Math.max(this.index.maxEpoch(record.id) + 1, this.#nextEpoch.get(record.id) ?? 0);
-    const recorder = new Recorder(record.id, this.files, {
-      epochBase,
+    const camera = record.id;
+    const leaseEpoch = this.#options.leaseEpochOf?.(camera);
+    const recorder = new Recorder(camera, this.files, {
+      epochBase: async () => Math.max((await this.index.maxEpoch(camera)) + 1, this.#nextEpoch.get(camera) ?? 0),
+      ...(leaseEpoch === undefined ? {} : { leaseEpoch }),
       now: this.#now,
       ...(logger === undefined ? {} : { logger }),
       onSegment: (bytes) => {
         this.totals.segments++;
         this.totals.bytes += bytes;
+        this.#storedBytes += bytes;
       },
       onDrop: () => {
         this.totals.droppedSegments++;
@@ -155,7 +182,8 @@ export class Recordings {
     this.#recorders.delete(camera);
     running.source.removeSink(running.recorder);
     const stopping = running.recorder.stop().finally(() => {
-      this.#nextEpoch.set(camera, running.recorder.nextEpoch);
+      const next = running.recorder.nextEpoch;
+      if (next !== undefined) this.#nextEpoch.set(camera, next);
       this.#lastStatus.set(camera, running.recorder.status());
       if (this.#stopping.get(camera) === stopping) this.#stopping.delete(camera);
     });
@@ -187,11 +215,17 @@ export class Recordings {
     return n;
   }
 
+  /** Bytes of recordings on this node's disk, as of the last retention pass and the segments since (/metrics). */
+  get storedBytes(): number {
+    return this.#storedBytes;
+  }
+
   /** One retention pass now (or the one running). */
   retain(): Promise<RetentionReport> {
     this.#retaining ??= this.#retention
       .run()
-      .then((report) => {
+      .then(async (report) => {
+        this.#storedBytes = await this.index.bytes();
         this.totals.removedFiles += report.removedFiles;
         this.totals.removedBytes += report.removedBytes;
         if (report.removedFiles > 0) this.#options.logger?.info({ ...report }, 'recordings: retention deleted files');
@@ -221,7 +255,7 @@ export class Recordings {
     await Promise.all([...this.#recorders.keys()].map((camera) => this.stop(camera)));
     await Promise.all(this.#stopping.values());
     await this.#retaining;
-    this.index.close();
+    await this.index.close();
   }
 
   #scheduleRetention(): void {

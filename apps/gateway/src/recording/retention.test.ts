@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { RecordingFiles } from './recording-files.js';
-import { RecordingIndex } from './recording-index.js';
+import { SqliteRecordingIndex } from './sqlite-recording-index.js';
 import { Retention, type RetentionPolicy } from './retention.js';
 import { describeWithSqlite } from './test-sqlite.js';
 
@@ -22,7 +22,7 @@ const HOUR = 3_600_000;
 async function fixture(): Promise<RecordingFiles> {
   const root = await mkdtemp(join(tmpdir(), 'camgate-retention-'));
   cleanups.push(() => rm(root, { recursive: true, force: true }));
-  const index = await RecordingIndex.open(join(root, 'index.sqlite'));
+  const index = await SqliteRecordingIndex.open(join(root, 'index.sqlite'));
   cleanups.push(() => index.close());
   const files = new RecordingFiles(root, index);
   for (const [camera, hours] of [
@@ -60,14 +60,14 @@ const ALL = [
   'cam2@1h',
 ];
 
-const remaining = (files: RecordingFiles) =>
-  files.index
-    .cameras()
-    .flatMap((camera) =>
-      files.index
-        .segments(camera, 0, Number.MAX_SAFE_INTEGER)
-        .map((s) => `${camera}@${Math.floor((s.startMs - T0) / HOUR)}h`),
-    );
+const remaining = async (files: RecordingFiles) => {
+  const left: string[] = [];
+  for (const camera of await files.index.cameras()) {
+    for (const s of await files.index.segments(camera, 0, Number.MAX_SAFE_INTEGER))
+      left.push(`${camera}@${Math.floor((s.startMs - T0) / HOUR)}h`);
+  }
+  return left;
+};
 
 describeWithSqlite('Retention (a test clock: 3 h after the first recording)', () => {
   it.each<[string, Record<string, RetentionPolicy>, number | undefined, string[], string[]]>([
@@ -110,16 +110,16 @@ describeWithSqlite('Retention (a test clock: 3 h after the first recording)', ()
     ],
   ])('%s', async (_name, policies, maxBytes, kept, overLimit) => {
     const files = await fixture();
-    const before = files.index.bytes();
+    const before = await files.index.bytes();
     const retention = new Retention(files, {
       now: () => T0 + 3 * HOUR,
       policyOf: (camera) => policies[camera],
       ...(maxBytes === undefined ? {} : { maxBytes }),
     });
     const report = await retention.run();
-    expect(remaining(files)).toEqual(kept);
+    expect(await remaining(files)).toEqual(kept);
     expect(report.overLimit).toEqual(overLimit);
-    expect(report.removedBytes).toBe(before - files.index.bytes());
+    expect(report.removedBytes).toBe(before - (await files.index.bytes()));
     expect(report.removedBytes).toBe(report.removedFiles * 10_000);
     // A second pass has nothing more to do.
     expect((await retention.run()).removedFiles).toBe(0);

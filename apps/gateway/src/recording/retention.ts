@@ -49,7 +49,7 @@ export class Retention {
     const report: RetentionReport = { removedFiles: 0, removedBytes: 0, overLimit: [] };
     const index = this.#files.index;
     const now = this.#options.now();
-    for (const camera of index.cameras()) {
+    for (const camera of await index.cameras()) {
       const policy = this.#options.policyOf(camera);
       const maxAgeHours = policy?.maxAgeHours;
       if (maxAgeHours !== undefined) {
@@ -68,27 +68,36 @@ export class Retention {
   }
 
   /** Deletes what `next` lists until it lists nothing. */
-  async #drain(report: RetentionReport, next: () => RecordingFile[]): Promise<void> {
-    for (let batch = next(); batch.length > 0; batch = next())
+  async #drain(report: RetentionReport, next: () => Promise<RecordingFile[]>): Promise<void> {
+    for (let batch = await next(); batch.length > 0; batch = await next())
       for (const file of batch) await this.#remove(report, file);
   }
 
-  /** Deletes the oldest sealed files of `camera` (or of all) until the bytes fit `maxBytes`; whether they do. */
+  /**
+   * Goes through the oldest sealed files of `camera` (every node's) or of this node's disk until
+   * the bytes fit `maxBytes`, deleting those on this node; whether they fit. In a cluster, a
+   * camera's files on other nodes count, and each node deletes its own part of the same oldest
+   * files (every node walks them in the same order), so together they meet the camera's limit.
+   */
   async #shrink(report: RetentionReport, maxBytes: number, camera: string | undefined): Promise<boolean> {
     const index = this.#files.index;
-    let bytes = index.bytes(camera);
+    let bytes = await index.bytes(camera);
+    let after: RecordingFile | undefined;
     while (bytes > maxBytes) {
-      const batch = index.oldestFiles(BATCH, camera);
+      const batch = await index.oldestFiles(BATCH, {
+        ...(camera === undefined ? {} : { camera }),
+        ...(after === undefined ? {} : { after }),
+      });
       if (batch.length === 0) return false;
       for (const file of batch) {
         if (bytes <= maxBytes) break;
-        await this.#remove(report, file);
+        if (file.node === index.node) await this.#remove(report, file);
         bytes -= file.bytes;
+        after = file;
       }
     }
     return true;
   }
-
   async #remove(report: RetentionReport, file: RecordingFile): Promise<void> {
     await this.#files.remove(file);
     report.removedFiles++;

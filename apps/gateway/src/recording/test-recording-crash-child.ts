@@ -4,11 +4,11 @@
  * Segment i is `i` repeated over `SIZE` bytes, in three chunks, an hour per 100 segments.
  */
 import { RecordingFiles } from './recording-files.js';
-import { RecordingIndex } from './recording-index.js';
+import { SqliteRecordingIndex } from './sqlite-recording-index.js';
 
 const [root] = process.argv.slice(2) as [string];
 const SIZE = 64 * 1024;
-const index = await RecordingIndex.open(`${root}/index.sqlite`);
+const index = await SqliteRecordingIndex.open(`${root}/index.sqlite`);
 const files = new RecordingFiles(root, index);
 await files.recover();
 const writer = files.writer('cam1');

@@ -50,30 +50,42 @@ export class StoreCalls {
   }
 
   /** One transaction on one pooled connection; a connection that failed is not given back to the pool. */
-  async transaction<T>(operation: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#db.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await operation(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      // A StoreError is a refusal (duplicate, full): the connection is fine.
-      if (!(err instanceof StoreError)) broken = err instanceof Error ? err : new Error(String(err));
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-        broken ??= rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+  transaction<T>(operation: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    // A StoreError is a refusal (duplicate, full): the connection is fine.
+    return inTransaction(this.#db.pool, operation, (err) => err instanceof StoreError);
   }
 
   /** Refuses new calls and waits for those in progress. */
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#pending]);
+  }
+}
+
+/**
+ * Runs `operation` in one transaction on one connection of `pool`. A connection that failed is
+ * not given back to the pool; one whose operation threw a `refusal` (a rule said no) is.
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  operation: (client: pg.PoolClient) => Promise<T>,
+  refusal: (err: unknown) => boolean,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await operation(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    if (!refusal(err)) broken = err instanceof Error ? err : new Error(String(err));
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+      broken ??= rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    });
+    throw err;
+  } finally {
+    client.release(broken);
   }
 }
 

@@ -76,8 +76,10 @@ export function usePrivatePostgres(): TestPostgres {
       client.on('error', () => undefined);
       await client.connect();
       try {
-        // CASCADE empties the tables that refer to these (leases, camera status).
-        await client.query('TRUNCATE camgate_cameras, camgate_signing_keys, camgate_nodes RESTART IDENTITY CASCADE');
+        // CASCADE empties the tables that refer to these (leases, camera status, recorded segments).
+        await client.query(
+          'TRUNCATE camgate_cameras, camgate_signing_keys, camgate_nodes, camgate_recording_files, camgate_recording_spans RESTART IDENTITY CASCADE',
+        );
       } finally {
         await client.end();
       }

@@ -1,0 +1,55 @@
+// Test support for the recordings index benchmarks: the month of one camera both engines' benches
+// fill, and the queries a viewer's page makes of it, registered once per engine.
+import { bench } from 'vitest';
+import type { RecordedSegment, RecordingIndex } from './recording-index.js';
+
+/** Days of one camera in the fixture (CAMGATE_BENCH_DAYS to shorten a trial run). */
+export const BENCH_DAYS = Number(process.env['CAMGATE_BENCH_DAYS'] ?? 30);
+export const BENCH_SEGMENT_MS = 2000;
+export const BENCH_T0 = Date.UTC(2026, 10, 1);
+export const HOUR = 3_600_000;
+
+/**
+ * The benches of one engine, inside its `describe`: the baseline (`baseline` reads the month's
+ * rows), the spans of the month and of a day, the segments of an hour, and a commit of one
+ * segment at the end of the file `writeTo` gives (with the segment's other fields in `segment`).
+ */
+export function indexBenches(
+  index: () => RecordingIndex,
+  options: { baseline: string; commit: string; writeTo: () => { fileId: number; startMs: number } } & Partial<
+    Pick<RecordedSegment, 'leaseEpoch'>
+  >,
+): void {
+  const end = BENCH_T0 + BENCH_DAYS * 24 * HOUR;
+  let offset = 0;
+  let at: number | undefined;
+  bench(options.baseline, async () => {
+    await index().segments('cam1', BENCH_T0, end);
+  });
+  bench('spans of the month', async () => {
+    await index().spans('cam1', BENCH_T0, end);
+  });
+  bench('spans of a day', async () => {
+    await index().spans('cam1', BENCH_T0 + 10 * 24 * HOUR, BENCH_T0 + 11 * 24 * HOUR);
+  });
+  bench('segments of an hour (a VOD playlist)', async () => {
+    await index().segments('cam1', BENCH_T0 + 100 * HOUR, BENCH_T0 + 101 * HOUR);
+  });
+  bench(options.commit, async () => {
+    const file = options.writeTo();
+    at ??= file.startMs;
+    await index().addSegment({
+      camera: 'cam1',
+      fileId: file.fileId,
+      offset,
+      length: 1000,
+      startMs: at,
+      durationMs: BENCH_SEGMENT_MS,
+      init: 'init/a.mp4',
+      epoch: 0,
+      ...(options.leaseEpoch === undefined ? {} : { leaseEpoch: options.leaseEpoch }),
+    });
+    offset += 1000;
+    at += BENCH_SEGMENT_MS;
+  });
+}
