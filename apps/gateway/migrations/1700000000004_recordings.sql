@@ -52,8 +52,16 @@ CREATE TABLE camgate_recording_spans (
 );
 CREATE INDEX camgate_recording_spans_camera ON camgate_recording_spans (camera, end_ms);
 
+-- Init segments by name (their SHA-256), a few per camera: any node serves any of them, including
+-- one whose recording node is down (a node keeps a copy on its disk once asked).
+CREATE TABLE camgate_recording_inits (
+  name text PRIMARY KEY,
+  bytes bytea NOT NULL
+);
+
 -- Down Migration
 
+DROP TABLE camgate_recording_inits;
 DROP TABLE camgate_recording_spans;
 DROP TABLE camgate_recording_segments;
 DROP TABLE camgate_recording_files;

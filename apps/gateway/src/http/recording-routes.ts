@@ -8,8 +8,9 @@
  *   init (`init/<sha-256>.mp4`) and media (`media/<file>.m4s`, Range requests) are served here.
  * - `GET /recordings/:id/clip.mp4?start=&duration=`: a progressive MP4 export (clip.ts).
  *
- * In a cluster, any node answers: the listing and the playlist come from the shared index, and a
- * request for bytes on another node's disk is forwarded to that node (`remote`).
+ * In a cluster, any node answers: the listing and the playlist come from the shared index, init
+ * segments are kept in it too, and a request for media on another node's disk (a file, the start
+ * of a clip) is forwarded to that node (`remote`).
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -183,21 +184,15 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
       const ok = await allowed(request, reply, id);
       if (ok === undefined) return reply;
       const { start, end } = timeRange(request.query, Date.now(), DEFAULT_WINDOW_MS, MAX_VOD_MS);
-      const token = ok.token === undefined ? '' : `token=${encodeURIComponent(ok.token)}`;
-      const suffix = token === '' ? '' : `?${token}`;
-      const index = ok.recordings.index;
-      const segments: VodSegment[] = (await index.segments(id, start, end)).map((s) => ({
+      const suffix = ok.token === undefined ? '' : `?token=${encodeURIComponent(ok.token)}`;
+      const segments: VodSegment[] = (await ok.recordings.index.segments(id, start, end)).map((s) => ({
         uri: `media/${s.fileId}.m4s${suffix}`,
         offset: s.offset,
         length: s.length,
         startMs: s.startMs,
         durationMs: s.durationMs,
-        // In a cluster an init segment is on the disk of the node that recorded with it, and the
-        // player's next request may reach any node: its URI names that node.
-        mapUri:
-          options.remote === undefined
-            ? `${s.init}${suffix}`
-            : `${s.init}?node=${encodeURIComponent(s.node)}${token === '' ? '' : `&${token}`}`,
+        // The same URI whichever node recorded with it: any node serves it (RecordingFiles.initPath).
+        mapUri: `${s.init}${suffix}`,
         epoch: s.epoch,
         independent: true,
       }));
@@ -251,22 +246,16 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
     return reply.send(Readable.from(clipBytes(plan)));
   });
 
-  app.get<{ Params: { id: string; name: string }; Querystring: { token?: string; node?: string } }>(
+  app.get<{ Params: { id: string; name: string }; Querystring: { token?: string } }>(
     '/recordings/:id/init/:name',
     { schema: { hide: true } },
     async (request, reply) => {
       const { id, name } = request.params;
       const ok = await allowed(request, reply, id);
       if (ok === undefined) return reply;
-      if (!INIT_NAME.test(name)) return notFound(reply, id, name);
-      // The node whose disk holds it (a cluster's playlists name it); asked twice, it is no name.
-      const node = typeof request.query.node === 'string' ? request.query.node : undefined;
-      if (node !== undefined && node !== ok.recordings.index.node) {
-        if (options.remote === undefined) return notFound(reply, id, name);
-        await options.remote(request, reply, id, node);
-        return reply;
-      }
-      return sendFile(request, reply, join(ok.recordings.files.root, 'init', name), 'video/mp4', ok.signed, id, name);
+      const path = INIT_NAME.test(name) ? await ok.recordings.files.initPath(`init/${name}`) : undefined;
+      if (path === undefined) return notFound(reply, id, name);
+      return sendFile(request, reply, path, 'video/mp4', ok.signed, id, name);
     },
   );
 

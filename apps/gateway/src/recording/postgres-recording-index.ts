@@ -240,6 +240,24 @@ export class PostgresRecordingIndex implements RecordingIndex {
     });
   }
 
+  async saveInit(name: string, bytes: Uint8Array): Promise<void> {
+    await this.#run((db) =>
+      db.query('INSERT INTO camgate_recording_inits (name, bytes) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
+        name,
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      ]),
+    );
+  }
+
+  async init(name: string): Promise<Uint8Array | undefined> {
+    return this.#run(async (db) => {
+      const { rows } = await db.query<{ bytes: Buffer }>('SELECT bytes FROM camgate_recording_inits WHERE name = $1', [
+        name,
+      ]);
+      return rows[0]?.bytes;
+    });
+  }
+
   /** Refuses new calls and waits for those in progress (the pool is the database's, closed by its owner). */
   async close(): Promise<void> {
     this.#closed = true;

@@ -72,7 +72,9 @@ export interface RecorderOptions {
 
 /** A file-system error code as a recording problem. */
 export function problemOf(err: unknown): { code: string; message: string } {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  // A durable write's failure (WriteFailure) carries the file system's error as its cause.
+  const failure = err as (NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) | undefined;
+  const code = failure?.code ?? failure?.cause?.code;
   switch (code ?? '') {
     case 'ENOSPC':
     case 'EDQUOT':

@@ -3,6 +3,8 @@ import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } fr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { WriteFailure } from '../store/durable-file.js';
+import { problemOf } from './recorder.js';
 import { mediaPath, RecordingFiles } from './recording-files.js';
 import { FaultyDisk } from './test-faulty-disk.js';
 import { describeWithSqlite } from './test-sqlite.js';
@@ -115,6 +117,29 @@ describeWithSqlite('RecordingFiles (better-sqlite3 built at install)', () => {
     expect(c).not.toBe(a);
     expect(await readdir(join(files.root, 'init'))).toHaveLength(2);
     expect([...(await readFile(join(files.root, a)))]).toEqual([1, 2, 3]);
+  });
+
+  it('stores an init segment once when cameras of one model start together, and beside another process', async () => {
+    const files = await store();
+    const other = new RecordingFiles(files.root, files.index);
+    const bytes = new Uint8Array(100_000).fill(7);
+    const names = await Promise.all([
+      ...Array.from({ length: 4 }, () => files.storeInit(bytes)),
+      other.storeInit(bytes),
+      other.storeInit(bytes),
+    ]);
+    expect(new Set(names).size).toBe(1);
+    expect(await readdir(join(files.root, 'init'))).toEqual([names[0].slice('init/'.length)]);
+    expect((await readFile(join(files.root, names[0]))).equals(bytes)).toBe(true);
+  });
+
+  it.each([
+    ['ENOSPC', 'RECORDING_DISK_FULL'],
+    ['EROFS', 'RECORDING_NOT_WRITABLE'],
+    ['EIO', 'RECORDING_WRITE_FAILED'],
+  ])('a durable write that failed with %s (its cause) is %s', (code, problem) => {
+    const cause = Object.assign(new Error(code), { code });
+    expect(problemOf(new WriteFailure(false, { cause })).code).toBe(problem);
   });
 
   it('retention removes a file, its rows and the folders it leaves empty', async () => {

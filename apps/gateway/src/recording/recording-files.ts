@@ -11,7 +11,7 @@
  * loses at most the segment in progress, never a file (mediamtx PR#4538: files truncated by a
  * crash broke its listing).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rm, rmdir, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { syncPath, writeFileDurably } from '../store/durable-file.js';
@@ -46,6 +46,8 @@ export class RecordingFiles {
   readonly index: RecordingIndex;
   /** @internal opens media files for writers. */
   readonly openFile: OpenFile;
+  /** Init segments being written, by name. */
+  readonly #storingInits = new Map<string, Promise<void>>();
 
   constructor(root: string, index: RecordingIndex, options: { openFile?: OpenFile } = {}) {
     this.root = root;
@@ -86,12 +88,47 @@ export class RecordingFiles {
    * WriteFailure (the file system's error as its cause).
    */
   async storeInit(bytes: Uint8Array): Promise<string> {
-    const name = join('init', `${createHash('sha256').update(bytes).digest('hex')}.mp4`);
-    const path = join(this.root, name);
-    if ((await sizeOf(path)) === bytes.length) return name;
-    await mkdir(dirname(path), { recursive: true });
-    await writeFileDurably(dirname(path), path, bytes, 0o640);
+    const name = await this.#keepInit(bytes);
+    // A cluster's nodes serve it from the shared index (the recording node may be down).
+    await this.index.saveInit?.(name, bytes);
     return name;
+  }
+
+  /**
+   * The path of the init segment `name` (`init/<sha-256>.mp4`) on this node's disk: there already,
+   * or copied from the shared index (a cluster's) after its content is checked against its name.
+   * Undefined when neither has it.
+   */
+  async initPath(name: string): Promise<string | undefined> {
+    const path = join(this.root, name);
+    if ((await sizeOf(path)) !== undefined) return path;
+    const bytes = await this.index.init?.(name);
+    if (bytes === undefined || initName(bytes) !== name) return undefined;
+    await this.#keepInit(bytes);
+    return path;
+  }
+
+  /** Writes an init segment to this node's disk, once per content; its relative path. */
+  async #keepInit(bytes: Uint8Array): Promise<string> {
+    const name = initName(bytes);
+    // Cameras of one model start with the same init segment, often at once: one write of it.
+    let storing = this.#storingInits.get(name);
+    if (storing === undefined) {
+      storing = this.#storeInit(name, bytes).finally(() => this.#storingInits.delete(name));
+      this.#storingInits.set(name, storing);
+    }
+    await storing;
+    return name;
+  }
+
+  async #storeInit(name: string, bytes: Uint8Array): Promise<void> {
+    const path = join(this.root, name);
+    if ((await sizeOf(path)) === bytes.length) return;
+    await mkdir(dirname(path), { recursive: true });
+    // A temporary name of its own: another process (a cluster's nodes sharing this directory) may
+    // be writing the same one.
+    const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    await writeFileDurably(dirname(path), path, bytes, 0o640, tmp);
   }
 
   /** A writer of `camera`'s segments. */
@@ -252,6 +289,11 @@ export class SegmentWriter {
       // The index itself failed: recovery at the next start finds the file unsealed and cuts it.
     }
   }
+}
+
+/** An init segment's relative path: named by its SHA-256. */
+function initName(bytes: Uint8Array): string {
+  return join('init', `${createHash('sha256').update(bytes).digest('hex')}.mp4`);
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {

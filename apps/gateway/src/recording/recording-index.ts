@@ -124,6 +124,13 @@ export interface RecordingIndex {
    * in their own table as segments come and go, so a month's timeline reads a few rows.
    */
   spans(camera: string, startMs: number, endMs: number): Promise<RecordedSpan[]>;
+  /**
+   * A cluster's: keeps an init segment (named by its SHA-256) in the shared index, so that any node
+   * serves it. A single node's index has none: the file on its disk is the only copy needed.
+   */
+  saveInit?(name: string, bytes: Uint8Array): Promise<void>;
+  /** An init segment kept by {@link saveInit}, or undefined. */
+  init?(name: string): Promise<Uint8Array | undefined>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
@@ -106,6 +106,18 @@ describe('Recordings in a cluster (a real PostgreSQL)', () => {
       const dir = segment.node === 'a' ? a.dir : b.dir;
       expect((await stat(join(dir, segment.path))).size).toBeGreaterThanOrEqual(segment.offset + segment.length);
     }
+    // Any node serves the init segments, from the shared index, kept on its disk once asked; a row
+    // whose bytes are not what its name says is served by no one.
+    const c = await node(url, 'c', pool);
+    const init = files[0]?.init as string;
+    const copied = await c.recordings.files.initPath(init);
+    expect(copied).toBe(join(c.dir, init));
+    expect((await readFile(copied as string)).equals(await readFile(join(a.dir, init)))).toBe(true);
+    const forged = `init/${'0'.repeat(64)}.mp4`;
+    await pool.query('INSERT INTO camgate_recording_inits (name, bytes) VALUES ($1, $2)', [forged, Buffer.from('x')]);
+    expect(await c.recordings.files.initPath(forged)).toBeUndefined();
+    expect(await readdir(join(c.dir, 'init'))).toEqual([init.slice('init/'.length)]);
+    expect(await c.recordings.files.initPath(`init/${'1'.repeat(64)}.mp4`)).toBeUndefined();
     // A clip is planned by the node whose disk holds its start, and ends where the camera moved.
     expect(await planClip(b.recordings.files, 'cam1', T0 + 1000, T0 + 15_000)).toBeUndefined();
     const clip = await planClip(a.recordings.files, 'cam1', T0 + 1000, T0 + 15_000);

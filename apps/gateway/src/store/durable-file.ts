@@ -20,8 +20,8 @@ export async function writeFileDurably(
   path: string,
   data: string | Uint8Array,
   mode = 0o600,
+  tmpPath = `${path}.tmp`,
 ): Promise<void> {
-  const tmpPath = `${path}.tmp`;
   let replaced = false;
   let handle: FileHandle | undefined;
   try {
