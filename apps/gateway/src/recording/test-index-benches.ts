@@ -11,20 +11,24 @@ export const HOUR = 3_600_000;
 
 /**
  * The benches of one engine, inside its `describe`: the baseline (`baseline` reads the month's
- * rows), the spans of the month and of a day, the segments of an hour, and a commit of one
+ * rows, through the index or `readMonth`), the spans of the month and of a day, the segments of an hour, and a commit of one
  * segment at the end of the file `writeTo` gives (with the segment's other fields in `segment`).
  */
 export function indexBenches(
   index: () => RecordingIndex,
-  options: { baseline: string; commit: string; writeTo: () => { fileId: number; startMs: number } } & Partial<
-    Pick<RecordedSegment, 'leaseEpoch'>
-  >,
+  options: {
+    baseline: string;
+    /** What the baseline reads (default: the month's segments through the index). */
+    readMonth?: () => Promise<unknown>;
+    commit: string;
+    writeTo: () => { fileId: number; startMs: number };
+  } & Partial<Pick<RecordedSegment, 'leaseEpoch'>>,
 ): void {
   const end = BENCH_T0 + BENCH_DAYS * 24 * HOUR;
   let offset = 0;
   let at: number | undefined;
   bench(options.baseline, async () => {
-    await index().segments('cam1', BENCH_T0, end);
+    await (options.readMonth?.() ?? index().segments('cam1', BENCH_T0, end));
   });
   bench('spans of the month', async () => {
     await index().spans('cam1', BENCH_T0, end);
