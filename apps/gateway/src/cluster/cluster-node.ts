@@ -192,8 +192,8 @@ export class ClusterNode implements CameraCluster {
   }
 
   /**
-   * A `/recordings` request for bytes on another node's disk (a media file, an init segment, the
-   * start of a clip): forwarded to that node. 503 RECORDING_NODE_DOWN when it does not run now, or
+   * A `/recordings` request for bytes on another node's disk (a media file, the start of a clip):
+   * forwarded to that node. 503 RECORDING_NODE_DOWN when it does not run now, or
    * when the request came forwarded already (the sender's index and this node's disagree).
    */
   async serveRecording(request: FastifyRequest, reply: FastifyReply, cameraId: string, node: string): Promise<void> {

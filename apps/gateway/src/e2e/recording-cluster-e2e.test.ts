@@ -42,6 +42,7 @@ interface CameraView {
 
 interface Listing {
   spans: Array<{ start: string; end: string }>;
+  status: { state: string };
   links: { vod: string; clip: string };
 }
 
@@ -139,6 +140,8 @@ describe.skipIf(!hasTools('postgres', 'ffmpeg') && !interopRequired())(
       // One timeline, from the shared index, on both nodes: before the move and since.
       const listing = await getJson<Listing>(`${n2.url}/v1/cameras/${moved}/recordings`);
       expect(listing.spans.length).toBeGreaterThanOrEqual(2);
+      // Asked of n2, the recording's status is n1's, which records it.
+      expect(listing.status.state).toBe('recording');
       expect((await getJson<Listing>(`${n1.url}/v1/cameras/${moved}/recordings`)).spans).toEqual(listing.spans);
 
       const playlists = await Promise.all(

@@ -119,6 +119,7 @@ export function registerRecordingListing(api: FastifyInstance, cameras: CameraMa
     },
     async (request) => {
       const { id } = request.params;
+      await cameras.refreshStatus();
       const camera = cameras.get(id);
       if (camera === undefined) throw errors.cameraNotFound(id);
       const { start, end } = timeRange(request.query, Date.now(), DEFAULT_WINDOW_MS, MAX_LISTING_MS);
@@ -142,7 +143,8 @@ export function registerRecordingListing(api: FastifyInstance, cameras: CameraMa
         spans,
         gaps,
         bytes: await recordings.index.bytes(id),
-        status: recordings.status(id),
+        // In a cluster, the recording's status is its owner's report (the camera's view has it).
+        status: camera.status.recording ?? recordings.status(id),
         links: {
           vod: `/recordings/${id}/vod.m3u8?${query}`,
           clip: `/recordings/${id}/clip.mp4`,

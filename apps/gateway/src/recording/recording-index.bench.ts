@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { SqliteRecordingIndex } from './sqlite-recording-index.js';
 import { sqliteAvailable } from './test-sqlite.js';
-import { BENCH_DAYS, BENCH_SEGMENT_MS, BENCH_T0, HOUR, indexBenches } from './test-index-benches.js';
+import { BENCH_DAYS, BENCH_SEGMENT_MS, BENCH_T0, fillSqliteIndex, HOUR, indexBenches } from './test-index-benches.js';
 
 /**
  * The recordings index with a month of one camera: 2 s segments for 30 days (1,278,000 rows in
@@ -28,30 +28,20 @@ beforeAll(async () => {
   if (!sqliteAvailable) return;
   dir = await mkdtemp(join(tmpdir(), 'camgate-index-bench-'));
   const path = join(dir, 'index.sqlite');
-  await (await SqliteRecordingIndex.open(path)).close();
-  // The fixture in one transaction, straight into the schema (a million commits would take an hour).
-  const { default: Database } = await import('better-sqlite3');
-  const db = new Database(path);
-  const file = db.prepare('INSERT INTO files (camera, path, created_ms, bytes, sealed) VALUES (?, ?, ?, ?, 1)');
-  const segment = db.prepare(
-    'INSERT INTO segments (camera, file_id, offset, length, start_ms, duration_ms, init, epoch) VALUES (?, ?, ?, ?, ?, ?, ?, 0)',
-  );
-  const span = db.prepare('INSERT INTO spans (camera, start_ms, end_ms, epoch) VALUES (?, ?, ?, 0)');
-  db.transaction(() => {
+  await fillSqliteIndex(path, ({ file, segment, span }) => {
     let spanStart = T0;
     for (let hour = 0; hour < DAYS * 24; hour++) {
       const segments = HOUR / SEGMENT_MS;
-      const id = Number(file.run('cam1', `cam1/${hour}.m4s`, T0 + hour * HOUR, segments * 1_000_000).lastInsertRowid);
+      const id = file('cam1', `cam1/${hour}.m4s`, T0 + hour * HOUR, segments * 1_000_000);
       // A camera that reboots every 6 hours: its first 5 minutes after the reboot are missing.
       const first = hour % 6 === 5 ? (5 * 60_000) / SEGMENT_MS : 0;
-      if (first > 0) span.run('cam1', spanStart, T0 + hour * HOUR);
+      if (first > 0) span('cam1', spanStart, T0 + hour * HOUR);
       if (first > 0) spanStart = T0 + hour * HOUR + first * SEGMENT_MS;
       for (let i = first; i < segments; i++)
-        segment.run('cam1', id, i * 1_000_000, 1_000_000, T0 + hour * HOUR + i * SEGMENT_MS, SEGMENT_MS, 'init/a.mp4');
+        segment('cam1', id, i * 1_000_000, 1_000_000, T0 + hour * HOUR + i * SEGMENT_MS, SEGMENT_MS);
     }
-    span.run('cam1', spanStart, T0 + DAYS * 24 * HOUR);
-  })();
-  db.close();
+    span('cam1', spanStart, T0 + DAYS * 24 * HOUR);
+  });
   index = await SqliteRecordingIndex.open(path);
   const open = await index.openFile('cam1', 'cam1/now.m4s', T0 + DAYS * 24 * HOUR);
   writeFileId = open.id;

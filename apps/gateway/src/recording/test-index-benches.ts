@@ -2,6 +2,49 @@
 // fill, and the queries a viewer's page makes of it, registered once per engine.
 import { bench } from 'vitest';
 import type { RecordedSegment, RecordingIndex } from './recording-index.js';
+import { SqliteRecordingIndex } from './sqlite-recording-index.js';
+
+/** Rows a fixture inserts straight into the SQLite schema (files sealed, epoch 0). */
+export interface SqliteFixtureRows {
+  /** A sealed file; its id. */
+  file: (camera: string, path: string, createdMs: number, bytes: number) => number;
+  segment: (
+    camera: string,
+    fileId: number,
+    offset: number,
+    length: number,
+    startMs: number,
+    durationMs: number,
+  ) => void;
+  span: (camera: string, startMs: number, endMs: number) => void;
+}
+
+/**
+ * Creates a SQLite index at `path` and fills it in one transaction through `fill`, straight into the
+ * schema (a million commits would take an hour).
+ */
+export async function fillSqliteIndex(path: string, fill: (rows: SqliteFixtureRows) => void): Promise<void> {
+  await (await SqliteRecordingIndex.open(path)).close();
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(path);
+  try {
+    const file = db.prepare('INSERT INTO files (camera, path, created_ms, bytes, sealed) VALUES (?, ?, ?, ?, 1)');
+    const segment = db.prepare(
+      `INSERT INTO segments (camera, file_id, offset, length, start_ms, duration_ms, init, epoch)
+       VALUES (?, ?, ?, ?, ?, ?, 'init/a.mp4', 0)`,
+    );
+    const span = db.prepare('INSERT INTO spans (camera, start_ms, end_ms, epoch) VALUES (?, ?, ?, 0)');
+    db.transaction(() =>
+      fill({
+        file: (camera, path, createdMs, bytes) => Number(file.run(camera, path, createdMs, bytes).lastInsertRowid),
+        segment: (...args) => segment.run(...args),
+        span: (...args) => span.run(...args),
+      }),
+    )();
+  } finally {
+    db.close();
+  }
+}
 
 /** Days of one camera in the fixture (CAMGATE_BENCH_DAYS to shorten a trial run). */
 export const BENCH_DAYS = Number(process.env['CAMGATE_BENCH_DAYS'] ?? 30);
