@@ -119,7 +119,6 @@ export function registerRecordingListing(api: FastifyInstance, cameras: CameraMa
     },
     async (request) => {
       const { id } = request.params;
-      await cameras.refreshStatus();
       const camera = cameras.get(id);
       if (camera === undefined) throw errors.cameraNotFound(id);
       const { start, end } = timeRange(request.query, Date.now(), DEFAULT_WINDOW_MS, MAX_LISTING_MS);
@@ -214,10 +213,9 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
     const ok = await allowed(request, reply, id);
     if (ok === undefined) return reply;
     const { start, end } = clipRange(request.query, Date.now());
+    const segments = await ok.recordings.index.segments(id, start, end);
     // A clip starts on the disk of the node that recorded its first segment: that node exports it.
-    const firstNode = (await ok.recordings.index.segments(id, start, end)).find(
-      (s) => s.startMs + s.durationMs > start,
-    )?.node;
+    const firstNode = segments[0]?.node;
     if (firstNode !== undefined && firstNode !== ok.recordings.index.node) {
       if (options.remote === undefined) return notFound(reply, id, 'clip.mp4');
       await options.remote(request, reply, id, firstNode);
@@ -227,7 +225,7 @@ export function registerRecordingRoutes(app: FastifyInstance, options: Recording
     exporting++;
     let plan: ClipPlan | undefined;
     try {
-      plan = await planClip(ok.recordings.files, id, start, end);
+      plan = await planClip(ok.recordings.files, segments, start, end);
     } catch (err) {
       exporting--;
       if (isCodedError(err, Fmp4ErrorCode.UNREADABLE_FRAGMENT)) throw errors.recordingDamaged(err.message);

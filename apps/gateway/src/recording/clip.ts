@@ -50,17 +50,17 @@ interface TrackChunk extends ProgressiveChunk {
 }
 
 /**
- * Plans the clip of `camera` from `startMs` to `endMs`: undefined when nothing is recorded then
- * (or, in a cluster, when its first segment is on another node's disk: that node plans it).
- * Reads each segment's moof (a few KB); throws FMP4_UNREADABLE_FRAGMENT for a damaged file.
+ * Plans the clip from `startMs` to `endMs` of a camera's segments that overlap it (as the index
+ * lists them): undefined when there are none (or, in a cluster, when the first is on another
+ * node's disk: that node plans it). Reads each segment's moof (a few KB); throws
+ * FMP4_UNREADABLE_FRAGMENT for a damaged file.
  */
 export async function planClip(
   files: RecordingFiles,
-  camera: string,
+  all: readonly IndexedSegment[],
   startMs: number,
   endMs: number,
 ): Promise<ClipPlan | undefined> {
-  const all = (await files.index.segments(camera, startMs, endMs)).filter((s) => s.startMs + s.durationMs > startMs);
   const first = all[0];
   if (first?.node !== files.index.node) return undefined;
   // One configuration per file: the clip ends where the camera's changed. Its bytes are read from

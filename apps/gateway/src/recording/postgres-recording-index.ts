@@ -69,14 +69,14 @@ export class PostgresRecordingIndex implements RecordingIndex {
         [segment.camera, this.node, leaseEpoch],
       );
       if (lease.rowCount !== 1) throw errors.recordingFenced(segment.camera, leaseEpoch);
-      const end = segment.offset + segment.length;
+      const fileEnd = segment.offset + segment.length;
       // A segment goes at the indexed end of an unsealed file of its camera on this node: anything
       // else is a bug in the writer, and a row pointing at bytes another segment holds would
       // corrupt playback.
       const moved = await client.query(
         `UPDATE camgate_recording_files SET bytes = $1
          WHERE id = $2 AND bytes = $3 AND camera = $4 AND node = $5 AND NOT sealed`,
-        [end, segment.fileId, segment.offset, segment.camera, this.node],
+        [fileEnd, segment.fileId, segment.offset, segment.camera, this.node],
       );
       if (moved.rowCount !== 1)
         throw errors.recordingIndex(
@@ -103,18 +103,14 @@ export class PostgresRecordingIndex implements RecordingIndex {
          WHERE camera = $1 ORDER BY end_ms DESC LIMIT 1`,
         [segment.camera],
       );
-      const end_ = segment.startMs + segment.durationMs;
+      const spanEnd = segment.startMs + segment.durationMs;
       const continued = continuedSpan(latest.rows[0], segment);
-      if (continued !== undefined) {
+      if (continued === undefined) await insertSpan(client, segment.camera, segment.startMs, spanEnd, segment.epoch);
+      else {
         await client.query('UPDATE camgate_recording_spans SET end_ms = greatest(end_ms, $1) WHERE id = $2', [
-          end_,
+          spanEnd,
           continued.id,
         ]);
-      } else {
-        await client.query(
-          'INSERT INTO camgate_recording_spans (camera, start_ms, end_ms, epoch) VALUES ($1, $2, $3, $4)',
-          [segment.camera, segment.startMs, end_, segment.epoch],
-        );
       }
     });
   }

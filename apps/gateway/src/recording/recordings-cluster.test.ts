@@ -6,10 +6,9 @@ import { addCameras, Pool } from '../cluster/test-cluster.js';
 import { GatewayErrorCode } from '../errors.js';
 import { PostgresDatabase } from '../store/postgres-database.js';
 import { usePrivatePostgres } from '../store/test-postgres.js';
-import { planClip } from './clip.js';
 import { PostgresRecordingIndex } from './postgres-recording-index.js';
 import { Recordings } from './recordings.js';
-import { camera, frames, Source, T0, video } from './test-recording-source.js';
+import { clipOf, camera, frames, Source, T0, video } from './test-recording-source.js';
 
 /**
  * Recording in a cluster (issue 15), two nodes' Recordings on one real PostgreSQL, each with its
@@ -119,8 +118,8 @@ describe('Recordings in a cluster (a real PostgreSQL)', () => {
     expect(await readdir(join(c.dir, 'init'))).toEqual([init.slice('init/'.length)]);
     expect(await c.recordings.files.initPath(`init/${'1'.repeat(64)}.mp4`)).toBeUndefined();
     // A clip is planned by the node whose disk holds its start, and ends where the camera moved.
-    expect(await planClip(b.recordings.files, 'cam1', T0 + 1000, T0 + 15_000)).toBeUndefined();
-    const clip = await planClip(a.recordings.files, 'cam1', T0 + 1000, T0 + 15_000);
+    expect(await clipOf(b.recordings, T0 + 1000, T0 + 15_000)).toBeUndefined();
+    const clip = await clipOf(a.recordings, T0 + 1000, T0 + 15_000);
     expect(clip).toMatchObject({ startMs: T0 + 1000, endMs: T0 + 15_000 });
     expect(clip?.reads.every((read) => read.path.startsWith(a.dir))).toBe(true);
   });

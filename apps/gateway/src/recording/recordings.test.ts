@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectWithMp4box, requireTools, runProcess } from '@camgate/testkit';
 import { afterEach, expect, it } from 'vitest';
-import { planClip } from './clip.js';
 import { RecordingProblemCode } from './recorder.js';
 import { Recordings } from './recordings.js';
 import { FaultyDisk } from './test-faulty-disk.js';
-import { camera, frames, Source, T0, video } from './test-recording-source.js';
+import { clipOf, camera, frames, Source, T0, video } from './test-recording-source.js';
 import { describeWithSqlite } from './test-sqlite.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -137,7 +136,7 @@ describeWithSqlite('Recordings (better-sqlite3 built at install)', () => {
     source.push(frames(20));
     await recordings.stop('cam1');
     // 7.5 s to 15.2 s: the keyframe at 7 s starts it (a keyframe a second).
-    const plan = await planClip(recordings.files, 'cam1', T0 + 7500, T0 + 15_200);
+    const plan = await clipOf(recordings, T0 + 7500, T0 + 15_200);
     expect(plan).toMatchObject({ startMs: T0 + 7000, endMs: T0 + 15_200 });
     const parts = [plan!.header];
     for (const read of plan!.reads) {
@@ -171,10 +170,10 @@ describeWithSqlite('Recordings (better-sqlite3 built at install)', () => {
     const damaged = await readFile(media);
     damaged.fill(0xff, segment.offset + 8, segment.offset + 64);
     await writeFile(media, damaged);
-    await expect(planClip(recordings.files, 'cam1', T0, T0 + 20_000)).rejects.toMatchObject({
+    await expect(clipOf(recordings, T0, T0 + 20_000)).rejects.toMatchObject({
       code: 'FMP4_UNREADABLE_FRAGMENT',
     });
     // Nothing recorded then: no clip.
-    expect(await planClip(recordings.files, 'cam1', T0 - 60_000, T0 - 1000)).toBeUndefined();
+    expect(await clipOf(recordings, T0 - 60_000, T0 - 1000)).toBeUndefined();
   });
 });

@@ -98,6 +98,7 @@ export class Retention {
     }
     return true;
   }
+
   async #remove(report: RetentionReport, file: RecordingFile): Promise<void> {
     await this.#files.remove(file);
     report.removedFiles++;

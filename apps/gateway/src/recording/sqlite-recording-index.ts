@@ -158,15 +158,11 @@ export class SqliteRecordingIndex implements RecordingIndex {
   }
 
   openFile(camera: string, path: string, createdMs: number): Promise<RecordingFile> {
-    return answer(() => {
-      return fileOf(this.#insertFile.get(camera, path, createdMs) as FileRow);
-    });
+    return answer(() => fileOf(this.#insertFile.get(camera, path, createdMs) as FileRow));
   }
 
   addSegment(segment: RecordedSegment): Promise<void> {
-    return answer(() => {
-      this.#addSegment(segment);
-    });
+    return answer(() => this.#addSegment(segment));
   }
 
   sealFile(id: number): Promise<void> {
@@ -176,9 +172,7 @@ export class SqliteRecordingIndex implements RecordingIndex {
   }
 
   file(id: number): Promise<RecordingFile | undefined> {
-    return answer(() => {
-      return this.#file(id);
-    });
+    return answer(() => this.#file(id));
   }
 
   #file(id: number): RecordingFile | undefined {
@@ -187,9 +181,9 @@ export class SqliteRecordingIndex implements RecordingIndex {
   }
 
   unsealedFiles(): Promise<RecordingFile[]> {
-    return answer(() => {
-      return (this.#db.prepare('SELECT * FROM files WHERE sealed = 0 ORDER BY id').all() as FileRow[]).map(fileOf);
-    });
+    return answer(() =>
+      (this.#db.prepare('SELECT * FROM files WHERE sealed = 0 ORDER BY id').all() as FileRow[]).map(fileOf),
+    );
   }
 
   oldestFiles(limit: number, options: { camera?: string; after?: FileCursor } = {}): Promise<RecordingFile[]> {
@@ -216,8 +210,8 @@ export class SqliteRecordingIndex implements RecordingIndex {
   }
 
   filesEndedBefore(camera: string, cutoffMs: number, limit: number): Promise<RecordingFile[]> {
-    return answer(() => {
-      return (
+    return answer(() =>
+      (
         this.#db
           .prepare(
             `SELECT f.* FROM files f
@@ -226,8 +220,8 @@ export class SqliteRecordingIndex implements RecordingIndex {
              ORDER BY f.created_ms, f.id LIMIT ?`,
           )
           .all(camera, cutoffMs, limit) as FileRow[]
-      ).map(fileOf);
-    });
+      ).map(fileOf),
+    );
   }
 
   maxEpoch(camera: string): Promise<number> {
@@ -241,11 +235,11 @@ export class SqliteRecordingIndex implements RecordingIndex {
   }
 
   cameras(): Promise<string[]> {
-    return answer(() => {
-      return (
-        this.#db.prepare('SELECT DISTINCT camera FROM files ORDER BY camera').all() as Array<{ camera: string }>
-      ).map((row) => row.camera);
-    });
+    return answer(() =>
+      (this.#db.prepare('SELECT DISTINCT camera FROM files ORDER BY camera').all() as Array<{ camera: string }>).map(
+        (row) => row.camera,
+      ),
+    );
   }
 
   deleteFile(id: number): Promise<void> {
@@ -305,8 +299,8 @@ export class SqliteRecordingIndex implements RecordingIndex {
   }
 
   segments(camera: string, startMs: number, endMs: number): Promise<IndexedSegment[]> {
-    return answer(() => {
-      return (
+    return answer(
+      () =>
         this.#db
           .prepare(
             `SELECT s.id, s.camera, s.file_id AS fileId, s.offset, s.length, s.start_ms AS startMs,
@@ -316,20 +310,20 @@ export class SqliteRecordingIndex implements RecordingIndex {
            ORDER BY s.start_ms, s.id`,
           )
           // A segment overlapping startMs began less than MAX_SEGMENT_MS before it: the range scan starts there.
-          .all(camera, startMs - MAX_SEGMENT_MS, endMs, startMs) as IndexedSegment[]
-      );
-    });
+          .all(camera, startMs - MAX_SEGMENT_MS, endMs, startMs) as IndexedSegment[],
+    );
   }
 
   spans(camera: string, startMs: number, endMs: number): Promise<RecordedSpan[]> {
-    return answer(() => {
-      return this.#db
-        .prepare(
-          `SELECT start_ms AS startMs, end_ms AS endMs FROM spans
+    return answer(
+      () =>
+        this.#db
+          .prepare(
+            `SELECT start_ms AS startMs, end_ms AS endMs FROM spans
            WHERE camera = ? AND end_ms > ? AND start_ms < ? ORDER BY start_ms`,
-        )
-        .all(camera, startMs, endMs) as RecordedSpan[];
-    });
+          )
+          .all(camera, startMs, endMs) as RecordedSpan[],
+    );
   }
 
   close(): Promise<void> {

@@ -3,7 +3,8 @@
 import type { FrameSink, HlsFrame, HlsTrack } from '@camgate/hls';
 import { videoTestStream } from '@camgate/testkit';
 import type { CameraRecord } from '../store/camera-store.js';
-import type { RecordingSource } from './recordings.js';
+import { planClip, type ClipPlan } from './clip.js';
+import type { Recordings, RecordingSource } from './recordings.js';
 
 /** The test clock's start: the wall clock of the first frame. */
 export const T0 = Date.UTC(2026, 11, 7, 3, 0, 0);
@@ -64,3 +65,8 @@ export const camera = (recording: CameraRecord['recording'], id = 'cam1'): Camer
   createdAt: new Date(T0).toISOString(),
   updatedAt: new Date(T0).toISOString(),
 });
+
+/** The plan of camera cam1's clip from `startMs` to `endMs`, as the clip route makes it: its segments from the index, then planClip. */
+export async function clipOf(recordings: Recordings, startMs: number, endMs: number): Promise<ClipPlan | undefined> {
+  return planClip(recordings.files, await recordings.index.segments('cam1', startMs, endMs), startMs, endMs);
+}
